@@ -1,0 +1,35 @@
+/* Types of the board tables the generator renders into board_tables.c. */
+#ifndef KWS_BOARD_H
+#define KWS_BOARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define KWS_REG32(addr) (*(volatile uint32_t *)(uintptr_t)(addr))
+
+typedef struct {
+    uint32_t reg; /* clock-enable register */
+    uint32_t bit;
+} kws_reg_bit_t;
+
+typedef struct {
+    uint32_t gpio; /* GPIO port base address */
+    uint8_t pin;
+    uint8_t af;    /* alternate function number */
+} kws_af_pin_t;
+
+typedef struct {
+    uint32_t gpio;
+    uint8_t pin;
+} kws_led_t;
+
+extern const kws_reg_bit_t kws_enable_bits[];
+extern const kws_af_pin_t kws_af_pins[];
+extern const kws_led_t kws_leds[];
+
+void kws_clock_init(void);                          /* clock_<driver>.c */
+void kws_gpio_af(const kws_af_pin_t *pin);          /* gpio_stm32.c */
+void kws_gpio_output(const kws_led_t *led);
+void kws_gpio_write(const kws_led_t *led, int on);
+
+#endif

@@ -1,0 +1,3 @@
+"""tinykws generator: model and board in, standalone PlatformIO project out."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,264 @@
+"""Board files: load, validate, and derive the few numbers the firmware needs.
+
+A board file is a PlatformIO board manifest (build.cpu, build.f_cpu,
+upload.maximum_size, ...) with a `tinykws` section for what PlatformIO does
+not describe: memory map, clock tree, UART, time base, LEDs, emulator. The
+same file is PlatformIO's board definition and our data, so the two cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
+
+
+class BoardError(ValueError):
+    """A board file is missing, malformed or inconsistent."""
+
+
+# The schema is data: a dict is a nested object, a tuple (type, required) a
+# leaf. "hex" is an address written as a "0x..." string (JSON has no hex).
+_ENABLE = {"reg": ("hex", True), "bit": (int, True)}
+_PIN = {"gpio": ("hex", True), "pin": (int, True), "af": (int, True), "enable": _ENABLE}
+_LED = {"name": (str, True), "gpio": ("hex", True), "pin": (int, True), "enable": _ENABLE}
+_REGION = {"origin": ("hex", True), "length": (int, True)}
+_CLOCK = {
+    "driver": (str, True),
+    "hse_hz": (int, False), "hse_bypass": (bool, False),
+    "pll_m": (int, False), "pll_n": (int, False), "pll_p": (int, False), "pll_q": (int, False),
+    "apb1_div": (int, False), "apb2_div": (int, False),
+    "flash_wait_states": (int, False), "overdrive": (bool, False),
+    "icache": (bool, False), "dcache": (bool, False),
+}
+_UART = {
+    "driver": (str, True), "name": (str, True), "base": ("hex", True),
+    "clock_hz": (int, True), "baud": (int, True),
+    "enable": ([_ENABLE], True), "pins": ([_PIN], True),
+}
+SCHEMA: dict[str, Any] = {
+    "name": (str, True), "vendor": (str, True), "url": (str, True),
+    "frameworks": (list, True),
+    "build": {
+        "toolchain": (str, True), "core": (str, True), "cpu": (str, True),
+        "fpu": (str, False), "float_abi": (str, False),
+        "f_cpu": (str, True), "mcu": (str, True),
+    },
+    "upload": {
+        "protocol": (str, True), "maximum_size": (int, True),
+        "maximum_ram_size": (int, True), "command": (list, False),
+    },
+    "tinykws": {
+        "memory": ({"flash": _REGION, "ram": _REGION}, False),
+        "clock": (_CLOCK, False),
+        "uart": (_UART, False),
+        "ticks": (str, True),
+        "leds": ([_LED], True),
+        "emulator": ({"qemu": (str, True), "machine": (str, True)}, True, "nullable"),
+    },
+}
+
+TOOLCHAINS = ("arm-none-eabi", "host")
+UART_DRIVERS = ("cmsdk", "stm32_usart_v1", "stm32_usart_v2")
+CLOCK_DRIVERS = ("none", "stm32f7_pll")
+TICKS = ("dwt", "systick", "host_ns")
+UPLOAD_PROTOCOLS = ("stlink", "qemu", "none")
+
+
+@dataclass(frozen=True)
+class Board:
+    """One validated board file. `data` is the manifest as loaded."""
+
+    id: str
+    path: Path
+    data: dict
+
+    @property
+    def name(self) -> str:
+        return self.data["name"]
+
+    @property
+    def core(self) -> str:
+        return self.data["build"]["core"]
+
+    @property
+    def clock_hz(self) -> int:
+        return _f_cpu(self.data["build"]["f_cpu"])
+
+    @property
+    def is_host(self) -> bool:
+        return self.data["build"]["toolchain"] == "host"
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.data["upload"]["maximum_size"]
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.data["upload"]["maximum_ram_size"]
+
+    @property
+    def emulator(self) -> dict | None:
+        return self.data["tinykws"]["emulator"]
+
+    @property
+    def ticks(self) -> str:
+        return self.data["tinykws"]["ticks"]
+
+    @property
+    def uart(self) -> dict | None:
+        return self.data["tinykws"].get("uart")
+
+    @property
+    def clock(self) -> dict:
+        return self.data["tinykws"].get("clock") or {"driver": "none"}
+
+    @property
+    def memory(self) -> dict | None:
+        return self.data["tinykws"].get("memory")
+
+    @property
+    def leds(self) -> list[dict]:
+        return self.data["tinykws"]["leds"]
+
+
+def _f_cpu(text: str) -> int:
+    return int(text.rstrip("L"))
+
+
+def _where(path: str) -> str:
+    return path or "the top level"
+
+
+def _check(value: Any, spec: Any, path: str, errors: list[str]) -> None:
+    """Append a message per problem found in `value` against `spec`."""
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            errors.append(f"field '{_where(path)}' must be an object")
+            return
+        for key in value:
+            if key not in spec:
+                hint = difflib.get_close_matches(key, list(spec), n=1)
+                suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+                errors.append(f"unknown field '{path + '.' if path else ''}{key}'{suggestion}")
+        for key, sub in spec.items():
+            sub_path = f"{path}.{key}" if path else key
+            required = sub[1] if isinstance(sub, tuple) else True
+            nullable = isinstance(sub, tuple) and len(sub) > 2 and sub[2] == "nullable"
+            if key not in value:
+                if required:
+                    errors.append(f"field '{sub_path}' is missing")
+                continue
+            if value[key] is None and nullable:
+                continue
+            _check(value[key], sub[0] if isinstance(sub, tuple) else sub, sub_path, errors)
+    elif isinstance(spec, list):
+        if not isinstance(value, list):
+            errors.append(f"field '{path}' must be a list")
+            return
+        for i, item in enumerate(value):
+            _check(item, spec[0], f"{path}[{i}]", errors)
+    elif spec == "hex":
+        if not (isinstance(value, str) and value.lower().startswith("0x")):
+            errors.append(f"field '{path}' must be an address string like \"0x40004800\"")
+        else:
+            try:
+                int(value, 16)
+            except ValueError:
+                errors.append(f"field '{path}' is not a hexadecimal address: {value!r}")
+    elif spec is int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            errors.append(f"field '{path}' must be a non-negative integer, not {value!r}")
+    elif not isinstance(value, spec):
+        errors.append(f"field '{path}' must be of type {spec.__name__}, not {type(value).__name__}")
+
+
+def _one_of(value: str, allowed: tuple, path: str, errors: list[str]) -> None:
+    if value not in allowed:
+        errors.append(f"field '{path}' is {value!r}; expected one of {', '.join(allowed)}")
+
+
+def _check_consistency(data: dict, errors: list[str]) -> None:
+    """Cross-field rules that a schema cannot say."""
+    build, kws = data["build"], data["tinykws"]
+    _one_of(build["toolchain"], TOOLCHAINS, "build.toolchain", errors)
+    _one_of(kws["ticks"], TICKS, "tinykws.ticks", errors)
+    _one_of(data["upload"]["protocol"], UPLOAD_PROTOCOLS, "upload.protocol", errors)
+    try:
+        f_cpu = _f_cpu(build["f_cpu"])
+    except ValueError:
+        errors.append(f"field 'build.f_cpu' must be a frequency like \"216000000L\", not {build['f_cpu']!r}")
+        return
+    if build["toolchain"] == "host":
+        return
+    for section in ("memory", "clock", "uart"):
+        if section not in kws:
+            errors.append(f"field 'tinykws.{section}' is missing (required for a device board)")
+    if errors:
+        return
+    _one_of(kws["uart"]["driver"], UART_DRIVERS, "tinykws.uart.driver", errors)
+    _one_of(kws["clock"]["driver"], CLOCK_DRIVERS, "tinykws.clock.driver", errors)
+    memory = kws["memory"]
+    if memory["flash"]["length"] < data["upload"]["maximum_size"]:
+        errors.append("field 'upload.maximum_size' exceeds tinykws.memory.flash.length")
+    if memory["ram"]["length"] < data["upload"]["maximum_ram_size"]:
+        errors.append("field 'upload.maximum_ram_size' exceeds tinykws.memory.ram.length")
+    clock = kws["clock"]
+    if clock["driver"] == "stm32f7_pll":
+        need = ("hse_hz", "pll_m", "pll_n", "pll_p", "pll_q", "apb1_div", "apb2_div",
+                "flash_wait_states")
+        missing = [k for k in need if k not in clock]
+        if missing:
+            errors.append("field 'tinykws.clock' lacks " + ", ".join(missing)
+                          + " (required by the stm32f7_pll driver)")
+            return
+        sysclk = clock["hse_hz"] // clock["pll_m"] * clock["pll_n"] // clock["pll_p"]
+        if sysclk != f_cpu:
+            errors.append(f"field 'build.f_cpu' is {f_cpu} Hz but the PLL settings give "
+                          f"{sysclk} Hz (hse_hz / pll_m * pll_n / pll_p)")
+        if clock["pll_p"] not in (2, 4, 6, 8):
+            errors.append("field 'tinykws.clock.pll_p' must be 2, 4, 6 or 8")
+        if kws["uart"]["clock_hz"] not in (f_cpu // clock["apb1_div"], f_cpu // clock["apb2_div"]):
+            errors.append("field 'tinykws.uart.clock_hz' matches neither APB1 nor APB2 "
+                          "(f_cpu / apb1_div or f_cpu / apb2_div)")
+    if kws["uart"]["clock_hz"] // kws["uart"]["baud"] < 16:
+        errors.append("field 'tinykws.uart.baud' is too fast for tinykws.uart.clock_hz "
+                      "(the divisor must be at least 16)")
+    if build["toolchain"] == "arm-none-eabi" and kws["ticks"] == "host_ns":
+        errors.append("field 'tinykws.ticks' 'host_ns' is only for the host toolchain")
+
+
+def load_board(board_id: str, boards_dir: Path | None = None) -> Board:
+    """Load and validate boards/<board_id>.json; raise BoardError naming file and field."""
+    boards_dir = boards_dir or BOARDS_DIR
+    path = boards_dir / f"{board_id}.json"
+    if not path.is_file():
+        known = list_board_ids(boards_dir)
+        hint = difflib.get_close_matches(board_id, known, n=1)
+        suggestion = f" Did you mean '{hint[0]}'?" if hint else ""
+        raise BoardError(f"no board named '{board_id}' (no file {path.name} in boards/). "
+                         f"Known boards: {', '.join(known)}.{suggestion}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise BoardError(f"{path}: not valid JSON: {exc}") from exc
+    errors: list[str] = []
+    _check(data, SCHEMA, "", errors)
+    if not errors:
+        _check_consistency(data, errors)
+    if errors:
+        raise BoardError(f"{path}: " + "; ".join(errors))
+    return Board(id=board_id, path=path, data=data)
+
+
+def list_board_ids(boards_dir: Path | None = None) -> list[str]:
+    return sorted(p.stem for p in (boards_dir or BOARDS_DIR).glob("*.json"))
+
+
+def load_all_boards(boards_dir: Path | None = None) -> list[Board]:
+    return [load_board(b, boards_dir) for b in list_board_ids(boards_dir)]

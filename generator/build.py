@@ -1,0 +1,96 @@
+"""Build a rendered project with PlatformIO and measure the result.
+
+Sizes come from the ELF (pyelftools), never from constants: flash is what
+the image loads (text, rodata, initialised data), RAM what it occupies
+(data, bss and the reserved stack).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from .boards import Board
+
+
+class BuildError(RuntimeError):
+    """PlatformIO failed; the message carries the end of its output."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    text: int   # code and read-only data in flash
+    data: int   # initialised data: in flash (its image) and in RAM
+    bss: int    # zeroed RAM, including the reserved stack
+
+    @property
+    def flash(self) -> int:
+        return self.text + self.data
+
+    @property
+    def ram(self) -> int:
+        return self.data + self.bss
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    firmware: Path
+    sizes: Sizes
+    seconds: float
+
+
+def platformio_env() -> dict[str, str]:
+    """Environment for PlatformIO: no upgrade check, no telemetry (offline they
+    each cost a minute), and this Python's scripts first on PATH."""
+    env = dict(os.environ)
+    env.setdefault("PLATFORMIO_DISABLE_UPGRADE_CHECK", "true")
+    env.setdefault("PLATFORMIO_SETTING_ENABLE_TELEMETRY", "No")
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def elf_sizes(elf: Path) -> Sizes:
+    text = data = bss = 0
+    with open(elf, "rb") as handle:
+        for section in ELFFile(handle).iter_sections():
+            flags = section["sh_flags"]
+            if not flags & SH_FLAGS.SHF_ALLOC or section["sh_size"] == 0:
+                continue
+            if section["sh_type"] == "SHT_NOBITS":
+                bss += section["sh_size"]
+            elif flags & SH_FLAGS.SHF_WRITE:
+                data += section["sh_size"]
+            else:
+                text += section["sh_size"]
+    return Sizes(text=text, data=data, bss=bss)
+
+
+def firmware_path(project: Path, board: Board) -> Path:
+    name = "firmware" if board.is_host else "firmware.elf"
+    return Path(project) / ".pio" / "build" / board.id / name
+
+
+def build_project(project: Path, board: Board, verbose: bool = False) -> BuildResult:
+    """`pio run` in `project`; raise BuildError with PlatformIO's own words on failure."""
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "platformio", "run", "-d", str(project)],
+        env=platformio_env(), text=True,
+        stdout=None if verbose else subprocess.PIPE,
+        stderr=subprocess.STDOUT if not verbose else None,
+    )
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout or "").splitlines()[-40:])
+        raise BuildError(f"pio run failed in {project} (exit {proc.returncode}):\n{tail}")
+    firmware = firmware_path(project, board)
+    if not firmware.is_file():
+        raise BuildError(f"pio run succeeded but {firmware} is missing")
+    return BuildResult(firmware=firmware, sizes=elf_sizes(firmware), seconds=seconds)

@@ -1,0 +1,110 @@
+"""gen-firmware: render (and build) the firmware project for a board."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .boards import BoardError, load_all_boards, load_board
+from .build import BuildError, build_project
+from .firmware import render_default
+from .render import DEFAULT_QEMU_PORT, RenderError
+
+EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_BUILD = 0, 2, 3, 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gen-firmware",
+        description="Render a standalone PlatformIO project (model, frontend, arena, board "
+                    "support) for a board; --build also builds it offline and prints sizes.",
+        epilog="Examples:\n  gen-firmware --list-boards\n"
+               "  gen-firmware --board qemu_m7 --out build/qemu_m7 --build\n"
+               "  cd build/qemu_m7 && pio run -t upload   # starts QEMU\n\n"
+               "Exit codes: 0 ok, 2 usage, 3 bad input (board, model), 4 build failed.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"tinykws {__version__}")
+    parser.add_argument("--list-boards", action="store_true",
+                        help="list the boards with core, clock, flash, RAM and emulator")
+    parser.add_argument("--board", help="board id (a file in boards/)")
+    parser.add_argument("--out", type=Path, help="output folder (default: build/<board>)")
+    parser.add_argument("--build", action="store_true",
+                        help="build with PlatformIO and print the firmware path and sizes")
+    parser.add_argument("--qemu-port", type=int, default=DEFAULT_QEMU_PORT,
+                        help="TCP port `pio run -t upload` gives QEMU's serial line "
+                             f"(default {DEFAULT_QEMU_PORT})")
+    parser.add_argument("--verbose", action="store_true", help="show PlatformIO's output")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def _list_boards(as_json: bool) -> int:
+    boards = load_all_boards()
+    rows = [{"board": b.id, "name": b.name, "core": b.core, "clock_hz": b.clock_hz,
+             "flash_bytes": b.flash_bytes, "ram_bytes": b.ram_bytes,
+             "qemu": b.emulator["machine"] if b.emulator else None} for b in boards]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    print(f"{'board':<12} {'core':<10} {'clock':>8} {'flash':>9} {'RAM':>9}  QEMU")
+    for r in rows:
+        print(f"{r['board']:<12} {r['core']:<10} {r['clock_hz'] / 1e6:>5.0f} MHz "
+              f"{r['flash_bytes'] // 1024:>6} KB {r['ram_bytes'] // 1024:>6} KB  "
+              f"{'yes (' + r['qemu'] + ')' if r['qemu'] else 'no'}")
+    return EXIT_OK
+
+
+def size_table(sizes, board) -> str:
+    def pct(used: int, total: int) -> str:
+        return f"{100.0 * used / total:5.1f} %"
+    return "\n".join([
+        f"{'section':<8} {'bytes':>9}",
+        f"{'text':<8} {sizes.text:>9}",
+        f"{'data':<8} {sizes.data:>9}",
+        f"{'bss':<8} {sizes.bss:>9}",
+        f"flash {sizes.flash:>9} of {board.flash_bytes:>9}  {pct(sizes.flash, board.flash_bytes)}",
+        f"RAM   {sizes.ram:>9} of {board.ram_bytes:>9}  {pct(sizes.ram, board.ram_bytes)}",
+    ])
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.list_boards:
+            return _list_boards(args.json)
+        if not args.board:
+            _parser().print_usage(sys.stderr)
+            print("gen-firmware: give --board (see --list-boards)", file=sys.stderr)
+            return EXIT_USAGE
+        board = load_board(args.board)
+        out = args.out or Path("build") / board.id
+        project = render_default(board, out, qemu_port=args.qemu_port)
+    except (BoardError, RenderError) as exc:
+        print(f"gen-firmware: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    report: dict = {"board": board.id, "project": str(project)}
+    if not args.json:
+        print(f"rendered {board.id} project in {project}")
+    if args.build:
+        try:
+            result = build_project(project, board, verbose=args.verbose)
+        except BuildError as exc:
+            print(f"gen-firmware: error: {exc}", file=sys.stderr)
+            return EXIT_BUILD
+        report.update(firmware=str(result.firmware), build_seconds=round(result.seconds, 2),
+                      text=result.sizes.text, data=result.sizes.data, bss=result.sizes.bss,
+                      flash_bytes=result.sizes.flash, ram_bytes=result.sizes.ram,
+                      board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes)
+        if not args.json:
+            print(f"firmware: {result.firmware}  (built in {result.seconds:.1f} s)")
+            print(size_table(result.sizes, board))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Render a standalone PlatformIO project for one board.
+
+Python decides (which files, which constants, which commands); the Jinja
+templates in firmware_templates/project only lay the text out. The project
+is written to a temporary folder beside the target and moved into place at
+the end, so a failure never leaves a half-written output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from . import __version__
+from .board_config import board_config
+from .boards import Board
+from .cstrings import c_comment, c_identifier, c_string
+from .emulator import qemu_argv, tcp_serial
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
+PROTOCOL_VERSION = 1
+MAX_BODY = 4096
+STACK_BYTES = 8192
+DEFAULT_QEMU_PORT = 4321
+# -Werror: generated code must build without a single warning.
+C_FLAGS = ["-std=c99"]
+WARNING_FLAGS = ["-Wall", "-Wextra", "-Werror", "-O2"]
+BUILD_FLAGS = C_FLAGS + WARNING_FLAGS
+MANIFEST = "tinykws.json"
+
+
+class RenderError(ValueError):
+    """The project cannot be rendered as asked."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A protocol command: its code, and the C handler that answers it."""
+
+    name: str
+    code: int
+    handler: str
+
+
+@dataclass
+class Component:
+    """A piece of firmware: files for src/, commands, and what INFO says of it."""
+
+    name: str
+    files: dict[str, Path | str] = field(default_factory=dict)  # src name -> static file or text
+    commands: list[Command] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES / "project")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["c_string"] = c_string
+    env.filters["c_comment"] = c_comment
+    return env
+
+
+def runtime_component() -> Component:
+    """Protocol, main loop, PING and INFO: in every firmware."""
+    runtime = TEMPLATES / "runtime"
+    return Component(
+        name="runtime",
+        files={p.name: p for p in sorted(runtime.glob("*.[ch]"))},
+        commands=[Command("PING", 0x01, "kws_cmd_ping"), Command("INFO", 0x02, "kws_cmd_info")],
+    )
+
+
+def board_component(board: Board) -> Component:
+    config = board_config(board)
+    hal = TEMPLATES / "hal"
+    files: dict[str, Path | str] = {"kws_board.h": hal / "kws_board.h"}
+    files.update({name: hal / name for name in config.sources})
+    env = _environment()
+    context = {"board_id": board.id, "defines": config.defines, "enable_bits": config.enable_bits,
+               "af_pins": config.af_pins, "leds": config.leds}
+    files["board_config.h"] = env.get_template("board_config.h.j2").render(context)
+    if not board.is_host:
+        files["board_tables.c"] = env.get_template("board_tables.c.j2").render(context)
+    info = {"board": board.id, "board_name": board.name, "core": board.core,
+            "clock_hz": board.clock_hz, "leds": [led["name"] for led in board.leds]}
+    return Component(name="board", files=files, info=info)
+
+
+def info_document(components: list[Component]) -> dict:
+    info: dict = {"firmware": "tinykws", "firmware_version": __version__,
+                  "protocol": PROTOCOL_VERSION, "max_body": MAX_BODY,
+                  "model": None, "frontend": None}
+    for component in components:
+        info.update(component.info)
+    info["commands"] = [c.name for comp in components for c in comp.commands]
+    return info
+
+
+def _info_chunks(info: dict) -> list[str]:
+    text = json.dumps(info, ensure_ascii=True, separators=(",", ":"), sort_keys=False)
+    head = text[:-1]  # the firmware appends its own fields and the brace
+    return [head[i:i + 64] for i in range(0, len(head), 64)] or ['']
+
+
+def upload_command(board: Board, port: int) -> tuple[str, str]:
+    """(PlatformIO upload_command, a note for people) for `board`."""
+    upload = board.data["upload"]
+    if upload["protocol"] == "qemu":
+        argv = qemu_argv(board, "$PROG_PATH", tcp_serial(port, wait=False))
+        message = (f"QEMU runs {board.id}; talk to it with: kws-harness info --port "
+                   f"socket://127.0.0.1:{port}   (Ctrl-C stops QEMU)")
+        return f"echo '{message}' && " + " ".join(argv), "starts QEMU"
+    if upload["protocol"] == "none":
+        return "", "no upload: run the program directly"
+    memory = board.memory
+    words = [w.format(bin="$BUILD_DIR/${PROGNAME}.bin", elf="$PROG_PATH",
+                      flash_origin=memory["flash"]["origin"]) for w in upload["command"]]
+    return " ".join(words), f"flashes the board with {words[0]}"
+
+
+def _check_names(components: list[Component]) -> None:
+    seen_codes: dict[int, str] = {}
+    for comp in components:
+        for cmd in comp.commands:
+            c_identifier(cmd.handler, "command handler")
+            if cmd.code in seen_codes:
+                raise RenderError(f"command code 0x{cmd.code:02X} is used by both "
+                                  f"{seen_codes[cmd.code]} and {cmd.name}")
+            seen_codes[cmd.code] = cmd.name
+
+
+def render_project(board: Board, out_dir: Path, extra: list[Component] | None = None,
+                   qemu_port: int = DEFAULT_QEMU_PORT) -> Path:
+    """Render the project for `board` into `out_dir`; return out_dir.
+
+    out_dir must be missing, empty, or a project rendered earlier (it is
+    then replaced); anything else is refused rather than overwritten.
+    """
+    out_dir = Path(out_dir).resolve()
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise RenderError(f"{out_dir} exists and is not a tinykws project; "
+                          "choose an empty or new folder with --out")
+    components = [runtime_component(), board_component(board)] + list(extra or [])
+    try:
+        _check_names(components)
+    except ValueError as exc:
+        raise RenderError(str(exc)) from exc
+    env = _environment()
+    files: dict[str, Path | str] = {}
+    for comp in components:
+        for name, content in comp.files.items():
+            if name in files:
+                raise RenderError(f"two components provide src/{name}")
+            files[name] = content
+    info = info_document(components)
+    files["commands.c"] = env.get_template("commands.c.j2").render(
+        commands=[c for comp in components for c in comp.commands])
+    files["info.c"] = env.get_template("info.c.j2").render(info_chunks=_info_chunks(info))
+    command, note = upload_command(board, qemu_port)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        src = staging / "src"
+        src.mkdir()
+        for name, content in sorted(files.items()):
+            if isinstance(content, Path):
+                shutil.copyfile(content, src / name)
+            else:
+                (src / name).write_text(content, encoding="utf-8")
+        if not board.is_host:
+            (staging / "linker.ld").write_text(env.get_template("linker.ld.j2").render(
+                board_id=board.id, stack_bytes=STACK_BYTES,
+                flash={k: int(v, 16) if isinstance(v, str) else v
+                       for k, v in board.memory["flash"].items()},
+                ram={k: int(v, 16) if isinstance(v, str) else v
+                     for k, v in board.memory["ram"].items()}), encoding="utf-8")
+        (staging / "platformio.ini").write_text(env.get_template("platformio.ini.j2").render(
+            version=__version__, board_id=board.id, build_flags=BUILD_FLAGS,
+            upload_command=command, upload_note=note), encoding="utf-8")
+        (staging / "boards").mkdir()
+        shutil.copyfile(board.path, staging / "boards" / f"{board.id}.json")
+        shutil.copytree(TEMPLATES / "platform", staging / ".tinykws" / "platform",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(TEMPLATES / "tool-scons", staging / ".tinykws" / "tool-scons",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        _seed_platformio_state(staging / ".pio" / "core")
+        (staging / MANIFEST).write_text(json.dumps(
+            {"generator": __version__, "board": board.id, "info": info}, indent=2) + "\n",
+            encoding="utf-8")
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _seed_platformio_state(core_dir: Path) -> None:
+    """Telemetry off and the upgrade check marked done, for a plain `pio run`.
+
+    Offline, either would otherwise cost about a minute waiting on the network.
+    """
+    core_dir.mkdir(parents=True)
+    now = int(time.time())
+    try:
+        from platformio import __version__ as pio_version
+    except ImportError:  # rendering works without PlatformIO; building does not
+        pio_version = ""
+    state = {"settings": {"enable_telemetry": False}, "last_version": pio_version,
+             "last_check": {"platformio_upgrade": now, "prune_system": now}}
+    (core_dir / "appstate.json").write_text(json.dumps(state), encoding="utf-8")
