@@ -1,0 +1,1 @@
+"""tinykws harness: talk to firmware over UART, QEMU or the host build."""
