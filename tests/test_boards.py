@@ -1,0 +1,92 @@
+import json
+
+import pytest
+
+from generator.boards import BoardError, list_board_ids, load_all_boards, load_board
+from generator.board_config import board_config
+from generator.cli import main as gen_firmware
+
+
+def test_bundled_boards_load():
+    boards = {b.id: b for b in load_all_boards()}
+    assert set(boards) >= {"nucleo_f746", "qemu_m7", "qemu_f405", "host"}
+    f746 = boards["nucleo_f746"]
+    assert f746.core == "Cortex-M7" and f746.clock_hz == 216_000_000
+    assert f746.flash_bytes == 1024 * 1024 and f746.ram_bytes == 320 * 1024
+    assert [led["name"] for led in f746.leds] == ["LD1", "LD2", "LD3"]
+    assert boards["qemu_m7"].emulator["machine"] == "mps2-an500"
+    assert boards["qemu_f405"].emulator["machine"] == "netduinoplus2"
+    assert boards["host"].is_host
+
+
+def _write(tmp_path, name, data):
+    (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    return tmp_path
+
+
+def _nucleo():
+    return json.loads(load_board("nucleo_f746").path.read_text())
+
+
+def test_missing_field_names_file_and_field(tmp_path):
+    data = _nucleo()
+    del data["tinykws"]["uart"]["base"]
+    with pytest.raises(BoardError) as err:
+        load_board("broken", _write(tmp_path, "broken", data))
+    assert "broken.json" in str(err.value) and "tinykws.uart.base" in str(err.value)
+
+
+def test_typo_is_reported_with_suggestion(tmp_path):
+    data = _nucleo()
+    data["tinykws"]["uart"]["baud_rate"] = data["tinykws"]["uart"].pop("baud")
+    with pytest.raises(BoardError) as err:
+        load_board("typo", _write(tmp_path, "typo", data))
+    message = str(err.value)
+    assert "unknown field 'tinykws.uart.baud_rate'" in message and "did you mean 'baud'" in message
+    assert "field 'tinykws.uart.baud' is missing" in message
+
+
+def test_wrong_types_and_values(tmp_path):
+    data = _nucleo()
+    data["tinykws"]["uart"]["base"] = 1073760256
+    data["tinykws"]["uart"]["driver"] = "pl011"
+    with pytest.raises(BoardError, match="tinykws.uart.base' must be an address string"):
+        load_board("types", _write(tmp_path, "types", data))
+    data["tinykws"]["uart"]["base"] = "0x40004800"
+    with pytest.raises(BoardError, match="tinykws.uart.driver' is 'pl011'; expected one of"):
+        load_board("types", _write(tmp_path, "types", data))
+
+
+def test_pll_must_produce_f_cpu(tmp_path):
+    data = _nucleo()
+    data["tinykws"]["clock"]["pll_n"] = 200
+    with pytest.raises(BoardError, match="PLL settings give 200000000 Hz"):
+        load_board("pll", _write(tmp_path, "pll", data))
+
+
+def test_invalid_json_and_unknown_board(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(BoardError, match="bad.json: not valid JSON"):
+        load_board("bad", tmp_path)
+    with pytest.raises(BoardError, match="Did you mean 'nucleo_f746'"):
+        load_board("nucleo_f764")
+
+
+def test_stm32f7_clock_registers_follow_the_board_file():
+    defines = dict(board_config(load_board("nucleo_f746")).defines)
+    # PLLM=4, PLLN=216, PLLP=2 (field 0), PLLSRC=HSE, PLLQ=9 (RM0385 RCC_PLLCFGR)
+    assert int(defines["KWS_RCC_PLLCFGR"].rstrip("u"), 16) == 4 | 216 << 6 | 0 << 16 | 1 << 22 | 9 << 24
+    assert int(defines["KWS_FLASH_ACR"].rstrip("u"), 16) & 0xF == 7
+    # APB1 /4 -> 0b101, APB2 /2 -> 0b100
+    assert int(defines["KWS_RCC_CFGR_PRESCALERS"].rstrip("u"), 16) == 0b101 << 10 | 0b100 << 13
+    assert defines["KWS_TICKS_DWT"] == "1"
+
+
+def test_list_boards_cli(capsys):
+    assert gen_firmware(["--list-boards", "--json"]) == 0
+    rows = {r["board"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["qemu_m7"]["qemu"] == "mps2-an500" and rows["nucleo_f746"]["qemu"] is None
+    assert gen_firmware(["--list-boards"]) == 0
+    text = capsys.readouterr().out
+    assert "nucleo_f746" in text and "216 MHz" in text and "320 KB" in text
+    assert sorted(rows) == list_board_ids()

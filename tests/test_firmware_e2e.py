@@ -1,0 +1,244 @@
+"""End to end: render -> pio run -> QEMU / host process -> protocol."""
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+from cobs import cobs
+
+from generator.boards import load_board
+from generator.build import build_project, platformio_env
+from generator.render import Command, Component, render_project
+from harness import protocol as p
+from harness.client import Device, DeviceError, DeviceReset, open_device
+from harness.transports import ExecTransport, QemuTransport
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
+EMULATED = ["qemu_m7", "qemu_f405"]
+
+
+@pytest.mark.parametrize("board_id", EMULATED + ["host"])
+def test_info_tells_the_truth(board_id, device_url):
+    board = load_board(board_id)
+    with open_device(device_url(board_id)) as device:
+        assert device.banner == f"tinykws {board_id}"
+        info = device.info()
+    assert info["board"] == board_id and info["core"] == board.core
+    assert info["clock_hz"] == board.clock_hz and info["protocol"] == 1
+    assert info["model"] is None  # no model is bundled yet
+    assert {"PING", "INFO"} <= set(info["commands"])
+    assert info["ticks"] == ("host_ns" if board.is_host else "systick")  # QEMU's DWT does not count
+
+
+def _raw(version, ftype, seq, body, length=None, crc_xor=0):
+    header = p.HEADER.pack(version, ftype, seq, len(body) if length is None else length)
+    crc = zlib.crc32(header + body) ^ crc_xor
+    return cobs.encode(header + body + p.CRC.pack(crc)) + b"\x00"
+
+
+def _error_code(device: Device, wire: bytes) -> str:
+    device.transport.write(wire)
+    deadline = time.monotonic() + 10
+    while True:
+        frame = device._next_frame(deadline)
+        assert frame is not None, "no answer to a bad frame"
+        if isinstance(frame, p.Frame) and frame.type == p.ERROR:
+            return p.error_message(frame)[0]
+
+
+@pytest.mark.parametrize("board_id", EMULATED + ["host"])
+def test_bad_frames_get_error_frames(board_id, device_url):
+    with open_device(device_url(board_id)) as device:
+        assert _error_code(device, _raw(1, p.PING, 1, b"abc", crc_xor=1)) == "CRC"
+        assert _error_code(device, _raw(1, p.PING, 2, b"abc", length=7)) == "MALFORMED"
+        assert _error_code(device, _raw(9, p.PING, 3, b"")) == "VERSION"
+        assert _error_code(device, _raw(1, 0x55, 4, b"")) == "UNKNOWN"
+        assert _error_code(device, _raw(1, p.PING | p.REPLY, 5, b"")) == "UNKNOWN"
+        assert _error_code(device, b"\x05\x01\x00") == "MALFORMED"  # group runs past the end
+        assert _error_code(device, b"\x03ab\x00") == "MALFORMED"  # shorter than header + CRC
+        assert _error_code(device, b"\x11" * 5000 + b"\x00") == "TOO_LONG"
+        big = bytes(random.Random(0).randrange(256) for _ in range(4096))
+        assert device.request(p.PING, big, timeout=20) == big  # the maximum body still works
+        device.ping()
+
+
+def _fuzz(device: Device, count: int, seed: int) -> None:
+    rng = random.Random(seed)
+    for i in range(count):
+        kind = rng.randrange(4)
+        if kind == 0:    # pure noise, zeros included
+            data = rng.randbytes(rng.randrange(1, 300))
+        elif kind == 1:  # a valid frame with bytes flipped
+            data = bytearray(p.encode(p.Frame(rng.randrange(256) & 0x7F, rng.randrange(65536),
+                                              rng.randbytes(rng.randrange(64)))))
+            for _ in range(rng.randrange(1, 4)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            data = bytes(data)
+        elif kind == 2:  # a well-formed frame of a random type, valid CRC
+            data = _raw(1, rng.randrange(0x80), rng.randrange(65536), rng.randbytes(rng.randrange(200)))
+        else:            # no delimiter for a long stretch
+            data = bytes(rng.randrange(1, 256) for _ in range(rng.randrange(100, 600)))
+        device.transport.write(data)
+        if i % 100 == 99:
+            device.transport.write(b"\x00")
+            device.sync(attempts=10, timeout=5)  # alive after every batch
+    device.sync(attempts=10, timeout=5)
+
+
+@pytest.mark.parametrize("board_id", EMULATED)
+def test_random_bytes_leave_firmware_answering(board_id, device_url):
+    with open_device(device_url(board_id)) as device:
+        _fuzz(device, 1000, seed=hash(board_id) & 0xFFFF)
+        assert device.info()["board"] == board_id
+
+
+def _sanitized_host_binary(tmp_path) -> Path:
+    """The host firmware built with ASan and UBSan straight from its sources."""
+    project = render_project(load_board("host"), tmp_path / "asan")
+    exe = tmp_path / "firmware-asan"
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1", "-g",
+                    "-D_POSIX_C_SOURCE=200809L", "-fsanitize=address,undefined",
+                    "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-o", str(exe),
+                    *sorted(str(s) for s in (project / "src").glob("*.c"))], check=True)
+    return exe
+
+
+def test_host_runtime_is_clean_under_asan_and_ubsan(tmp_path):
+    exe = _sanitized_host_binary(tmp_path)
+    transport = ExecTransport(exe)
+    device = Device(transport)
+    try:
+        device.wait_ready(10)
+        _fuzz(device, 3000, seed=7)
+        assert device.request(p.PING, b"\x00" * 4096) == b"\x00" * 4096
+        assert _error_code(device, b"\xff" * 9000 + b"\x00") == "TOO_LONG"
+        device.info()
+    finally:
+        transport.process.stdin.close()
+        transport.process.wait(timeout=10)
+        transport.close()
+    assert transport.process.returncode == 0  # a sanitizer report exits non-zero
+
+
+def test_nucleo_f746_builds_and_fits(built_firmware):
+    board = load_board("nucleo_f746")
+    result = built_firmware("nucleo_f746")
+    assert result.firmware.is_file() and result.firmware.with_suffix(".bin").is_file()
+    assert 0 < result.sizes.flash < board.flash_bytes and 0 < result.sizes.ram < board.ram_bytes
+    symbols = subprocess.run(["arm-none-eabi-nm", str(result.firmware)], capture_output=True,
+                             text=True, check=True).stdout
+    for needed in ("kws_clock_init", "kws_gpio_af", "HardFault_Handler", "kws_vectors"):
+        assert needed in symbols
+    ini = (result.firmware.parents[3] / "platformio.ini").read_text()
+    assert "upload_command = st-flash --reset write $BUILD_DIR/${PROGNAME}.bin 0x08000000" in ini
+
+
+def _can_unshare() -> bool:
+    return shutil.which("unshare") is not None and subprocess.run(
+        ["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not _can_unshare(), reason="unshare -n is not permitted here")
+def test_pio_run_works_without_network(tmp_path):
+    project = render_project(load_board("qemu_f405"), tmp_path / "offline")
+    env = platformio_env()
+    env.pop("PLATFORMIO_CORE_DIR", None)
+    for key in ("PLATFORMIO_DISABLE_UPGRADE_CHECK", "PLATFORMIO_SETTING_ENABLE_TELEMETRY"):
+        env.pop(key)  # what a user's plain shell has
+    started = time.monotonic()
+    proc = subprocess.run(["unshare", "-n", sys.executable, "-m", "platformio", "run"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert (project / ".pio/build/qemu_f405/firmware.elf").is_file()
+    assert time.monotonic() - started < 30  # no minute-long network waits
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_pio_upload_starts_qemu(tmp_path):
+    port = _free_port()
+    project = render_project(load_board("qemu_m7"), tmp_path / "up", qemu_port=port)
+    build_project(project, load_board("qemu_m7"))
+    proc = subprocess.Popen([sys.executable, "-m", "platformio", "run", "-t", "upload"],
+                            cwd=project, env=platformio_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with open_device(f"socket://127.0.0.1:{port}") as device:
+                    assert device.info()["board"] == "qemu_m7"
+                break
+            except Exception:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.5)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+CRASH_C = r"""
+#include "kws_protocol.h"
+void test_cmd_crash(const kws_request_t *req)
+{
+    (void)req;
+    __asm__ volatile("udf #0"); /* undefined instruction: UsageFault -> HardFault */
+}
+"""
+
+
+@pytest.mark.parametrize("board_id", EMULATED)
+def test_fault_is_reported_then_device_restarts(board_id, tmp_path):
+    crash = Component("crash", files={"test_crash.c": CRASH_C},
+                      commands=[Command("CRASH", 0x6E, "test_cmd_crash")])
+    board = load_board(board_id)
+    result = build_project(render_project(board, tmp_path / "crash", extra=[crash]), board)
+    with open_device(f"qemu:{result.firmware}") as device:
+        with pytest.raises(DeviceReset) as reset:
+            device.request(0x6E, b"", timeout=10, retries=0)
+        assert reset.value.fault is not None and reset.value.fault["cfsr"] & (1 << 16)  # UNDEFINSTR
+        device.wait_ready(20)  # the reboot's banner
+        device.sync()
+        assert device.info()["board"] == board_id
+
+
+def test_repository_is_a_platformio_project():
+    proc = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "qemu_f405",
+                           "-e", "host"], cwd=REPO, env=platformio_env(), capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert (REPO / ".pio/build/qemu_f405/firmware.elf").is_file()
+    with open_device(f"exec:{REPO / '.pio/build/host/firmware'}") as device:
+        assert device.info()["board"] == "host"
+
+
+def test_harness_cli_info_json(device_url):
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "info", "--port",
+                           device_url("qemu_f405"), "--json"], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["board"] == "qemu_f405"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "info", "--port",
+                           "/dev/does-not-exist"], capture_output=True, text=True)
+    assert proc.returncode == 3 and "cannot open /dev/does-not-exist" in proc.stderr
+
+
+def test_errors_from_device_are_raised(device_url):
+    with open_device(device_url("host")) as device:
+        with pytest.raises(DeviceError, match="UNKNOWN"):
+            device.request(0x5A)

@@ -1,0 +1,67 @@
+import random
+import zlib
+
+import pytest
+from cobs import cobs
+
+from harness import protocol as p
+
+
+@pytest.mark.parametrize("body", [b"", b"\x00", b"\x00" * 300, bytes(range(256)) * 16,
+                                  b"\x01" * 254, b"\x01" * 254 + b"\x00", b"\xff" * 4096])
+def test_round_trip(body):
+    frame = p.Frame(p.PING, 0xBEEF, body)
+    wire = p.encode(frame)
+    assert wire.endswith(b"\x00") and b"\x00" not in wire[:-1]
+    assert p.decode(wire[:-1]) == frame
+
+
+def test_random_round_trips():
+    rng = random.Random(1)
+    reader = p.FrameReader()
+    frames = [p.Frame(rng.randrange(0x7F), rng.randrange(1 << 16),
+                      rng.randbytes(rng.randrange(0, 600))) for _ in range(300)]
+    stream = b"".join(p.encode(f) for f in frames)
+    got = []
+    for i in range(0, len(stream), 97):  # arbitrary chunking must not matter
+        got += reader.feed(stream[i:i + 97])
+    assert got == frames
+
+
+def test_oversized_body_is_refused():
+    with pytest.raises(p.FrameError, match="exceeds the 4096-byte maximum"):
+        p.encode(p.Frame(p.PING, 1, b"x" * 4097))
+
+
+def test_corrupted_frames_are_reported_not_raised():
+    good = p.encode(p.Frame(p.INFO, 7, b"hello"))
+    flipped = bytearray(good)
+    flipped[3] ^= 0x10
+    truncated = good[:-4] + b"\x00"
+    raw = p.HEADER.pack(1, p.PING, 1, 9) + b"abc"  # length says 9, body has 3
+    bad_len = cobs.encode(raw + p.CRC.pack(zlib.crc32(raw))) + b"\x00"
+    raw = p.HEADER.pack(2, p.PING, 1, 0)
+    bad_version = cobs.encode(raw + p.CRC.pack(zlib.crc32(raw))) + b"\x00"
+    out = p.FrameReader().feed(bytes(flipped) + truncated + bad_len + bad_version + b"\x05\x00"
+                               + b"\x00" + good)
+    kinds = [str(x) if isinstance(x, p.FrameError) else x for x in out]
+    assert "CRC mismatch" in kinds[0]
+    assert "CRC mismatch" in kinds[1] or "bad COBS" in kinds[1] or "shorter" in kinds[1]
+    assert "length field says 9" in kinds[2]
+    assert "protocol version 2" in kinds[3]
+    assert "bad COBS" in kinds[4]
+    assert kinds[5] == p.Frame(p.INFO, 7, b"hello")  # the empty frame was skipped
+    assert len(kinds) == 6
+
+
+def test_reader_drops_overlong_frames_then_recovers():
+    reader = p.FrameReader()
+    out = reader.feed(b"\x07" * 10000 + b"\x00" + p.encode(p.Frame(p.PING, 3, b"ok")))
+    assert isinstance(out[0], p.FrameError) and "longer than the maximum" in str(out[0])
+    assert out[1] == p.Frame(p.PING, 3, b"ok")
+
+
+def test_error_and_fault_bodies():
+    assert p.error_message(p.Frame(p.ERROR, 1, b"\x06bad size")) == ("ARGUMENT", "bad size")
+    regs = p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(range(28))))
+    assert regs["pc"] == 0x03020100 and set(regs) == set(p.FAULT_FIELDS)

@@ -1,0 +1,91 @@
+import json
+import subprocess
+
+import jinja2
+import pytest
+
+from generator.boards import load_board
+from generator.cstrings import c_comment, c_identifier, c_string
+from generator.render import (Command, Component, RenderError, _environment, render_project)
+
+NASTY = ['plain', 'say "go"', 'back\\slash', 'ünïcödé → 日本', 'tri??=graph', 'new\nline\t\0nul',
+         '*/ end comment', "'single'", '0x41\x7f']
+
+
+def _compile_and_run(tmp_path, source: str) -> bytes:
+    c_file, exe = tmp_path / "t.c", tmp_path / "t"
+    c_file.write_text(source)
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-o", exe, c_file], check=True)
+    return subprocess.run([exe], check=True, capture_output=True).stdout
+
+
+def test_c_string_survives_any_text(tmp_path):
+    body = "\n".join(
+        f'    fwrite({c_string(s)}, 1, sizeof {c_string(s)} - 1, stdout); putchar(0xFF); /* {c_comment(s)} */'
+        for s in NASTY)
+    out = _compile_and_run(tmp_path, "#include <stdio.h>\nint main(void) {\n" + body + "\n return 0; }\n")
+    assert out.split(b"\xff")[:-1] == [s.encode("utf-8") for s in NASTY]
+
+
+def test_c_identifier_rejects_what_is_not_one():
+    assert c_identifier("kws_cmd_ping") == "kws_cmd_ping"
+    for bad in ["9lives", "has space", 'quote"', "ümlaut", "int", ""]:
+        with pytest.raises(ValueError, match="not a valid C identifier|C keyword"):
+            c_identifier(bad, "label")
+
+
+def test_templates_are_strict():
+    env = _environment()
+    with pytest.raises(jinja2.UndefinedError):
+        env.get_template("board_config.h.j2").render(board_id="x")  # 'defines' missing
+
+
+def test_render_writes_a_complete_project(tmp_path):
+    board = load_board("qemu_m7")
+    out = render_project(board, tmp_path / "p")
+    for name in ["platformio.ini", "linker.ld", "tinykws.json", "boards/qemu_m7.json",
+                 "src/main.c", "src/kws_protocol.c", "src/uart_cmsdk.c", "src/board_config.h",
+                 "src/commands.c", "src/info.c", ".tinykws/platform/platform.json",
+                 ".tinykws/tool-scons/scons.py", ".pio/core/appstate.json"]:
+        assert (out / name).is_file(), name
+    assert not (out / "src" / "uart_stm32_usart_v2.c").exists()
+    ini = (out / "platformio.ini").read_text()
+    assert "symlink://.tinykws/platform" in ini and "-Werror" in ini and "qemu-system-arm" in ini
+    assert "ORIGIN = 0x20000000, LENGTH = 4194304" in (out / "linker.ld").read_text()
+    info = json.loads((out / "tinykws.json").read_text())["info"]
+    assert info["model"] is None and info["commands"] == ["PING", "INFO"]
+
+
+def test_info_document_is_valid_c_and_json(tmp_path):
+    out = render_project(load_board("host"), tmp_path / "p", extra=[
+        Component("odd", info={"note": 'quote " backslash \\ ünï ??= */'})])
+    info_c = (out / "src" / "info.c").read_text()
+    src = info_c + '#include <stdio.h>\nint main(void) { fputs(kws_info_json_head, stdout); return 0; }\n'
+    (tmp_path / "kws_info.h").write_text((out / "src" / "kws_info.h").read_text())
+    text = _compile_and_run(tmp_path, src.replace('#include "kws_info.h"', '#include "kws_info.h"\n'))
+    assert json.loads(text.decode() + "}")["note"] == 'quote " backslash \\ ünï ??= */'
+
+
+def test_refuses_foreign_folder_and_leaves_nothing_on_error(tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(RenderError, match="not a tinykws project"):
+        render_project(load_board("qemu_m7"), foreign)
+    assert (foreign / "notes.txt").read_text() == "keep me"
+
+    clash = Component("clash", commands=[Command("PING2", 0x01, "kws_cmd_ping2")])
+    with pytest.raises(RenderError, match="0x01 is used by both PING and PING2"):
+        render_project(load_board("qemu_m7"), tmp_path / "new", extra=[clash])
+    bad = Component("bad", commands=[Command("X", 0x40, 'evil"();')])
+    with pytest.raises(RenderError, match="not a valid C identifier"):
+        render_project(load_board("qemu_m7"), tmp_path / "new", extra=[bad])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_rerender_replaces_previous_project(tmp_path):
+    out = render_project(load_board("qemu_m7"), tmp_path / "p")
+    (out / "src" / "stale.c").write_text("#error stale\n")
+    render_project(load_board("qemu_f405"), out)
+    assert not (out / "src" / "stale.c").exists()
+    assert json.loads((out / "tinykws.json").read_text())["board"] == "qemu_f405"
