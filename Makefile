@@ -1,0 +1,55 @@
+# tinykws: the two commands of the README, and the steps they are made of.
+#   make demo   set up, build the default firmware for qemu_m7 and nucleo_f746,
+#               run qemu_m7 and print INFO and the size table
+#   make test   set up, run the whole test suite (CI runs this)
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stlink-tools
+# Offline, PlatformIO's upgrade check and telemetry would each wait a minute.
+export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
+export PLATFORMIO_SETTING_ENABLE_TELEMETRY := No
+
+.PHONY: setup system-packages demo test test-fast bench clean
+
+setup: system-packages $(VENV)/.installed
+
+# Installs only what is missing; needs root or sudo the first time.
+system-packages:
+	@missing=""; \
+	command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi libnewlib-arm-none-eabi"; \
+	test -f /usr/lib/arm-none-eabi/newlib/libc.a || missing="$$missing libnewlib-arm-none-eabi"; \
+	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v st-flash >/dev/null || missing="$$missing stlink-tools"; \
+	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+demo: setup
+	$(VENV)/bin/gen-firmware --board nucleo_f746 --out build/nucleo_f746 --build
+	$(VENV)/bin/gen-firmware --board qemu_m7 --out build/qemu_m7 --build
+	$(VENV)/bin/kws-harness info --port qemu:build/qemu_m7/.pio/build/qemu_m7/firmware.elf
+
+test: setup
+	$(PY) -m pytest -ra
+
+test-fast: setup
+	$(PY) -m pytest -ra -m "not slow"
+
+bench: setup
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf build .pio reports
