@@ -90,6 +90,8 @@ class Device:
                     break  # timeout: resend
                 if isinstance(frame, p.FrameError):
                     self.stats["bad_frames"] += 1
+                    if attempt < retries:
+                        break  # most likely our reply, damaged: ask again now
                     continue
                 if frame.type == p.EVT_READY:
                     self.banner = frame.body.decode("utf-8", "replace")
