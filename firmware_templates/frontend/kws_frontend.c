@@ -1,0 +1,616 @@
+/* tinykws fixed-point audio frontend: see kws_frontend.h and docs/frontend.md.
+ *
+ * The integer arithmetic reproduces TFLite Micro's microfrontend (and the
+ * 16-bit kissfft it uses) step for step, including where intermediate values
+ * are truncated to 16 bits, so that the output is bit-identical. The code is
+ * organised differently: an iterative in-place FFT fed by a scatter table, the
+ * power spectrum folded into the filterbank loop, and one per-channel pass for
+ * square root, noise reduction, PCAN, log and output conversion.
+ *
+ * Implementation-defined behaviour relied upon (as the reference does):
+ * right shift of a negative signed value is arithmetic, and converting an
+ * out-of-range value to a signed type wraps modulo 2^N. GCC and Clang on
+ * every target tinykws supports behave this way. */
+#include "kws_frontend.h"
+
+#include <string.h>
+
+#define FE_WINDOW_BITS 12
+#define FE_NR_BITS 14
+#define FE_PCAN_SNR_BITS 12
+#define FE_PCAN_OUT_BITS 6
+#define FE_LOG_BITS 16
+#define FE_LOG_SEG_BITS 7
+#define FE_LOG_COEFF 45426u /* ln(2) in Q16, rounded */
+
+/* Q15 multipliers kissfft uses to divide by 2 and by 4 (32767 / k). */
+#define FE_DIV2 16383
+#define FE_DIV4 8191
+
+static int fe_msb32(uint32_t x)
+{
+#if defined(__GNUC__)
+    return x ? 32 - __builtin_clz(x) : 0;
+#else
+    int n = 0;
+    while (x) {
+        ++n;
+        x >>= 1;
+    }
+    return n;
+#endif
+}
+
+static int fe_msb64(uint64_t x)
+{
+    uint32_t hi = (uint32_t)(x >> 32);
+    return hi ? 32 + fe_msb32(hi) : fe_msb32((uint32_t)x);
+}
+
+/* Q15 scaling with kissfft's rounding, result truncated to 16 bits. */
+static inline int16_t fe_q15(int32_t x) { return (int16_t)((x + 16384) >> 15); }
+
+/* ARMv7E-M DSP path (Cortex-M4/M7/M33...): a complex value is one 32-bit
+ * word, real part in the low half. The SIMD instructions used keep the
+ * reference's arithmetic exactly: SADD16/SSUB16/SASX/SSAX wrap each lane
+ * modulo 2^16 as the reference's int16 stores do, SMLSD/SMLADX form the same
+ * 32-bit products and sums, SHADD16/SHSUB16 are (a +/- b) >> 1 on 17 bits.
+ * Define KWS_FE_NO_DSP to force the portable path. */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(KWS_FE_NO_DSP)
+#define FE_DSP 1
+#include <arm_acle.h>
+
+static inline uint32_t fe_ld(const int16_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void fe_st(int16_t *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
+
+/* low half of lo, bits 15..30 of hi_raw (i.e. hi_raw >> 15) as the high
+ * half: one PKHBT (GCC does not form it from the C expression). */
+static inline uint32_t fe_pack15(int32_t lo, int32_t hi_raw)
+{
+#if defined(__GNUC__)
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #1" : "=r"(r) : "r"(lo), "r"(hi_raw));
+    return r;
+#else
+    return ((uint32_t)lo & 0xFFFFu) | (((uint32_t)hi_raw << 1) & 0xFFFF0000u);
+#endif
+}
+
+/* Both lanes times k (Q15), kissfft-rounded (C_FIXDIV). */
+static inline uint32_t fe_fixdiv_p(uint32_t x, int32_t k)
+{
+    return fe_pack15(__smlabb((int32_t)x, k, 16384) >> 15, __smlatb((int32_t)x, k, 16384));
+}
+
+/* Complex product, kissfft-rounded (C_MUL). */
+static inline uint32_t fe_cmul_p(uint32_t a, uint32_t w)
+{
+    return fe_pack15(__smlsd((int32_t)a, (int32_t)w, 16384) >> 15,
+                     __smladx((int32_t)a, (int32_t)w, 16384));
+}
+
+static void fe_bfly2_dsp(int16_t *f, size_t m, size_t fstride, const int16_t *tw)
+{
+    int16_t *g = f + 2u * m;
+    size_t k;
+    for (k = 0; k < m; ++k) {
+        uint32_t a = fe_fixdiv_p(fe_ld(f), FE_DIV2);
+        uint32_t b = fe_fixdiv_p(fe_ld(g), FE_DIV2);
+        uint32_t t = fe_cmul_p(b, fe_ld(tw + 2u * k * fstride));
+        fe_st(g, __ssub16(a, t));
+        fe_st(f, __sadd16(a, t));
+        f += 2;
+        g += 2;
+    }
+}
+
+static void fe_bfly4_dsp(int16_t *f, size_t m, size_t fstride, const int16_t *tw)
+{
+    const size_t s1 = 2u * m, s2 = 4u * m, s3 = 6u * m;
+    const size_t step1 = 2u * fstride, step2 = 4u * fstride, step3 = 6u * fstride;
+    const int16_t *w1 = tw, *w2 = tw, *w3 = tw;
+    size_t k;
+    for (k = 0; k < m; ++k) {
+        uint32_t x0 = fe_fixdiv_p(fe_ld(f), FE_DIV4);
+        uint32_t x1 = fe_fixdiv_p(fe_ld(f + s1), FE_DIV4);
+        uint32_t x2 = fe_fixdiv_p(fe_ld(f + s2), FE_DIV4);
+        uint32_t x3 = fe_fixdiv_p(fe_ld(f + s3), FE_DIV4);
+        uint32_t p1 = fe_cmul_p(x1, fe_ld(w1));
+        uint32_t p2 = fe_cmul_p(x2, fe_ld(w2));
+        uint32_t p3 = fe_cmul_p(x3, fe_ld(w3));
+        uint32_t d = __ssub16(x0, p2), e = __sadd16(x0, p2);
+        uint32_t sm = __sadd16(p1, p3), df = __ssub16(p1, p3);
+        fe_st(f + s2, __ssub16(e, sm));
+        fe_st(f, __sadd16(e, sm));
+        fe_st(f + s1, __ssax(d, df)); /* (d.r + df.i, d.i - df.r) */
+        fe_st(f + s3, __sasx(d, df)); /* (d.r - df.i, d.i + df.r) */
+        w1 += step1;
+        w2 += step2;
+        w3 += step3;
+        f += 2;
+    }
+}
+#define fe_bfly2 fe_bfly2_dsp
+#define fe_bfly4 fe_bfly4_dsp
+#endif
+
+/* ---------------------------------------------------------------- FFT --- */
+
+#ifndef FE_DSP
+/* In-place radix-2 butterflies over one group of 2*m complex values. */
+static void fe_bfly2(int16_t *f, size_t m, size_t fstride, const int16_t *tw)
+{
+    int16_t *g = f + 2u * m;
+    size_t k;
+    for (k = 0; k < m; ++k) {
+        const int16_t *w = tw + 2u * k * fstride;
+        int32_t ar = fe_q15(f[0] * FE_DIV2), ai = fe_q15(f[1] * FE_DIV2);
+        int32_t br = fe_q15(g[0] * FE_DIV2), bi = fe_q15(g[1] * FE_DIV2);
+        int32_t tr = fe_q15(br * w[0] - bi * w[1]);
+        int32_t ti = fe_q15(br * w[1] + bi * w[0]);
+        g[0] = (int16_t)(ar - tr);
+        g[1] = (int16_t)(ai - ti);
+        f[0] = (int16_t)(ar + tr);
+        f[1] = (int16_t)(ai + ti);
+        f += 2;
+        g += 2;
+    }
+}
+
+/* In-place forward radix-4 butterflies over one group of 4*m complex values. */
+static void fe_bfly4(int16_t *f, size_t m, size_t fstride, const int16_t *tw)
+{
+    const size_t s1 = 2u * m, s2 = 4u * m, s3 = 6u * m;
+    const size_t step1 = 2u * fstride, step2 = 4u * fstride, step3 = 6u * fstride;
+    const int16_t *w1 = tw, *w2 = tw, *w3 = tw;
+    size_t k;
+    for (k = 0; k < m; ++k) {
+        int32_t x0r = fe_q15(f[0] * FE_DIV4), x0i = fe_q15(f[1] * FE_DIV4);
+        int32_t x1r = fe_q15(f[s1] * FE_DIV4), x1i = fe_q15(f[s1 + 1] * FE_DIV4);
+        int32_t x2r = fe_q15(f[s2] * FE_DIV4), x2i = fe_q15(f[s2 + 1] * FE_DIV4);
+        int32_t x3r = fe_q15(f[s3] * FE_DIV4), x3i = fe_q15(f[s3 + 1] * FE_DIV4);
+        /* Twiddled inputs (each a 16-bit value). */
+        int32_t p1r = fe_q15(x1r * w1[0] - x1i * w1[1]);
+        int32_t p1i = fe_q15(x1r * w1[1] + x1i * w1[0]);
+        int32_t p2r = fe_q15(x2r * w2[0] - x2i * w2[1]);
+        int32_t p2i = fe_q15(x2r * w2[1] + x2i * w2[0]);
+        int32_t p3r = fe_q15(x3r * w3[0] - x3i * w3[1]);
+        int32_t p3i = fe_q15(x3r * w3[1] + x3i * w3[0]);
+        /* Every sum below is stored as 16 bits in the reference. */
+        int32_t dr = (int16_t)(x0r - p2r), di = (int16_t)(x0i - p2i);
+        int32_t er = (int16_t)(x0r + p2r), ei = (int16_t)(x0i + p2i);
+        int32_t sr = (int16_t)(p1r + p3r), si = (int16_t)(p1i + p3i);
+        int32_t tr = (int16_t)(p1r - p3r), ti = (int16_t)(p1i - p3i);
+        f[s2] = (int16_t)(er - sr);
+        f[s2 + 1] = (int16_t)(ei - si);
+        f[0] = (int16_t)(er + sr);
+        f[1] = (int16_t)(ei + si);
+        f[s1] = (int16_t)(dr + ti);
+        f[s1 + 1] = (int16_t)(di - tr);
+        f[s3] = (int16_t)(dr - ti);
+        f[s3 + 1] = (int16_t)(di + tr);
+        w1 += step1;
+        w2 += step2;
+        w3 += step3;
+        f += 2;
+    }
+}
+#endif
+
+/* Complex FFT of n = fft_size/2 points, in place, input already in
+ * digit-reversed order. Stages run innermost first: kissfft factors n as
+ * 4*4*...*4 (*2), the radix-2 stage (if any) being the innermost. */
+static void fe_fft_complex(int16_t *buf, size_t n, const int16_t *tw)
+{
+    size_t m = 1, g;
+    if (n & 0xAAAAAAAAu) { /* odd power of two: one radix-2 stage */
+        for (g = 0; g < n / 2u; ++g) {
+            fe_bfly2(buf + 4u * g, 1u, n / 2u, tw);
+        }
+        m = 2;
+    }
+    while (m < n) {
+        const size_t fstride = n / (4u * m);
+        for (g = 0; g < fstride; ++g) {
+            fe_bfly4(buf + 8u * m * g, m, fstride, tw);
+        }
+        m *= 4u;
+    }
+}
+
+/* Turns the n-point complex FFT of the packed real signal into bins 0..n
+ * of the 2n-point real FFT, in place (buf holds n+1 complex values). */
+static void fe_fft_real_split(int16_t *buf, size_t n, const int16_t *stw)
+{
+    size_t k;
+    int32_t dcr = fe_q15(buf[0] * FE_DIV2), dci = fe_q15(buf[1] * FE_DIV2);
+    buf[0] = (int16_t)(dcr + dci);
+    buf[1] = 0;
+    buf[2u * n] = (int16_t)(dcr - dci);
+    buf[2u * n + 1u] = 0;
+#ifdef FE_DSP
+    for (k = 1; k <= n / 2u; ++k) {
+        int16_t *pa = buf + 2u * k, *pb = buf + 2u * (n - k);
+        uint32_t b = fe_ld(pb);
+        uint32_t bc = (b & 0xFFFFu) | (__ssub16(0, b) & 0xFFFF0000u); /* conjugate */
+        uint32_t fa = fe_fixdiv_p(fe_ld(pa), FE_DIV2), fb = fe_fixdiv_p(bc, FE_DIV2);
+        uint32_t f1 = __sadd16(fa, fb), f2 = __ssub16(fa, fb);
+        uint32_t t = fe_cmul_p(f2, fe_ld(stw + 2u * (k - 1u)));
+        fe_st(pa, __shadd16(f1, t));
+        fe_st(pb, (__shsub16(f1, t) & 0xFFFFu) | (__shsub16(t, f1) & 0xFFFF0000u));
+    }
+#else
+    for (k = 1; k <= n / 2u; ++k) {
+        int16_t *a = buf + 2u * k, *b = buf + 2u * (n - k);
+        const int16_t *w = stw + 2u * (k - 1u);
+        int32_t ar = fe_q15(a[0] * FE_DIV2), ai = fe_q15(a[1] * FE_DIV2);
+        int32_t br = fe_q15(b[0] * FE_DIV2);
+        int32_t bi = fe_q15((int16_t)(-b[1]) * FE_DIV2); /* conjugate, 16 bits */
+        int32_t f1r = (int16_t)(ar + br), f1i = (int16_t)(ai + bi);
+        int32_t f2r = (int16_t)(ar - br), f2i = (int16_t)(ai - bi);
+        int32_t twr = fe_q15(f2r * w[0] - f2i * w[1]);
+        int32_t twi = fe_q15(f2r * w[1] + f2i * w[0]);
+        a[0] = (int16_t)((f1r + twr) >> 1);
+        a[1] = (int16_t)((f1i + twi) >> 1);
+        b[0] = (int16_t)((f1r - twr) >> 1);
+        b[1] = (int16_t)((twi - f1i) >> 1);
+    }
+#endif
+}
+
+/* ------------------------------------------------------- square roots --- */
+
+/* floor(sqrt(x)) for x < 2^32 (Newton from above, exact). */
+static uint32_t fe_isqrt32(uint32_t x)
+{
+    uint32_t r, y;
+    if (x < 2u) {
+        return x;
+    }
+    r = 1u << ((fe_msb32(x) + 1) >> 1); /* >= sqrt(x) */
+    for (;;) {
+        y = (r + x / r) >> 1;
+        if (y >= r) {
+            return r;
+        }
+        r = y;
+    }
+}
+
+/* The reference's rounded square root of a 64-bit filterbank sum: values
+ * below 2^32 take a 32-bit path whose result saturates at 0xFFFF, others a
+ * 64-bit path saturating at 0xFFFFFFFF; both round to nearest. */
+static uint32_t fe_sqrt_round(uint64_t x)
+{
+    uint32_t r;
+    if ((x >> 32) == 0) {
+        uint32_t x32 = (uint32_t)x;
+        r = fe_isqrt32(x32);
+        if (x32 - r * r > r && r != 0xFFFFu) {
+            ++r;
+        }
+        return r;
+    } else {
+        /* floor(sqrt(x)) >> s == floor(sqrt(x >> 2s)): take the top bits with
+         * the 32-bit root, then settle the s low bits one at a time. */
+        int s = (fe_msb64(x) - 31) >> 1;
+        int i;
+        r = fe_isqrt32((uint32_t)(x >> (2 * s))) << s;
+        for (i = s - 1; i >= 0; --i) {
+            uint32_t t = r | (1u << i);
+            if ((uint64_t)t * t <= x) {
+                r = t;
+            }
+        }
+        if (x - (uint64_t)r * r > r && r != 0xFFFFFFFFu) {
+            ++r;
+        }
+        return r;
+    }
+}
+
+/* ------------------------------------------------------ PCAN and log --- */
+
+static int32_t fe_pcan_gain(uint32_t x, const int16_t *lut)
+{
+    int interval;
+    const int16_t *seg;
+    int32_t frac, y;
+    if (x <= 2u) {
+        return lut[x];
+    }
+    interval = fe_msb32(x);
+    seg = lut + 2 + 3 * (interval - 2);
+    frac = (int32_t)(((interval < 11) ? (x << (11 - interval)) : (x >> (interval - 11))) &
+                     0x3FFu);
+    y = ((int32_t)seg[2] * frac) >> 5;
+    y += (int32_t)((uint32_t)(int32_t)seg[1] << 5);
+    y *= frac;
+    y = (y + (1 << 14)) >> 15;
+    y += seg[0];
+    return (int16_t)y;
+}
+
+static uint32_t fe_pcan_shrink(uint32_t x)
+{
+    if (x < (2u << FE_PCAN_SNR_BITS)) {
+        return (x * x) >> (2 + 2 * FE_PCAN_SNR_BITS - FE_PCAN_OUT_BITS);
+    }
+    return (x >> (FE_PCAN_SNR_BITS - FE_PCAN_OUT_BITS)) - (1u << FE_PCAN_OUT_BITS);
+}
+
+/* Fixed-point natural log of x (> 1), scaled by 2^scale_shift. */
+static uint32_t fe_log(uint32_t x, int scale_shift, const uint16_t *lut)
+{
+    const uint32_t integer = (uint32_t)fe_msb32(x) - 1u;
+    int32_t frac = (int32_t)(x - (1u << integer));
+    uint32_t seg, log2, loge;
+    int32_t c0, c1, rel;
+    if (integer < FE_LOG_BITS) {
+        frac <<= FE_LOG_BITS - integer;
+    } else {
+        frac >>= integer - FE_LOG_BITS;
+    }
+    seg = (uint32_t)frac >> (FE_LOG_BITS - FE_LOG_SEG_BITS);
+    c0 = lut[seg];
+    c1 = lut[seg + 1u];
+    rel = ((c1 - c0) * (frac - (int32_t)(seg << (FE_LOG_BITS - FE_LOG_SEG_BITS)))) >>
+          FE_LOG_BITS;
+    log2 = (integer << FE_LOG_BITS) + (uint32_t)(frac + c0 + rel);
+    loge = (uint32_t)(((uint64_t)FE_LOG_COEFF * log2 + (1u << (FE_LOG_BITS - 1))) >>
+                      FE_LOG_BITS);
+    return ((loge << scale_shift) + (1u << (FE_LOG_BITS - 1))) >> FE_LOG_BITS;
+}
+
+/* -------------------------------------------------------------- frame --- */
+
+static void fe_frame(kws_frontend_state_t *st, const kws_frontend_config_t *cfg, void *out)
+{
+    const size_t W = cfg->window_size;
+    const size_t n = cfg->fft_size / 2u;
+    const int16_t *win = cfg->window;
+    const uint16_t *scatter = cfg->fft_scatter;
+    int16_t *buf = st->fft;
+    int32_t max_abs = 0;
+    int shift;
+    size_t q, c;
+
+    /* 1. Window, written straight into the FFT's input order. */
+#ifdef FE_DSP
+    {
+        /* The shift needs only the top bit of the largest |v|, i.e. of the OR
+         * of all |v|. -32768 (whose negation stays negative in 16 bits, so
+         * the reference never counts it) shows up as bit 15 alone: masked. */
+        uint32_t acc = 0;
+        for (q = 0; 2u * q + 1u < W; ++q) {
+            uint32_t x = fe_ld(st->input + 2u * q), w = fe_ld(win + 2u * q);
+            int32_t lo = (int32_t)(int16_t)x * (int16_t)w;                 /* SMULBB */
+            int32_t hi = ((int32_t)x >> 16) * ((int32_t)w >> 16);           /* SMULTT */
+            uint32_t v = ((uint32_t)(lo >> FE_WINDOW_BITS) & 0xFFFFu) |
+                         (((uint32_t)hi << (16 - FE_WINDOW_BITS)) & 0xFFFF0000u);
+            uint32_t sign = (uint32_t)__ssat16((int32_t)v, 1); /* -1 per negative lane */
+            acc |= __ssub16(v ^ sign, sign);
+            fe_st(buf + 2u * scatter[q], v);
+        }
+        max_abs = (int32_t)((acc | (acc >> 16)) & 0x7FFFu);
+    }
+#else
+    for (q = 0; 2u * q + 1u < W; ++q) {
+        int16_t *dst = buf + 2u * scatter[q];
+        int16_t v0 = (int16_t)((st->input[2u * q] * win[2u * q]) >> FE_WINDOW_BITS);
+        int16_t v1 = (int16_t)((st->input[2u * q + 1u] * win[2u * q + 1u]) >> FE_WINDOW_BITS);
+        int16_t a0 = (int16_t)(v0 < 0 ? -v0 : v0); /* -(-32768) stays negative */
+        int16_t a1 = (int16_t)(v1 < 0 ? -v1 : v1);
+        dst[0] = v0;
+        dst[1] = v1;
+        if (a0 > max_abs) {
+            max_abs = a0;
+        }
+        if (a1 > max_abs) {
+            max_abs = a1;
+        }
+    }
+#endif
+    if (2u * q < W) { /* odd window: last sample pairs with a zero */
+        int16_t *dst = buf + 2u * scatter[q];
+        int16_t v0 = (int16_t)((st->input[2u * q] * win[2u * q]) >> FE_WINDOW_BITS);
+        int16_t a0 = (int16_t)(v0 < 0 ? -v0 : v0);
+        dst[0] = v0;
+        dst[1] = 0;
+        if (a0 > max_abs) {
+            max_abs = a0;
+        }
+        ++q;
+    }
+    for (; q < n; ++q) {
+        int16_t *dst = buf + 2u * scatter[q];
+        dst[0] = 0;
+        dst[1] = 0;
+    }
+
+    /* 2. Normalise so the FFT uses the full 16 bits. */
+    shift = 15 - fe_msb32((uint32_t)max_abs);
+    if (shift > 0) {
+#ifdef FE_DSP
+        for (q = 0; q < 2u * n; q += 2u) {
+            uint32_t w = fe_ld(buf + q);
+            fe_st(buf + q, ((w & 0xFFFF0000u) << shift) | ((w << shift) & 0xFFFFu));
+        }
+#else
+        for (q = 0; q < 2u * n; ++q) {
+            buf[q] = (int16_t)(uint16_t)((uint32_t)(uint16_t)buf[q] << shift);
+        }
+#endif
+    }
+
+    /* 3. Real FFT: n-point complex FFT + split into bins 0..n. */
+    fe_fft_complex(buf, n, cfg->fft_twiddles);
+    fe_fft_real_split(buf, n, cfg->fft_super_twiddles);
+
+    /* 4. Mel filterbank on the power spectrum, then rounded square root.
+     * Output channel c-1 takes band c's rising weights and band c-1's
+     * falling ones (the "unweights"); band 0 only feeds channel 0. */
+    {
+        const uint16_t *bstart = cfg->band_start;
+        const uint16_t *bwidth = cfg->band_width;
+        const int16_t *wts = cfg->weights - cfg->bin_start;
+        const int16_t *uwts = cfg->unweights - cfg->bin_start;
+        const size_t C = cfg->num_channels;
+        uint64_t carry = 0;
+        for (c = 0; c <= C; ++c) {
+            const size_t b0 = bstart[c], b1 = b0 + bwidth[c];
+            uint64_t acc_w = carry, acc_u = 0;
+            size_t b;
+            for (b = b0; b < b1; ++b) {
+                const int32_t re = buf[2u * b], im = buf[2u * b + 1u];
+                /* the reference keeps the power in an int32 (2^31 wraps) */
+                const int64_t e = (int32_t)((uint32_t)(re * re) + (uint32_t)(im * im));
+                acc_w += (uint64_t)((int64_t)wts[b] * e);
+                acc_u += (uint64_t)((int64_t)uwts[b] * e);
+            }
+            if (c > 0) {
+                st->signal[c - 1u] = fe_sqrt_round(acc_w) >> shift;
+            }
+            carry = acc_u;
+        }
+    }
+
+    /* 5. Noise reduction, PCAN, log, output. */
+    {
+        const int sbits = cfg->smoothing_bits;
+        const uint32_t min_rem = cfg->min_signal_remaining;
+        const int16_t *plut = cfg->pcan_lut;
+        const int corr = cfg->correction_bits;
+        uint16_t *out16 = (uint16_t *)out;
+        int8_t *out8 = (int8_t *)out;
+        for (c = 0; c < cfg->num_channels; ++c) {
+            uint32_t sig = st->signal[c];
+            const uint32_t smoothing = (c & 1u) ? cfg->odd_smoothing : cfg->even_smoothing;
+            const uint32_t scaled = sig << sbits;
+            uint32_t est = (uint32_t)(((uint64_t)scaled * smoothing +
+                                       (uint64_t)st->noise_estimate[c] *
+                                           ((1u << FE_NR_BITS) - smoothing)) >>
+                                      FE_NR_BITS);
+            uint32_t floor_v, sub, v;
+            st->noise_estimate[c] = est;
+            if (est > scaled) {
+                est = scaled;
+            }
+            floor_v = (uint32_t)(((uint64_t)sig * min_rem) >> FE_NR_BITS);
+            sub = (scaled - est) >> sbits;
+            sig = sub > floor_v ? sub : floor_v;
+
+            if (cfg->enable_pcan) {
+                const uint32_t gain = (uint32_t)fe_pcan_gain(st->noise_estimate[c], plut);
+                sig = fe_pcan_shrink((uint32_t)(((uint64_t)sig * gain) >> cfg->snr_shift));
+            }
+
+            v = sig;
+            if (cfg->enable_log) {
+                v = corr < 0 ? v >> -corr : v << corr;
+                v = v > 1u ? fe_log(v, cfg->scale_shift, cfg->log_lut) : 0u;
+            }
+            if (v > 0xFFFFu) {
+                v = 0xFFFFu;
+            }
+            if (cfg->out_scale > 1u) {
+                v /= cfg->out_scale;
+            }
+            if (cfg->output_type == KWS_FE_OUT_INT8) {
+                const uint32_t num = v * cfg->int8_mul + cfg->int8_add;
+                int32_t r = (int32_t)(((uint64_t)num * cfg->int8_magic) >> cfg->int8_shift) +
+                            cfg->int8_zero;
+                out8[c] = (int8_t)(r < -128 ? -128 : (r > 127 ? 127 : r));
+            } else {
+                out16[c] = (uint16_t)v;
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- API --- */
+
+int kws_frontend_check(const kws_frontend_config_t *cfg)
+{
+    size_t n;
+    if (cfg == NULL || cfg->abi_version != KWS_FE_ABI_VERSION) {
+        return KWS_FE_ERR_ABI;
+    }
+    if (cfg->window_size > KWS_FE_MAX_WINDOW || cfg->fft_size > KWS_FE_MAX_FFT_SIZE ||
+        cfg->num_channels > KWS_FE_MAX_CHANNELS) {
+        return KWS_FE_ERR_SIZE;
+    }
+    n = cfg->fft_size;
+    if (n < 16u || (n & (n - 1u)) != 0 || cfg->window_size == 0 || cfg->window_size > n ||
+        cfg->step_size == 0 || cfg->step_size > cfg->window_size || cfg->num_channels == 0 ||
+        cfg->bin_end > n / 2u || cfg->bin_start > cfg->bin_end ||
+        cfg->output_type > KWS_FE_OUT_INT8 || cfg->out_scale == 0) {
+        return KWS_FE_ERR_CONFIG;
+    }
+    return KWS_FE_OK;
+}
+
+void kws_frontend_reset(kws_frontend_state_t *st, const kws_frontend_config_t *cfg)
+{
+    (void)cfg;
+    memset(st->input, 0, sizeof(st->input));
+    memset(st->noise_estimate, 0, sizeof(st->noise_estimate));
+    st->input_used = 0;
+}
+
+size_t kws_frontend_value_size(const kws_frontend_config_t *cfg)
+{
+    return cfg->output_type == KWS_FE_OUT_INT8 ? 1u : 2u;
+}
+
+int kws_frontend_push(kws_frontend_state_t *st, const kws_frontend_config_t *cfg,
+                      const int16_t *samples, size_t n, size_t *consumed, void *out)
+{
+    const size_t W = cfg->window_size, step = cfg->step_size;
+    size_t take = W - st->input_used;
+    if (take > n) {
+        take = n;
+    }
+    if (take) {
+        memcpy(st->input + st->input_used, samples, take * sizeof(*samples));
+    }
+    st->input_used = (uint16_t)(st->input_used + take);
+    *consumed = take;
+    if (st->input_used < W) {
+        return 0;
+    }
+    fe_frame(st, cfg, out);
+    memmove(st->input, st->input + step, (W - step) * sizeof(st->input[0]));
+    st->input_used = (uint16_t)(W - step);
+    return 1;
+}
+
+size_t kws_frontend_process(kws_frontend_state_t *st, const kws_frontend_config_t *cfg,
+                            const int16_t *samples, size_t n, void *out, size_t max_frames,
+                            size_t *consumed)
+{
+    const size_t frame_bytes = cfg->num_channels * kws_frontend_value_size(cfg);
+    size_t done = 0, frames = 0;
+    uint8_t *dst = (uint8_t *)out;
+    while (done < n) {
+        size_t took = 0;
+        if (frames == max_frames && st->input_used + (n - done) >= cfg->window_size) {
+            break; /* the next frame would not fit in out */
+        }
+        if (kws_frontend_push(st, cfg, samples + done, n - done, &took, dst)) {
+            dst += frame_bytes;
+            ++frames;
+        }
+        done += took;
+    }
+    if (consumed != NULL) {
+        *consumed = done;
+    }
+    return frames;
+}
