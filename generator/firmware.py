@@ -6,17 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from .boards import Board
-from .render import DEFAULT_QEMU_PORT, Component, render_project
+from .frontend import FrontendConfig, c_defines, c_include_dir, c_sources, render_c_tables
+from .render import DEFAULT_QEMU_PORT, Command, Component, render_project
 
 
-def firmware_components(board: Board) -> list[Component]:
-    """Components beyond the runtime and board support.
+def frontend_component(config: FrontendConfig) -> Component:
+    """The fixed-point frontend, its tables for `config`, and FEATURES."""
+    files: dict[str, Path | str] = {p.name: p for p in c_sources()}
+    files["kws_frontend.h"] = c_include_dir() / "kws_frontend.h"
+    files["frontend_tables.c"] = render_c_tables(config)
+    return Component(name="frontend", files=files,
+                     commands=[Command("FEATURES", 0x10, "kws_cmd_features")],
+                     info={"frontend": config.to_dict()}, defines=c_defines(config))
 
-    None yet: the frontend and the model runtime join here as they land.
-    """
-    del board
-    return []
+
+def firmware_components(board: Board, frontend: FrontendConfig | None = None) -> list[Component]:
+    """Components beyond the runtime and board support."""
+    del board  # every board gets the same components today
+    return [frontend_component(frontend or FrontendConfig())]
 
 
-def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT) -> Path:
-    return render_project(board, out, extra=firmware_components(board), qemu_port=qemu_port)
+def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT,
+                   frontend: FrontendConfig | None = None) -> Path:
+    return render_project(board, out, extra=firmware_components(board, frontend),
+                          qemu_port=qemu_port)

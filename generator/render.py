@@ -56,6 +56,7 @@ class Component:
     files: dict[str, Path | str] = field(default_factory=dict)  # src name -> static file or text
     commands: list[Command] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    defines: dict[str, str] = field(default_factory=dict)  # -D macros for the whole build
 
 
 def _environment() -> jinja2.Environment:
@@ -165,6 +166,8 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
                 raise RenderError(f"two components provide src/{name}")
             files[name] = content
     info = info_document(components)
+    build_flags = BUILD_FLAGS + [f"-D{name}={value}" for comp in components
+                                 for name, value in sorted(comp.defines.items())]
     files["commands.c"] = env.get_template("commands.c.j2").render(
         commands=[c for comp in components for c in comp.commands])
     files["info.c"] = env.get_template("info.c.j2").render(info_chunks=_info_chunks(info))
@@ -188,7 +191,7 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
                 ram={k: int(v, 16) if isinstance(v, str) else v
                      for k, v in board.memory["ram"].items()}), encoding="utf-8")
         (staging / "platformio.ini").write_text(env.get_template("platformio.ini.j2").render(
-            version=__version__, board_id=board.id, build_flags=BUILD_FLAGS,
+            version=__version__, board_id=board.id, build_flags=build_flags,
             upload_command=command, upload_note=note), encoding="utf-8")
         (staging / "boards").mkdir()
         shutil.copyfile(board.path, staging / "boards" / f"{board.id}.json")
@@ -198,7 +201,8 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
                         ignore=shutil.ignore_patterns("__pycache__"))
         _seed_platformio_state(staging / ".pio" / "core")
         (staging / MANIFEST).write_text(json.dumps(
-            {"generator": __version__, "board": board.id, "info": info}, indent=2) + "\n",
+            {"generator": __version__, "board": board.id, "build_flags": build_flags,
+             "info": info}, indent=2) + "\n",
             encoding="utf-8")
         if out_dir.exists():
             shutil.rmtree(out_dir)
