@@ -11,6 +11,7 @@ from . import __version__
 from .boards import BoardError, load_all_boards, load_board
 from .build import BuildError, build_project
 from .firmware import render_default
+from .frontend import FrontendConfig, FrontendConfigError
 from .render import DEFAULT_QEMU_PORT, RenderError
 
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_BUILD = 0, 2, 3, 4
@@ -33,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="output folder (default: build/<board>)")
     parser.add_argument("--build", action="store_true",
                         help="build with PlatformIO and print the firmware path and sizes")
+    parser.add_argument("--frontend", type=Path,
+                        help="frontend configuration JSON (FrontendConfig; default: micro_speech's "
+                             "16 kHz, 30 ms window, 20 ms stride, 40 channels)")
     parser.add_argument("--qemu-port", type=int, default=DEFAULT_QEMU_PORT,
                         help="TCP port `pio run -t upload` gives QEMU's serial line "
                              f"(default {DEFAULT_QEMU_PORT})")
@@ -55,6 +59,16 @@ def _list_boards(as_json: bool) -> int:
               f"{r['flash_bytes'] // 1024:>6} KB {r['ram_bytes'] // 1024:>6} KB  "
               f"{'yes (' + r['qemu'] + ')' if r['qemu'] else 'no'}")
     return EXIT_OK
+
+
+def _frontend_config(path: Path | None) -> FrontendConfig | None:
+    if path is None:
+        return None
+    try:
+        config = FrontendConfig.from_json(path.read_text(encoding="utf-8"))
+    except (ValueError, TypeError) as exc:
+        raise FrontendConfigError(f"{path}: {exc}") from exc
+    return config.validate()
 
 
 def size_table(sizes, board) -> str:
@@ -81,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
         board = load_board(args.board)
         out = args.out or Path("build") / board.id
-        project = render_default(board, out, qemu_port=args.qemu_port)
-    except (BoardError, RenderError) as exc:
+        frontend = _frontend_config(args.frontend)
+        project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend)
+    except (BoardError, RenderError, FrontendConfigError, OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     report: dict = {"board": board.id, "project": str(project)}

@@ -89,3 +89,17 @@ def test_rerender_replaces_previous_project(tmp_path):
     render_project(load_board("qemu_f405"), out)
     assert not (out / "src" / "stale.c").exists()
     assert json.loads((out / "tinykws.json").read_text())["board"] == "qemu_f405"
+
+
+def test_cli_frontend_option(tmp_path, capsys):
+    from generator.cli import main as gen_firmware
+    good = tmp_path / "fe.json"
+    good.write_text('{"channels": 10, "upper_hz": 4000.0, "stride_ms": 10}')
+    assert gen_firmware(["--board", "qemu_m7", "--out", str(tmp_path / "ok"), "--frontend", str(good)]) == 0
+    info = json.loads((tmp_path / "ok" / "tinykws.json").read_text())["info"]
+    assert info["frontend"]["channels"] == 10 and "FEATURES" in info["commands"]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"channels": 0}')
+    assert gen_firmware(["--board", "qemu_m7", "--out", str(tmp_path / "no"), "--frontend", str(bad)]) == 3
+    assert "channels=0" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
