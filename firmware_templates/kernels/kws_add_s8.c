@@ -1,0 +1,38 @@
+/* ADD, int8, portable C99, with broadcasting over up to four dimensions.
+ * Both inputs are brought to a common scale with 20 bits of headroom, summed
+ * and requantized, exactly as the reference's AddFunc. */
+#include "kws_kernels.h"
+#include "kws_qmath.h"
+
+static int8_t add_one(const kws_add_params_t *p, int32_t a, int32_t b)
+{
+    const int32_t sa = kws_shl_wrap(a + p->in1_offset, p->left_shift);
+    const int32_t sb = kws_shl_wrap(b + p->in2_offset, p->left_shift);
+    const int32_t ra = kws_mul_by_quantized_mul(sa, p->mult1, p->shift1);
+    const int32_t rb = kws_mul_by_quantized_mul(sb, p->mult2, p->shift2);
+    int32_t out = kws_mul_by_quantized_mul(kws_add_wrap(ra, rb), p->mult_out, p->shift_out);
+    out = kws_add_wrap(out, p->out_zp);
+    return (int8_t)kws_clamp_i32(out, p->act_min, p->act_max);
+}
+
+void kws_add_s8(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
+                int8_t *output)
+{
+    int32_t i0;
+    int32_t i1;
+    int32_t i2;
+    int32_t i3;
+    for (i0 = 0; i0 < p->dims[0]; ++i0) {
+        for (i1 = 0; i1 < p->dims[1]; ++i1) {
+            for (i2 = 0; i2 < p->dims[2]; ++i2) {
+                int32_t a = i0 * p->stride1[0] + i1 * p->stride1[1] + i2 * p->stride1[2];
+                int32_t b = i0 * p->stride2[0] + i1 * p->stride2[1] + i2 * p->stride2[2];
+                for (i3 = 0; i3 < p->dims[3]; ++i3) {
+                    *output++ = add_one(p, input1[a], input2[b]);
+                    a += p->stride1[3];
+                    b += p->stride2[3];
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+/* QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32) at the edges
+ * of a model, in single precision like the reference: q = round(x / scale)
+ * + zero_point with ties away from zero, and x = scale * (q - zero_point). */
+#include "kws_kernels.h"
+
+/* Round half away from zero for |v| <= 2^24 (larger values are clamped by the
+ * caller first), without libm. */
+static int32_t round_away(float v)
+{
+    const int32_t t = (int32_t)v; /* truncates toward zero */
+    const float frac = v - (float)t;
+    if (frac >= 0.5f) {
+        return t + 1;
+    }
+    if (frac <= -0.5f) {
+        return t - 1;
+    }
+    return t;
+}
+
+void kws_quantize_f32_s8(const float *input, int8_t *output, int32_t count, float scale,
+                         int32_t zero_point)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        float v = input[i] / scale;
+        int32_t q;
+        /* Anything beyond +-2^20 saturates after the zero point anyway; NaN
+         * maps to the minimum like the reference on x86 hosts. */
+        if (!(v > -1048576.0f)) {
+            v = -1048576.0f;
+        } else if (v > 1048576.0f) {
+            v = 1048576.0f;
+        }
+        q = round_away(v) + zero_point;
+        output[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+    }
+}
+
+void kws_dequantize_s8_f32(const int8_t *input, float *output, int32_t count, float scale,
+                           int32_t zero_point)
+{
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        output[i] = scale * (float)((int32_t)input[i] - zero_point);
+    }
+}

@@ -1,0 +1,462 @@
+"""Public entry points: load_model() and compile_model()."""
+
+from __future__ import annotations
+
+import collections
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from .errors import ModelError
+from .lower import CArray, Step, _c_float, lower_graph
+from .planner import Buffer, Plan, overlap_limit, plan_memory
+from .reader import Graph, read_graph
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
+KERNELS_DIR = TEMPLATES_DIR / "kernels"
+MODEL_TEMPLATES_DIR = TEMPLATES_DIR / "model"
+
+# kernel id -> portable implementation file (in KERNELS_DIR)
+KERNEL_FILES = {
+    "conv2d": "kws_conv2d_s8.c",
+    "dwconv2d": "kws_dwconv2d_s8.c",
+    "fully_connected": "kws_fully_connected_s8.c",
+    "avgpool": "kws_avgpool_s8.c",
+    "maxpool": "kws_maxpool_s8.c",
+    "mean": "kws_mean_s8.c",
+    "add": "kws_add_s8.c",
+    "softmax": "kws_softmax_s8.c",
+    "lut": "kws_lut_s8.c",
+    "pad": "kws_pad_s8.c",
+    "concat": "kws_concat_s8.c",
+    "quantize": "kws_quantize.c",
+    "dequantize": "kws_quantize.c",
+}
+KERNEL_HEADERS = ("kws_kernels.h", "kws_qmath.h")
+
+_ARENA_ALIGN = 4
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """Shape, type and quantization of a model input or output."""
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str  # "int8" or "float32"
+    scale: float
+    zero_point: int
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * (4 if self.dtype == "float32" else 1)
+
+    @property
+    def numpy_dtype(self):
+        return np.float32 if self.dtype == "float32" else np.int8
+
+
+class Model:
+    """A validated full-int8 .tflite model, lowered to kernel steps."""
+
+    def __init__(self, raw: bytes, graph: Graph, steps: list[Step], alias: dict[int, int], notes: list[str],
+                 source: str):
+        self.raw = raw
+        self.graph = graph
+        self.steps = steps
+        self.alias = alias
+        self.notes = notes
+        self.source = source
+
+    @property
+    def model_hash(self) -> str:
+        return self.graph.sha256
+
+    def _spec(self, tid: int) -> TensorSpec:
+        t = self.graph.tensors[tid]
+        scale = float(t.scale) if t.quantized else 0.0
+        zp = t.zero_point if t.quantized else 0
+        if t.dtype == "float32":
+            # the quantization that matters is the one QUANTIZE/DEQUANTIZE applies
+            for s in self.steps:
+                if s.kind == "quantize" and self.root(s.inputs[0]) == self.root(tid):
+                    q = self.graph.tensors[s.output]
+                    scale, zp = float(q.scale), q.zero_point
+                if s.kind == "dequantize" and s.output == tid:
+                    q = self.graph.tensors[s.inputs[0]]
+                    scale, zp = float(q.scale), q.zero_point
+        return TensorSpec(t.name, tuple(t.shape), t.dtype, scale, zp)
+
+    def root(self, tid: int) -> int:
+        while tid in self.alias:
+            tid = self.alias[tid]
+        return tid
+
+    @property
+    def input(self) -> TensorSpec:
+        return self._spec(self.graph.inputs[0])
+
+    @property
+    def output(self) -> TensorSpec:
+        return self._spec(self.graph.outputs[0])
+
+    @property
+    def op_counts(self) -> dict[str, int]:
+        counts = collections.Counter(op.opcode for op in self.graph.operators if op.index in self._kept_nodes)
+        return dict(sorted(counts.items()))
+
+    @property
+    def _kept_nodes(self) -> set[int]:
+        kept = {s.node for s in self.steps}
+        for y in self.alias:
+            for op in self.graph.operators:
+                if y in op.outputs:
+                    kept.add(op.index)
+        return kept
+
+    @property
+    def macs(self) -> int:
+        return sum(s.macs for s in self.steps)
+
+    def __repr__(self) -> str:
+        return (f"Model({self.source!r}, {len(self.steps)} steps, input {self.input.dtype}{list(self.input.shape)}, "
+                f"output {self.output.dtype}{list(self.output.shape)})")
+
+
+@dataclass
+class CompiledModel:
+    """The generated C for one model plus the facts the tools report."""
+
+    sources: dict[str, str]  # file name (for the firmware's src/) -> C text
+    arena_bytes: int
+    weights_bytes: int
+    input: TensorSpec
+    output: TensorSpec
+    model_hash: str
+    op_counts: dict[str, int]
+    macs: int
+    kernels: dict[str, Path]  # kernel id -> implementation file
+    plan: Plan
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def c_files(self) -> list[Path]:
+        """Static kernel .c files this model needs (absolute paths)."""
+        return sorted(set(self.kernels.values()))
+
+    def header_files(self) -> list[Path]:
+        return [KERNELS_DIR / h for h in KERNEL_HEADERS]
+
+    def include_dirs(self) -> list[Path]:
+        return sorted({p.parent for p in self.c_files()} | {KERNELS_DIR})
+
+    def write(self, directory: str | os.PathLike, copy_kernels: bool = False) -> list[Path]:
+        """Write the generated sources (and optionally the kernels) into directory."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, text in self.sources.items():
+            (out / name).write_text(text)
+            written.append(out / name)
+        if copy_kernels:
+            for src in self.c_files() + self.header_files():
+                (out / src.name).write_text(src.read_text())
+                written.append(out / src.name)
+        return written
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "model_hash": self.model_hash,
+            "arena_bytes": self.arena_bytes,
+            "weights_bytes": self.weights_bytes,
+            "macs": self.macs,
+            "op_counts": self.op_counts,
+            "input": {"shape": list(self.input.shape), "dtype": self.input.dtype,
+                      "scale": self.input.scale, "zero_point": self.input.zero_point},
+            "output": {"shape": list(self.output.shape), "dtype": self.output.dtype,
+                       "scale": self.output.scale, "zero_point": self.output.zero_point},
+        }
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_model(path_or_bytes: str | os.PathLike | bytes | bytearray | memoryview) -> Model:
+    """Read and validate a .tflite model; raises ModelError if tinykws cannot run it."""
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        raw = bytes(path_or_bytes)
+        source = "<bytes>"
+    else:
+        path = Path(path_or_bytes)
+        if not path.is_file():
+            raise ModelError(f"model file {path} does not exist")
+        raw = path.read_bytes()
+        source = path.name
+    graph = read_graph(raw)
+    steps, alias, notes = lower_graph(graph)
+    model = Model(raw, graph, steps, alias, notes, source)
+    _check_dataflow(model)
+    return model
+
+
+def _check_dataflow(model: Model) -> None:
+    g = model.graph
+    available = {model.root(t) for t in g.inputs}
+    for s in model.steps:
+        for t in s.inputs:
+            if model.root(t) not in available:
+                raise ModelError(
+                    f"node {s.node} ({s.op}) reads tensor '{g.tensors[t].name}' before any node writes it "
+                    "(the graph is not in execution order, or the tensor is a variable)"
+                )
+        available.add(model.root(s.output))
+    out_root = model.root(g.outputs[0])
+    if out_root not in available:
+        t = g.tensors[g.outputs[0]]
+        raise ModelError(f"the model output '{t.name}' is not computed by any supported node")
+
+
+# --------------------------------------------------------------------------- compiling
+
+
+def _lifetimes(model: Model) -> tuple[dict[int, Buffer], dict[tuple[int, int], float]]:
+    g = model.graph
+    n = len(model.steps)
+    bufs: dict[int, Buffer] = {}
+
+    def touch(tid: int, step: int) -> None:
+        r = model.root(tid)
+        t = g.tensors[r]
+        b = bufs.get(r)
+        if b is None:
+            bufs[r] = Buffer(r, t.nbytes, step, step, t.name)
+        else:
+            b.first = min(b.first, step)
+            b.last = max(b.last, step)
+
+    for tid in g.inputs:
+        touch(tid, 0)
+    for i, s in enumerate(model.steps):
+        for t in s.inputs:
+            touch(t, i)
+        touch(s.output, i)
+    for tid in g.outputs:
+        touch(tid, n)
+    overlaps: dict[tuple[int, int], float] = {}
+    for i, s in enumerate(model.steps):
+        out = model.root(s.output)
+        for pos, t in enumerate(s.inputs):
+            r = model.root(t)
+            if r == out:
+                continue
+            if bufs[r].last != i or bufs[out].first != i:
+                continue
+            lim = overlap_limit(s.reads[pos], s.out_elem_bytes)
+            key = (out, r)
+            overlaps[key] = min(overlaps.get(key, lim), lim)
+        # an input that appears at another position and is not dying still
+        # conflicts: drop the permission if the same buffer is read twice and
+        # one of the reads forbids overlap (handled by min above)
+    for i, s in enumerate(model.steps):
+        if s.scratch:
+            bufs[-(i + 1)] = Buffer(-(i + 1), s.scratch, i, i, f"scratch of step {i} ({s.op})")
+    return bufs, overlaps
+
+
+def _comment(text: str) -> str:
+    """Text safe inside a C block comment (printable ASCII, no comment terminator)."""
+    clean = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in str(text))
+    return clean.replace("*/", "* /").replace("/*", "/ *")
+
+
+def _c_int(v: int, ctype: str) -> str:
+    v = int(v)
+    if ctype == "int32_t" and v == -(1 << 31):
+        return "(-2147483647 - 1)"
+    return str(v)
+
+
+def _array_body(arr: CArray) -> str:
+    vals = np.asarray(arr.values).reshape(-1)
+    per_line = 24 if arr.ctype == "int8_t" else 8
+    items = [_c_int(v, arr.ctype) for v in vals.tolist()]
+    lines = []
+    for i in range(0, len(items), per_line):
+        lines.append("    " + ", ".join(items[i : i + per_line]) + ",")
+    return "\n".join(lines)
+
+
+_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}
+
+
+def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | None = None,
+                  random_orders: int = 12) -> CompiledModel:
+    """Plan the arena and render model.c / model.h / cmd_validate.c for a loaded model.
+
+    kernel_variants maps a kernel id (see KERNEL_FILES) to the .c file that
+    implements it (absolute, or relative to firmware_templates/kernels); the
+    portable implementation is used for every other kernel.
+    """
+    if not isinstance(model, Model):
+        raise TypeError("compile_model() takes the Model returned by load_model()")
+    g = model.graph
+    bufs, overlaps = _lifetimes(model)
+    plan = plan_memory(list(bufs.values()), overlaps, align=_ARENA_ALIGN, random_orders=random_orders)
+    offsets = {k: b.offset for k, b in plan.buffers.items()}
+
+    def ptr(tid: int) -> str:
+        r = model.root(tid)
+        off = offsets[r]
+        if g.tensors[r].dtype == "float32":
+            assert off % 4 == 0
+            return f"&kws_arena.f32[{off // 4}]"
+        return f"&kws_arena.i8[{off}]"
+
+    # kernels
+    variants = {k: Path(v) for k, v in (kernel_variants or {}).items()}
+    for k in variants:
+        if k not in KERNEL_FILES:
+            raise ValueError(f"unknown kernel id {k!r}; known: {', '.join(sorted(KERNEL_FILES))}")
+    kernels: dict[str, Path] = {}
+    for s in model.steps:
+        p = variants.get(s.kind, Path(KERNEL_FILES[s.kind]))
+        kernels[s.kind] = p if p.is_absolute() else (KERNELS_DIR / p)
+
+    arrays: list[dict[str, Any]] = []
+    steps_ctx: list[dict[str, Any]] = []
+    weights_bytes = 0
+    seen_arrays: set[str] = set()
+    for i, s in enumerate(model.steps):
+        for a in s.arrays:
+            if a.name in seen_arrays:
+                continue
+            seen_arrays.add(a.name)
+            count = int(np.asarray(a.values).size)
+            weights_bytes += count * _CTYPE_BYTES[a.ctype]
+            arrays.append({
+                "name": a.name, "ctype": a.ctype, "count": count, "body": _array_body(a),
+                "comment": f"node {s.node} {s.op}: {a.role}",
+            })
+        ctx: dict[str, Any] = {
+            "func": s.func,
+            "struct": s.struct,
+            "params_name": f"step{i}_params",
+            "fields": [(k, v if isinstance(v, str) else str(int(v))) for k, v in s.fields],
+            "pointer_table": None,
+            "comment": _comment(f"node {s.node} {s.op} -> '{g.tensors[s.output].name}'"),
+        }
+        act_ptrs = [ptr(t) for t in s.inputs]
+        out_ptr = ptr(s.output)
+        if s.kind in ("add",):
+            ins = []
+            it = iter(act_ptrs)
+            for pos in range(2):
+                ins.append(s.const_inputs[pos] if pos in s.const_inputs else next(it))
+            args = ["&" + ctx["params_name"]] + ins + [out_ptr]
+        elif s.kind == "concat":
+            total = len(s.inputs) + len(s.const_inputs)
+            items = []
+            it = iter(act_ptrs)
+            for pos in range(total):
+                items.append(s.const_inputs[pos] if pos in s.const_inputs else next(it))
+            ctx["pointer_table"] = {"name": f"step{i}_inputs", "entries": items}
+            args = ["&" + ctx["params_name"], f"step{i}_inputs", out_ptr]
+        elif s.kind == "conv2d":
+            col = f"&kws_arena.i8[{offsets[-(i + 1)]}]" if s.scratch else "NULL"
+            args = ["&" + ctx["params_name"], act_ptrs[0], out_ptr, col]
+        elif s.kind == "lut":
+            args = [s.arrays[0].name, act_ptrs[0], out_ptr] + s.extra_args
+        elif s.kind in ("quantize", "dequantize"):
+            args = [act_ptrs[0], out_ptr] + s.extra_args
+        else:
+            args = ["&" + ctx["params_name"], act_ptrs[0], out_ptr]
+        ctx["args"] = args
+        steps_ctx.append(ctx)
+
+    spec_in, spec_out = model.input, model.output
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(MODEL_TEMPLATES_DIR)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+    def io_ctx(spec: TensorSpec, label: str) -> dict[str, Any]:
+        return {
+            "label": label,
+            "macro": label.upper(),
+            "name": _comment(spec.name),
+            "dtype": spec.dtype,
+            "shape_text": "x".join(str(d) for d in spec.shape) or "scalar",
+            "is_float": 1 if spec.dtype == "float32" else 0,
+            "rank": len(spec.shape),
+            "dims": ", ".join(str(d) for d in spec.shape) or "1",
+            "count": spec.size,
+            "nbytes": spec.nbytes,
+            "scale": _c_float(spec.scale),
+            "zero_point": spec.zero_point,
+            "ctype": "float" if spec.dtype == "float32" else "int8_t",
+        }
+
+    plan_rows = sorted(
+        ({"offset": b.offset, "end": b.offset + b.size, "first": b.first, "last": b.last,
+          "name": _comment(b.name)} for b in plan.buffers.values()),
+        key=lambda r: (r["offset"], r["first"]),
+    )
+    ctx = {
+        "source_name": _comment(model.source),
+        "model_hash": model.model_hash,
+        "arena_bytes": plan.arena_bytes,
+        "arena_words": (plan.arena_bytes + 3) // 4,
+        "weights_bytes": weights_bytes,
+        "macs": model.macs,
+        "step_count": len(model.steps),
+        "input": io_ctx(spec_in, "input"),
+        "output": io_ctx(spec_out, "output"),
+        "arrays": arrays,
+        "steps": steps_ctx,
+        "plan": plan_rows,
+        "input_ptr": ptr(g.inputs[0]),
+        "output_ptr": ptr(g.outputs[0]),
+    }
+    sources = {
+        "model.h": env.get_template("model.h.j2").render(ctx),
+        "model.c": env.get_template("model.c.j2").render(ctx),
+        "cmd_validate.c": (MODEL_TEMPLATES_DIR / "cmd_validate.c").read_text(),
+    }
+    step_info = [
+        {"node": s.node, "op": s.op, "kernel": s.kind, "macs": s.macs, "scratch": s.scratch,
+         "output": g.tensors[s.output].name}
+        for s in model.steps
+    ]
+    return CompiledModel(
+        sources=sources,
+        arena_bytes=plan.arena_bytes,
+        weights_bytes=weights_bytes,
+        input=spec_in,
+        output=spec_out,
+        model_hash=model.model_hash,
+        op_counts=model.op_counts,
+        macs=model.macs,
+        kernels=kernels,
+        plan=plan,
+        steps=step_info,
+        notes=list(model.notes),
+    )
+
+
+def all_kernel_files() -> list[Path]:
+    """Every portable kernel source (for building a kernel library once)."""
+    return sorted({KERNELS_DIR / f for f in KERNEL_FILES.values()})

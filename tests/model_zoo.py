@@ -1,0 +1,527 @@
+"""Test helpers for the AOT model runtime: a zoo of small Keras models, their
+full-int8 conversion, a sanitizer build of the generated C and the TFLite
+Micro oracle.
+
+The zoo is generated inside the test session (random weights, random
+representative data, fixed seeds) and cached per process, so every test file
+that needs a model shares one conversion and one build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from generator.model import KERNELS_DIR, Reference, all_kernel_files, compile_model, load_model  # noqa: E402
+
+DRIVER_C = Path(__file__).resolve().parent / "model_driver.c"
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
+HOST_CFLAGS = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
+ARM_CFLAGS = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard", "-std=c99", "-Wall",
+              "-Wextra", "-Werror", "-O2"]
+
+
+# --------------------------------------------------------------------------- Keras zoo
+
+
+def _tf():
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import tensorflow as tf  # noqa: PLC0415
+    import keras  # noqa: PLC0415
+
+    return tf, keras
+
+
+@dataclass
+class ZooEntry:
+    name: str
+    build: Callable  # (keras) -> keras.Model
+    input_shape: tuple[int, ...]  # without the batch dimension
+    per_channel: bool = True
+    per_channel_dense: bool = True
+    float_io: bool = False
+    slow: bool = False
+    inputs: int = 256
+    seed: int = 0
+    batch_size: int | None = 1
+    notes: str = ""
+    expect_ops: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _inp(keras, e: ZooEntry):
+    return keras.Input(e.input_shape, batch_size=e.batch_size)
+
+
+def _conv_same_s1(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(8, (3, 3), padding="same", activation="relu")(i)
+    x = keras.layers.Conv2D(5, (2, 3), padding="same")(x)
+    return keras.Model(i, x)
+
+
+def _conv_valid_s2(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(6, (5, 3), strides=(2, 2), padding="valid", activation="relu6")(i)
+    x = keras.layers.Conv2D(3, (3, 3), strides=(2, 1), padding="same")(x)
+    return keras.Model(i, x)
+
+
+def _conv_dilated(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(5, (3, 3), dilation_rate=(2, 3), padding="same", activation="relu")(i)
+    x = keras.layers.Conv2D(7, (3, 2), dilation_rate=2, padding="valid")(x)
+    return keras.Model(i, x)
+
+
+def _conv_1x1(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(6, 1, strides=2, activation="relu6")(i)
+    x = keras.layers.Conv2D(4, 1)(x)
+    return keras.Model(i, x)
+
+
+def _conv_groups(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(9, (3, 3), groups=3, padding="same", activation="relu")(i)
+    x = keras.layers.Conv2D(4, (1, 1), groups=1)(x)
+    return keras.Model(i, x)
+
+
+def _conv_even_kernel(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(4, (4, 4), strides=2, padding="same")(i)
+    x = keras.layers.Conv2D(3, (2, 2), strides=(1, 2), padding="same", activation="relu")(x)
+    return keras.Model(i, x)
+
+
+def _dw_m1(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.DepthwiseConv2D(3, padding="same", activation="relu")(i)
+    x = keras.layers.DepthwiseConv2D((1, 3), padding="valid")(x)
+    return keras.Model(i, x)
+
+
+def _dw_m2_s2(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.DepthwiseConv2D((3, 5), strides=2, depth_multiplier=2, padding="valid", activation="relu6")(i)
+    x = keras.layers.DepthwiseConv2D(3, strides=(1, 2), padding="same")(x)
+    return keras.Model(i, x)
+
+
+def _dw_m3_dilated(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.DepthwiseConv2D(3, dilation_rate=(2, 1), depth_multiplier=3, padding="same")(i)
+    return keras.Model(i, x)
+
+
+def _dense(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Dense(19, activation="relu")(i)
+    x = keras.layers.Dense(5)(x)
+    return keras.Model(i, x)
+
+
+def _dense_3d(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Dense(7, activation="relu6")(i)
+    x = keras.layers.Dense(3)(x)
+    x = keras.layers.Softmax()(x)  # several rows
+    return keras.Model(i, x)
+
+
+def _batch2(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(i)
+    x = keras.layers.DepthwiseConv2D(3, padding="same")(x)
+    x = keras.layers.AveragePooling2D(2, padding="same")(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(5)(x)
+    return keras.Model(i, x)
+
+
+def _pooling(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(4, 3, padding="same")(i)
+    x = keras.layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    x = keras.layers.AveragePooling2D((2, 3), strides=(1, 2), padding="valid")(x)
+    return keras.Model(i, x)
+
+
+def _pooling_same(keras, e):
+    i = _inp(keras, e)
+    a = keras.layers.AveragePooling2D(3, strides=2, padding="same")(i)
+    b = keras.layers.MaxPooling2D(2, padding="same")(a)
+    c = keras.layers.AveragePooling2D((1, 2), padding="same")(b)
+    return keras.Model(i, c)
+
+
+def _mean(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu")(i)
+    g = keras.layers.GlobalAveragePooling2D()(x)
+    h = keras.layers.GlobalAveragePooling2D(keepdims=True)(x)
+    h = keras.layers.Reshape((6,))(h)
+    x = keras.layers.Concatenate()([g, h])
+    x = keras.layers.Dense(4)(x)
+    return keras.Model(i, x)
+
+
+def _mean_width(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(5, 3, padding="same")(i)
+    x = keras.layers.Lambda(lambda t: keras.ops.mean(t, axis=2))(x)
+    return keras.Model(i, x)
+
+
+def _residual(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(i)
+    y = keras.layers.Conv2D(8, 3, padding="same")(x)
+    y = keras.layers.Conv2D(8, 1)(y)
+    x = keras.layers.Add()([x, y])
+    x = keras.layers.ReLU()(x)
+    g = keras.layers.GlobalAveragePooling2D(keepdims=True)(x)
+    x = keras.layers.Add()([x, g])  # broadcast over H and W
+    x = keras.layers.Conv2D(3, 1)(x)
+    return keras.Model(i, x)
+
+
+def _concat(keras, e):
+    i = _inp(keras, e)
+    a = keras.layers.Conv2D(6, 3, padding="same")(i)
+    b = keras.layers.Conv2D(5, 1)(i)
+    x = keras.layers.Concatenate()([a, b])
+    x = keras.layers.ReLU(max_value=6.0)(x)
+    c = keras.layers.DepthwiseConv2D(3, padding="same")(x)
+    x = keras.layers.Concatenate(axis=2)([x, c])
+    x = keras.layers.Conv2D(4, 1)(x)
+    return keras.Model(i, x)
+
+
+def _misc(keras, e):
+    """Requantizing QUANTIZE (concat with the model input), RELU, PADV2, ADD of a constant."""
+    i = _inp(keras, e)
+    c = keras.layers.Conv2D(3, 3, padding="same")(i)
+    x = keras.layers.Concatenate()([i, c])
+    x = keras.layers.ReLU()(x)
+    x = keras.layers.Lambda(lambda t: keras.ops.pad(t, ((0, 0), (1, 0), (0, 2), (0, 0)), constant_values=0.25))(x)
+    bias = np.linspace(-0.5, 0.5, 6, dtype=np.float32).reshape(1, 1, 1, 6)
+    x = keras.layers.Lambda(lambda t: t + bias)(x)
+    x = keras.layers.Conv2D(2, 1)(x)
+    return keras.Model(i, x)
+
+
+def _requantize(keras, e):
+    """LOGISTIC has a fixed output scale, so the converter requantizes it for CONCATENATION."""
+    i = _inp(keras, e)
+    a = keras.layers.Conv2D(3, 3, padding="same", activation="sigmoid")(i)
+    b = keras.layers.Conv2D(3, 1)(i)
+    x = keras.layers.Concatenate()([a, b])
+    return keras.Model(i, x)
+
+
+def _pad(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.ZeroPadding2D(((1, 2), (3, 0)))(i)
+    x = keras.layers.Conv2D(4, 3, padding="valid", activation="relu")(x)
+    x = keras.layers.ZeroPadding2D((2, 1))(x)
+    x = keras.layers.DepthwiseConv2D(3)(x)
+    return keras.Model(i, x)
+
+
+def _activations(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="tanh")(i)
+    x = keras.layers.LeakyReLU(negative_slope=0.15)(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(5, activation="sigmoid")(x)
+    return keras.Model(i, x)
+
+
+def _float_io(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(6, 3, strides=2, padding="same", activation="relu")(i)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(4)(x)
+    x = keras.layers.Softmax()(x)
+    return keras.Model(i, x)
+
+
+def _flatten_dynamic(keras, e):
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(i)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(6)(x)
+    x = keras.layers.Softmax()(x)
+    return keras.Model(i, x)
+
+
+def tiny_conv(keras, e):
+    """TensorFlow's micro_speech 'tiny_conv' (49 x 40 spectrogram, 4 labels)."""
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(8, (10, 8), strides=(2, 2), padding="same", activation="relu")(i)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(4)(x)
+    x = keras.layers.Softmax()(x)
+    return keras.Model(i, x)
+
+
+def ds_cnn(keras, e):
+    """MLPerf Tiny keyword spotting DS-CNN (49 x 10 MFCC, 64 channels, 12 labels)."""
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(64, (10, 4), strides=(2, 2), padding="same", use_bias=False)(i)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.ReLU()(x)
+    for _ in range(4):
+        x = keras.layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+        x = keras.layers.Conv2D(64, 1, use_bias=False)(x)
+        x = keras.layers.BatchNormalization()(x)
+        x = keras.layers.ReLU()(x)
+    x = keras.layers.AveragePooling2D(pool_size=(25, 5))(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(12)(x)
+    x = keras.layers.Softmax()(x)
+    return keras.Model(i, x)
+
+
+ZOO: dict[str, ZooEntry] = {
+    e.name: e
+    for e in [
+        ZooEntry("conv_same_s1_relu", _conv_same_s1, (13, 11, 3), expect_ops=("CONV_2D",)),
+        ZooEntry("conv_valid_s2_relu6", _conv_valid_s2, (15, 12, 2), expect_ops=("CONV_2D",)),
+        ZooEntry("conv_dilated", _conv_dilated, (17, 13, 4), expect_ops=("CONV_2D",)),
+        ZooEntry("conv_1x1", _conv_1x1, (9, 7, 5), expect_ops=("CONV_2D",)),
+        ZooEntry("conv_groups", _conv_groups, (10, 8, 6), expect_ops=("CONV_2D",)),
+        ZooEntry("conv_even_kernel", _conv_even_kernel, (16, 15, 3), expect_ops=("CONV_2D",)),
+        ZooEntry("conv_per_tensor", _conv_same_s1, (12, 10, 3), per_channel=False, expect_ops=("CONV_2D",)),
+        ZooEntry("dw_m1", _dw_m1, (14, 9, 6), expect_ops=("DEPTHWISE_CONV_2D",)),
+        ZooEntry("dw_m2_s2", _dw_m2_s2, (15, 11, 4), expect_ops=("DEPTHWISE_CONV_2D",)),
+        ZooEntry("dw_m3_dilated", _dw_m3_dilated, (13, 12, 3), expect_ops=("DEPTHWISE_CONV_2D",)),
+        ZooEntry("dw_per_tensor", _dw_m2_s2, (11, 13, 3), per_channel=False, expect_ops=("DEPTHWISE_CONV_2D",)),
+        ZooEntry("dense_per_channel", _dense, (37,), expect_ops=("FULLY_CONNECTED",)),
+        ZooEntry("dense_per_tensor", _dense, (29,), per_channel_dense=False, expect_ops=("FULLY_CONNECTED",)),
+        ZooEntry("dense_3d", _dense_3d, (6, 10), expect_ops=("FULLY_CONNECTED", "SOFTMAX")),
+        ZooEntry("batch2", _batch2, (9, 7, 2), batch_size=2, expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D")),
+        ZooEntry("pooling", _pooling, (13, 11, 5), expect_ops=("MAX_POOL_2D", "AVERAGE_POOL_2D")),
+        ZooEntry("pooling_same", _pooling_same, (9, 7, 3), expect_ops=("MAX_POOL_2D", "AVERAGE_POOL_2D")),
+        ZooEntry("mean", _mean, (10, 8, 3), expect_ops=("MEAN", "CONCATENATION")),
+        ZooEntry("mean_width", _mean_width, (7, 9, 2), expect_ops=("MEAN",)),
+        ZooEntry("residual", _residual, (9, 8, 4), expect_ops=("ADD",)),
+        ZooEntry("concat", _concat, (8, 7, 3), expect_ops=("CONCATENATION",)),
+        ZooEntry("pad", _pad, (9, 6, 2), expect_ops=("PAD",)),
+        ZooEntry("misc", _misc, (7, 5, 3), expect_ops=("RELU", "PADV2", "ADD")),
+        ZooEntry("requantize", _requantize, (6, 5, 2), expect_ops=("QUANTIZE", "LOGISTIC")),
+        ZooEntry("activations", _activations, (8, 6, 2), expect_ops=("LOGISTIC",)),
+        ZooEntry("float_io", _float_io, (11, 9, 1), float_io=True, expect_ops=("QUANTIZE", "DEQUANTIZE", "SOFTMAX")),
+        ZooEntry("flatten_dynamic_batch", _flatten_dynamic, (10, 6, 2), batch_size=None, expect_ops=("RESHAPE",)),
+        ZooEntry("tiny_conv", tiny_conv, (49, 40, 1), inputs=300, slow=True, expect_ops=("CONV_2D", "SOFTMAX")),
+        ZooEntry("ds_cnn", ds_cnn, (49, 10, 1), inputs=300, slow=True,
+                 expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
+    ]
+}
+
+KEYWORD_MODELS = ("tiny_conv", "ds_cnn")
+
+
+def representative(shape: tuple[int, ...], seed: int, count: int = 32, batch: int = 1):
+    rng = np.random.default_rng(seed + 1000)
+    for _ in range(count):
+        yield [rng.uniform(-1.0, 1.0, size=(batch,) + tuple(shape)).astype(np.float32)]
+
+
+def convert_entry(e: ZooEntry) -> bytes:
+    """Build the Keras model at random weights and convert it to full int8."""
+    tf, keras = _tf()
+    keras.utils.set_random_seed(e.seed + 17)
+    model = e.build(keras, e)
+    # Randomize BatchNormalization statistics so folding is not an identity.
+    rng = np.random.default_rng(e.seed + 5)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            g, b, m, v = layer.get_weights()
+            layer.set_weights([
+                rng.uniform(0.5, 1.5, g.shape).astype(np.float32),
+                rng.uniform(-0.2, 0.2, b.shape).astype(np.float32),
+                rng.uniform(-0.1, 0.1, m.shape).astype(np.float32),
+                rng.uniform(0.5, 1.5, v.shape).astype(np.float32),
+            ])
+    return convert_keras(model, e.input_shape, seed=e.seed, per_channel=e.per_channel,
+                         per_channel_dense=e.per_channel_dense, float_io=e.float_io, batch=e.batch_size or 1)
+
+
+def convert_keras(model, input_shape, seed=0, per_channel=True, per_channel_dense=True, float_io=False,
+                  quantize=True, representative_data=True, float16=False, batch=1) -> bytes:
+    tf, _ = _tf()
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    if quantize:
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        if float16:
+            conv.target_spec.supported_types = [tf.float16]
+        elif representative_data:
+            conv.representative_dataset = lambda: representative(input_shape, seed, batch=batch)
+            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            if not float_io:
+                conv.inference_input_type = tf.int8
+                conv.inference_output_type = tf.int8
+    if not per_channel:
+        conv._experimental_disable_per_channel = True
+    if not per_channel_dense:
+        conv._experimental_disable_per_channel_quantization_for_dense_layers = True
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    import warnings  # noqa: PLC0415
+
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return conv.convert()
+
+
+# --------------------------------------------------------------------------- host build
+
+
+class HostBuilder:
+    """Compiles the kernels once (with sanitizers) and links one driver per model."""
+
+    def __init__(self, workdir: Path, sanitize: bool = True):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.sanitize = sanitize
+        self._objects: dict[Path, Path] = {}
+        self.cc = os.environ.get("CC", "cc")
+
+    def _flags(self) -> list[str]:
+        return HOST_CFLAGS + (SANITIZE if self.sanitize else [])
+
+    def kernel_object(self, src: Path) -> Path:
+        src = Path(src)
+        if src not in self._objects:
+            obj = self.workdir / "kernels" / (src.stem + ".o")
+            obj.parent.mkdir(exist_ok=True)
+            subprocess.run([self.cc, *self._flags(), "-I", str(KERNELS_DIR), "-c", str(src), "-o", str(obj)],
+                           check=True, capture_output=True, text=True)
+            self._objects[src] = obj
+        return self._objects[src]
+
+    def build(self, name: str, compiled) -> Path:
+        d = self.workdir / name
+        if d.exists():
+            shutil.rmtree(d)
+        compiled.write(d)
+        objs = [str(self.kernel_object(p)) for p in compiled.c_files()]
+        exe = d / "driver"
+        cmd = [self.cc, *self._flags(), "-DKWS_MODEL_TEST_HOOKS", "-I", str(KERNELS_DIR), "-I", str(d),
+               str(d / "model.c"), str(DRIVER_C), *objs, "-o", str(exe)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise AssertionError(f"host build failed:\n{' '.join(cmd)}\n{r.stderr}")
+        return exe
+
+
+def run_driver(exe: Path, inputs: np.ndarray, out_shape: tuple[int, ...], out_dtype) -> np.ndarray:
+    r = subprocess.run([str(exe)], input=np.ascontiguousarray(inputs).tobytes(), capture_output=True)
+    if r.returncode != 0:
+        raise AssertionError(f"{exe} failed ({r.returncode}):\n{r.stderr.decode(errors='replace')[-4000:]}")
+    n = inputs.shape[0]
+    return np.frombuffer(r.stdout, dtype=out_dtype).reshape((n,) + tuple(out_shape))
+
+
+def random_inputs(spec, count: int, seed: int) -> np.ndarray:
+    """count random input tensors covering the whole int8 range (or the float range it maps to)."""
+    rng = np.random.default_rng(seed)
+    shape = (count,) + tuple(spec.shape)
+    if spec.dtype == "float32":
+        lo = (-128 - spec.zero_point) * spec.scale
+        hi = (127 - spec.zero_point) * spec.scale
+        span = hi - lo
+        x = rng.uniform(lo - 0.1 * span, hi + 0.1 * span, size=shape).astype(np.float32)
+        # exact quantization ties and zeros
+        x.reshape(count, -1)[:, :3] = np.float32(0.5 * spec.scale)
+        return x
+    x = rng.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
+    x[0] = -128  # extremes
+    if count > 1:
+        x[1] = 127
+    return x
+
+
+def reference_outputs(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
+    ref = Reference(model_bytes)
+    return np.stack([np.asarray(ref.run(x)) for x in inputs])
+
+
+# --------------------------------------------------------------------------- session cache
+
+
+class Zoo:
+    """Converted zoo models and host builds, cached for the test session."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = Path(workdir)
+        self.builder = HostBuilder(self.workdir / "build")
+        self._tflite: dict[str, Path] = {}
+        self._compiled: dict[str, object] = {}
+        self._exe: dict[str, Path] = {}
+
+    def tflite(self, name: str) -> Path:
+        if name not in self._tflite:
+            path = self.workdir / f"{name}.tflite"
+            path.write_bytes(convert_entry(ZOO[name]))
+            self._tflite[name] = path
+        return self._tflite[name]
+
+    def compiled(self, name: str):
+        if name not in self._compiled:
+            self._compiled[name] = compile_model(load_model(self.tflite(name)))
+        return self._compiled[name]
+
+    def executable(self, name: str) -> Path:
+        if name not in self._exe:
+            self._exe[name] = self.builder.build(name, self.compiled(name))
+        return self._exe[name]
+
+
+_ZOO: Zoo | None = None
+
+
+def get_zoo(tmp_path_factory) -> Zoo:
+    global _ZOO
+    if _ZOO is None:
+        _ZOO = Zoo(tmp_path_factory.mktemp("model_zoo"))
+    return _ZOO
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None
+
+
+__all__ = [
+    "ARM_CFLAGS",
+    "HOST_CFLAGS",
+    "KEYWORD_MODELS",
+    "ZOO",
+    "HostBuilder",
+    "Zoo",
+    "ZooEntry",
+    "all_kernel_files",
+    "convert_entry",
+    "convert_keras",
+    "get_zoo",
+    "have",
+    "random_inputs",
+    "reference_outputs",
+    "run_driver",
+]

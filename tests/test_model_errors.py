@@ -1,0 +1,173 @@
+"""Models the AOT runtime must refuse, each with a ModelError that names the
+problem and the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model_zoo import convert_keras, get_zoo
+
+from generator.model import ModelError, compile_model, load_model
+
+pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="session")
+def zoo(tmp_path_factory):
+    return get_zoo(tmp_path_factory)
+
+
+def _small_keras():
+    from model_zoo import _tf
+
+    _, keras = _tf()
+    keras.utils.set_random_seed(3)
+    i = keras.Input((8, 6, 1), batch_size=1)
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(i)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(40)(x)  # large enough for dynamic-range weight quantization
+    return keras.Model(i, x)
+
+
+@pytest.fixture(scope="module")
+def valid_bytes(zoo):
+    return zoo.tflite("conv_same_s1_relu").read_bytes()
+
+
+def test_float32_model_is_refused_with_conversion_recipe():
+    data = convert_keras(_small_keras(), (8, 6, 1), quantize=False)
+    with pytest.raises(ModelError) as err:
+        load_model(data)
+    msg = str(err.value)
+    assert "float32" in msg
+    assert "representative_dataset" in msg and "inference_input_type = tf.int8" in msg
+    assert "TFLITE_BUILTINS_INT8" in msg
+
+
+def test_dynamic_range_model_is_refused():
+    data = convert_keras(_small_keras(), (8, 6, 1), representative_data=False)
+    with pytest.raises(ModelError) as err:
+        load_model(data)
+    msg = str(err.value)
+    assert "dynamic-range" in msg and "representative_dataset" in msg
+
+
+def test_float16_model_is_refused():
+    data = convert_keras(_small_keras(), (8, 6, 1), float16=True)
+    with pytest.raises(ModelError) as err:
+        load_model(data)
+    msg = str(err.value)
+    assert "float16" in msg and "representative_dataset" in msg
+
+
+def test_int16_activation_model_is_refused():
+    from model_zoo import _tf, representative
+
+    tf, _ = _tf()
+    conv = tf.lite.TFLiteConverter.from_keras_model(_small_keras())
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = lambda: representative((8, 6, 1), 0)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = tf.int16
+    conv.inference_output_type = tf.int16
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = conv.convert()
+    with pytest.raises(ModelError, match="int16 activations") as err:
+        load_model(data)
+    assert "TFLITE_BUILTINS_INT8" in str(err.value)
+
+
+def test_every_unsupported_op_is_reported_at_once():
+    from model_zoo import _tf
+
+    _, keras = _tf()
+    keras.utils.set_random_seed(4)
+    i = keras.Input((6, 5, 2), batch_size=1)
+    a = keras.layers.Conv2D(3, 3, padding="same")(i)
+    b = keras.layers.Conv2D(3, 3, padding="same")(i)
+    x = keras.layers.Multiply()([a, b])
+    x = keras.layers.Subtract()([x, a])
+    x = keras.layers.Conv2D(2, 1)(x)
+    data = convert_keras(keras.Model(i, x), (6, 5, 2))
+    with pytest.raises(ModelError) as err:
+        load_model(data)
+    msg = str(err.value)
+    assert "MUL is not supported" in msg and "SUB is not supported" in msg
+    assert msg.count("node ") >= 2
+    assert "Supported operators:" in msg and "CONV_2D" in msg and "DEPTHWISE_CONV_2D" in msg
+
+
+def test_two_inputs_are_refused():
+    from model_zoo import _tf
+
+    _, keras = _tf()
+    i1 = keras.Input((4,), batch_size=1)
+    i2 = keras.Input((4,), batch_size=1)
+    x = keras.layers.Add()([keras.layers.Dense(3)(i1), keras.layers.Dense(3)(i2)])
+    model = keras.Model([i1, i2], x)
+    tf, _ = _tf()
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    rng = np.random.default_rng(0)
+    conv.representative_dataset = lambda: (
+        [rng.uniform(-1, 1, (1, 4)).astype(np.float32), rng.uniform(-1, 1, (1, 4)).astype(np.float32)]
+        for _ in range(8)
+    )
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = conv.convert()
+    with pytest.raises(ModelError, match="exactly one of each"):
+        load_model(data)
+
+
+@pytest.mark.parametrize("keep", [0, 7, 40, 0.5, 0.9, -1])
+def test_truncated_file(valid_bytes, keep):
+    n = len(valid_bytes)
+    cut = valid_bytes[: int(n * keep) if isinstance(keep, float) else (keep if keep >= 0 else n - 1)]
+    with pytest.raises(ModelError) as err:
+        load_model(cut)
+    msg = str(err.value)
+    assert "truncated" in msg or "corrupted" in msg or "not a" in msg
+
+
+def test_not_a_tflite_file(tmp_path):
+    p = tmp_path / "model.tflite"
+    p.write_bytes(b"PK\x03\x04 this is a zip, not a flatbuffer" * 4)
+    with pytest.raises(ModelError, match="not a TensorFlow Lite flatbuffer"):
+        load_model(p)
+    with pytest.raises(ModelError, match="does not exist"):
+        load_model(tmp_path / "missing.tflite")
+
+
+def test_corrupted_file_gives_model_error_or_loads(valid_bytes):
+    """Random byte damage must never escape as anything but ModelError."""
+    rng = np.random.default_rng(1234)
+    raised = 0
+    for trial in range(300):
+        data = bytearray(valid_bytes)
+        for _ in range(int(rng.integers(1, 6))):
+            pos = int(rng.integers(0, len(data)))
+            data[pos] = int(rng.integers(0, 256))
+        try:
+            model = load_model(bytes(data))
+            compile_model(model, random_orders=0)
+        except ModelError as exc:
+            raised += 1
+            assert str(exc)
+    assert raised > 0
+
+
+def test_corrupted_header_is_detected(valid_bytes):
+    data = bytearray(valid_bytes)
+    data[0:4] = b"\xff\xff\xff\x7f"  # root table offset far beyond the end
+    with pytest.raises(ModelError, match="corrupted or truncated"):
+        load_model(bytes(data))
