@@ -10,9 +10,10 @@ from pathlib import Path
 from . import __version__
 from .boards import BoardError, load_all_boards, load_board
 from .build import BuildError, build_project
-from .firmware import render_default
+from .firmware import default_model, render_default
 from .frontend import FrontendConfig, FrontendConfigError
-from .render import DEFAULT_QEMU_PORT, RenderError
+from .model import ModelError, tflm_arena_bytes
+from .render import DEFAULT_QEMU_PORT, MANIFEST, RenderError
 
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_BUILD = 0, 2, 3, 4
 
@@ -34,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="output folder (default: build/<board>)")
     parser.add_argument("--build", action="store_true",
                         help="build with PlatformIO and print the firmware path and sizes")
+    model = parser.add_mutually_exclusive_group()
+    model.add_argument("--model", type=Path,
+                       help="full-int8 .tflite model (default: the bundled default model, if any)")
+    model.add_argument("--no-model", action="store_true",
+                       help="firmware without a model (frontend and protocol only)")
+    parser.add_argument("--no-tflm-compare", action="store_true",
+                        help="with --build: skip measuring TFLite Micro's minimal arena for the "
+                             "same model (a bisection with its interpreter, a few seconds)")
     parser.add_argument("--frontend", type=Path,
                         help="frontend configuration JSON (FrontendConfig; default: micro_speech's "
                              "16 kHz, 30 ms window, 20 ms stride, 40 channels)")
@@ -84,6 +93,17 @@ def size_table(sizes, board) -> str:
     ])
 
 
+def model_table(report: dict) -> str:
+    lines = [f"model    weights {report['weights_bytes']:>9} bytes of flash, "
+             f"code and tables {report['code_bytes']:>9} bytes",
+             f"arena    {report['arena_bytes']:>9} bytes"]
+    tflm = report.get("tflm_arena_bytes")
+    if tflm:
+        lines[-1] += (f"   (TFLite Micro needs {tflm} bytes for the same model: "
+                      f"ours is {report['arena_bytes'] / tflm:.2f}x)")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -96,11 +116,16 @@ def main(argv: list[str] | None = None) -> int:
         board = load_board(args.board)
         out = args.out or Path("build") / board.id
         frontend = _frontend_config(args.frontend)
-        project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend)
-    except (BoardError, RenderError, FrontendConfigError, OSError) as exc:
+        model = None if args.no_model else (args.model or "default")
+        if args.model is not None and not args.model.is_file():
+            raise FileNotFoundError(f"no model file at {args.model}")
+        project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend,
+                                 model=model)
+    except (BoardError, RenderError, FrontendConfigError, ModelError, OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
-    report: dict = {"board": board.id, "project": str(project)}
+    info = json.loads((project / MANIFEST).read_text())["info"]
+    report: dict = {"board": board.id, "project": str(project), "model": info["model"]}
     if not args.json:
         print(f"rendered {board.id} project in {project}")
     if args.build:
@@ -113,9 +138,19 @@ def main(argv: list[str] | None = None) -> int:
                       text=result.sizes.text, data=result.sizes.data, bss=result.sizes.bss,
                       flash_bytes=result.sizes.flash, ram_bytes=result.sizes.ram,
                       board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes)
+        model_info = info["model"]
+        if model_info is not None:
+            report["weights_bytes"] = model_info["weights_bytes"]
+            report["code_bytes"] = result.sizes.flash - model_info["weights_bytes"]
+            report["arena_bytes"] = model_info["arena_bytes"]
+            if not args.no_tflm_compare:
+                model_path = args.model or default_model()
+                report["tflm_arena_bytes"] = tflm_arena_bytes(model_path.read_bytes())
         if not args.json:
             print(f"firmware: {result.firmware}  (built in {result.seconds:.1f} s)")
             print(size_table(result.sizes, board))
+            if model_info is not None:
+                print(model_table(report))
     if args.json:
         print(json.dumps(report, indent=2))
     return EXIT_OK

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import sys
+from pathlib import Path
+
+from generator.boards import load_board
 
 from .client import DeviceError, DeviceReset, DeviceTimeout, open_device
 from .transports import TransportError
@@ -65,6 +70,67 @@ def cmd_ping(args) -> int:
     return EXIT_OK
 
 
+def latency_units(info: dict) -> tuple[str, float, float | None]:
+    """(unit, units per tick, ms per tick or None) for the device's time base.
+
+    QEMU boards run with -icount shift=0: a tick of the time base is
+    1e9 / ticks_hz instructions, not cycles, and no milliseconds are claimed.
+    On silicon, DWT and SysTick count core cycles.
+    """
+    hz = info["ticks_hz"]
+    if info["ticks"] == "host_ns":
+        return "ns", 1.0, 1e-6
+    if load_board(info["board"]).emulator is not None:
+        return "instructions (QEMU -icount)", 1e9 / hz, None
+    return "cycles", 1.0, 1e3 / info["clock_hz"]
+
+
+def cmd_validate(args) -> int:
+    from .validate import validate
+
+    model_path = Path(args.model)
+    with open_device(args.port, board=args.board) as device:
+        info = device.info()
+        if info.get("model") is None:
+            raise DeviceError("STATE", "the firmware has no model: render it with "
+                                       f"gen-firmware --model {model_path}")
+        host_hash = hashlib.sha256(model_path.read_bytes()).hexdigest()
+        if info["model"]["sha256"] != host_hash:
+            raise DeviceError("STATE", f"the firmware runs model {info['model']['sha256'][:12]}…, "
+                                       f"not {model_path} ({host_hash[:12]}…): rebuild it with "
+                                       "this model")
+        report = validate(device, model_path, count=args.count, seed=args.seed,
+                          inputs=args.inputs, timeout=args.timeout,
+                          measure_tflm_arena=not args.no_tflm_compare)
+    unit, per_tick, ms_per_tick = latency_units(info)
+    report["board"] = info["board"]
+    report["latency"] = {"unit": unit, **{k: report["latency_ticks"][k] * per_tick
+                                          for k in ("min", "median", "max")}}
+    if ms_per_tick is not None:
+        report["latency_ms"] = {k: report["latency_ticks"][k] * ms_per_tick
+                                for k in ("min", "median", "max")}
+    if args.json:
+        _write_json(args.json, report)
+    lat = report["latency"]
+    print(f"validated {report['count']} inputs on {info['board']}: bit-exact rate "
+          f"{report['bit_exact_rate']:.4f}, max |diff| {report['max_abs_diff']:g}")
+    tflm = report["tflm_arena_bytes"]
+    print(f"arena {report['arena_bytes']} bytes" + (f" (TFLite Micro needs {tflm})" if tflm else ""))
+    print(f"latency {lat['min']:,.0f} / {lat['median']:,.0f} / {lat['max']:,.0f} {unit} "
+          "(min / median / max)" + (f", {report['latency_ms']['median']:.3f} ms median"
+                                     if "latency_ms" in report else ""))
+    return EXIT_OK if report["bit_exact_rate"] == 1.0 else EXIT_MISMATCH
+
+
+def _write_json(path: str, data: dict) -> None:
+    """Atomically: a reader never sees half a report."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, target)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kws-harness",
@@ -82,6 +148,17 @@ def _parser() -> argparse.ArgumentParser:
     ping.add_argument("--count", type=int, default=20)
     ping.add_argument("--json", action="store_true")
     ping.set_defaults(func=cmd_ping)
+    val = sub.add_parser("validate", help="compare the device's model with TFLite Micro, bit for bit")
+    _add_port(val)
+    val.add_argument("--model", required=True, help="the .tflite the firmware was built with")
+    val.add_argument("--count", type=int, default=100, help="inputs to send (default 100)")
+    val.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    val.add_argument("--inputs", help="inputs from an .npz/.npy file instead of random ones")
+    val.add_argument("--timeout", type=float, default=30.0, help="seconds per inference")
+    val.add_argument("--no-tflm-compare", action="store_true",
+                     help="skip measuring TFLite Micro's minimal arena")
+    val.add_argument("--json", metavar="OUT", help="write the report as JSON to OUT")
+    val.set_defaults(func=cmd_validate)
     return parser
 
 

@@ -1,0 +1,100 @@
+"""VALIDATE end to end: a keyword model rendered into the firmware, run in
+QEMU on both emulated boards and in the host build, compared bit for bit with
+TFLite Micro's interpreter by `kws-harness validate`; and the generator's
+refusals for models that cannot fit a board."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from model_zoo import _tf, convert_keras, get_zoo
+
+from generator.boards import load_board
+from generator.build import build_project
+from generator.cli import main as gen_firmware
+from generator.firmware import render_default
+
+pytestmark = pytest.mark.slow
+COUNT = {"qemu_m7": 40, "qemu_f405": 40, "host": 200}
+
+
+@pytest.fixture(scope="module")
+def ds_cnn(tmp_path_factory):
+    return get_zoo(tmp_path_factory).tflite("ds_cnn")
+
+
+@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "host"])
+def test_validate_is_bit_exact_on_device(board_id, ds_cnn, tmp_path):
+    board = load_board(board_id)
+    firmware = build_project(render_default(board, tmp_path / "fw", model=ds_cnn), board).firmware
+    url = f"exec:{firmware}" if board.is_host else f"qemu:{firmware}"
+    out = tmp_path / "validate.json"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "validate", "--port", url,
+                           "--model", str(ds_cnn), "--count", str(COUNT[board_id]),
+                           "--json", str(out)], capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    assert report["count"] == COUNT[board_id] and report["bit_exact_rate"] == 1.0
+    assert report["max_abs_diff"] == 0
+    assert report["arena_bytes"] <= 0.6 * report["tflm_arena_bytes"]
+    lat = report["latency"]
+    assert 0 < lat["min"] <= lat["median"] <= lat["max"]
+    if board.emulator:
+        assert lat["unit"].startswith("instructions") and "latency_ms" not in report
+    print(f"\n{board_id}: {report['count']} bit-exact, arena {report['arena_bytes']} vs TFLM "
+          f"{report['tflm_arena_bytes']}, median {lat['median']:,.0f} {lat['unit']}")
+
+
+def test_validate_refuses_a_model_the_firmware_does_not_run(ds_cnn, tmp_path_factory, tmp_path):
+    other = get_zoo(tmp_path_factory).tflite("tiny_conv")
+    board = load_board("host")
+    firmware = build_project(render_default(board, tmp_path / "fw", model=ds_cnn), board).firmware
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "validate", "--port",
+                           f"exec:{firmware}", "--model", str(other), "--count", "2"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 4 and "rebuild it with this model" in proc.stderr
+
+
+def _keras_model(layers_fn, input_shape, tmp_path, name):
+    _, keras = _tf()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input(shape=input_shape, batch_size=1)
+    model = keras.Model(inp, layers_fn(keras, inp))
+    path = tmp_path / f"{name}.tflite"
+    path.write_bytes(convert_keras(model, input_shape))
+    return path
+
+
+def test_model_too_big_for_the_board_is_refused_before_writing(tmp_path, capsys):
+    big_weights = _keras_model(lambda k, x: k.layers.Dense(1000)(k.layers.Dense(1100)(x)),
+                               (1100,), tmp_path, "big_weights")
+    assert gen_firmware(["--board", "qemu_f405", "--model", str(big_weights),
+                         "--out", str(tmp_path / "a")]) == 3
+    err = capsys.readouterr().err
+    assert "weights take" in err and "qemu_f405 has 1,048,576 bytes of flash" in err
+    big_arena = _keras_model(lambda k, x: k.layers.Conv2D(32, 3, padding="same")(x),
+                             (64, 64, 16), tmp_path, "big_arena")
+    assert gen_firmware(["--board", "qemu_f405", "--model", str(big_arena),
+                         "--out", str(tmp_path / "b")]) == 3
+    assert "arena needs" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_bad_model_files_are_refused_before_writing(tmp_path, capsys, ds_cnn):
+    errors = {}
+    truncated = tmp_path / "truncated.tflite"
+    truncated.write_bytes(ds_cnn.read_bytes()[:1000])
+    missing = tmp_path / "missing.tflite"
+    tf, keras = _tf()
+    float_model = tmp_path / "float.tflite"
+    m = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(4)])
+    float_model.write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    for path in (truncated, missing, float_model):
+        out = tmp_path / f"out_{path.stem}"
+        assert gen_firmware(["--board", "qemu_m7", "--model", str(path), "--out", str(out)]) == 3
+        errors[path.stem] = capsys.readouterr().err
+        assert not out.exists()
+    assert "truncated" in errors["truncated"] or "corrupt" in errors["truncated"]
+    assert "no model file" in errors["missing"]
+    assert "representative_dataset" in errors["float"]
