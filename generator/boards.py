@@ -59,6 +59,7 @@ SCHEMA: dict[str, Any] = {
         "uart": (_UART, False),
         "ticks": (str, True),
         "leds": ([_LED], True),
+        "actions": (dict, False),
         "emulator": ({"qemu": (str, True), "machine": (str, True)}, True, "nullable"),
     },
 }
@@ -125,6 +126,11 @@ class Board:
     @property
     def leds(self) -> list[dict]:
         return self.data["tinykws"]["leds"]
+
+    @property
+    def actions(self) -> dict[str, str]:
+        """Keyword label -> LED name it lights."""
+        return self.data["tinykws"].get("actions", {})
 
 
 def _f_cpu(text: str) -> int:
@@ -229,6 +235,11 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
     if kws["uart"]["clock_hz"] // kws["uart"]["baud"] < 16:
         errors.append("field 'tinykws.uart.baud' is too fast for tinykws.uart.clock_hz "
                       "(the divisor must be at least 16)")
+    led_names = {led["name"] for led in kws["leds"]}
+    for label, led in kws.get("actions", {}).items():
+        if led not in led_names:
+            errors.append(f"field 'tinykws.actions.{label}' names LED {led!r}; the board's LEDs "
+                          f"are: {', '.join(sorted(led_names)) or 'none'}")
     if build["toolchain"] == "arm-none-eabi" and kws["ticks"] == "host_ns":
         errors.append("field 'tinykws.ticks' 'host_ns' is only for the host toolchain")
 

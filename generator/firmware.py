@@ -8,7 +8,9 @@ from pathlib import Path
 
 from .boards import Board
 from .frontend import FrontendConfig, c_defines, c_include_dir, c_sources, render_c_tables
-from .render import DEFAULT_QEMU_PORT, Command, Component, render_project
+from .model import ModelError
+from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
+                     render_project)
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
@@ -36,7 +38,7 @@ def model_component(model_path: Path, board: Board) -> Component:
     Raises ModelError before anything is written when the model cannot run
     here or cannot fit the board.
     """
-    from .model import ModelError, compile_model, load_model
+    from .model import compile_model, load_model
 
     model_path = Path(model_path)
     compiled = compile_model(load_model(model_path))
@@ -61,6 +63,47 @@ def model_component(model_path: Path, board: Board) -> Component:
                      info={"model": info})
 
 
+APP_SOURCES = ("kws_pipeline.h", "kws_pipeline.c", "cmd_classify.c", "cmd_bench.c")
+
+
+def app_component(board: Board, frontend: FrontendConfig, model_info: dict) -> Component | None:
+    """CLASSIFY and BENCH: audio -> frontend -> model on the device.
+
+    Only where the frontend's int8 frames are the model's input as they are
+    (what kws-train produces); None otherwise, and the firmware then offers
+    FEATURES and VALIDATE separately.
+    """
+    spec_in, spec_out = model_info["input"], model_info["output"]
+    count_in = 1
+    for dim in spec_in["shape"]:
+        count_in *= dim
+    count_out = 1
+    for dim in spec_out["shape"]:
+        count_out *= dim
+    if (frontend.output != "int8" or spec_in["dtype"] != "int8" or spec_out["dtype"] != "int8"
+            or count_in % frontend.channels):
+        return None
+    labels = model_info.get("labels") or [f"class{i}" for i in range(count_out)]
+    if len(labels) != count_out:
+        raise ModelError(f"labels.json lists {len(labels)} labels but the model has {count_out} "
+                         "outputs; use the labels kws-train wrote with this model")
+    led_names = [led["name"] for led in board.leds]
+    led_of_label = [led_names.index(board.actions[label]) if label in board.actions else -1
+                    for label in labels]
+    text = template_environment().get_template("app_config.h.j2").render(
+        frames=count_in // frontend.channels, channels=frontend.channels, labels=labels,
+        led_of_label=led_of_label, led_names=led_names)
+    files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in APP_SOURCES}
+    files["app_config.h"] = text
+    return Component(name="app", files=files,
+                     commands=[Command("CLASSIFY", 0x30, "kws_cmd_classify"),
+                               Command("BENCH", 0x32, "kws_cmd_bench")],
+                     info={"pipeline": {"frames": count_in // frontend.channels,
+                                        "labels": labels,
+                                        "actions": {label: board.actions[label] for label in labels
+                                                    if label in board.actions}}})
+
+
 def default_model() -> Path | None:
     path = DEFAULT_MODEL_DIR / "model.tflite"
     return path if path.is_file() else None
@@ -78,9 +121,13 @@ def frontend_for(model: Path | None) -> FrontendConfig:
 def firmware_components(board: Board, frontend: FrontendConfig | None = None,
                         model: Path | None = None) -> list[Component]:
     """Components beyond the runtime and board support."""
-    components = [frontend_component(frontend or frontend_for(model))]
+    frontend = frontend or frontend_for(model)
+    components = [frontend_component(frontend)]
     if model is not None:
         components.append(model_component(model, board))
+        app = app_component(board, frontend, components[-1].info["model"])
+        if app is not None:
+            components.append(app)
     return components
 
 

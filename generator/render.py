@@ -59,7 +59,7 @@ class Component:
     defines: dict[str, str] = field(default_factory=dict)  # -D macros for the whole build
 
 
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES / "project")),
         undefined=jinja2.StrictUndefined,
@@ -88,7 +88,7 @@ def board_component(board: Board) -> Component:
     hal = TEMPLATES / "hal"
     files: dict[str, Path | str] = {"kws_board.h": hal / "kws_board.h"}
     files.update({name: hal / name for name in config.sources})
-    env = _environment()
+    env = template_environment()
     context = {"board_id": board.id, "defines": config.defines, "enable_bits": config.enable_bits,
                "af_pins": config.af_pins, "leds": config.leds}
     files["board_config.h"] = env.get_template("board_config.h.j2").render(context)
@@ -158,7 +158,7 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
         _check_names(components)
     except ValueError as exc:
         raise RenderError(str(exc)) from exc
-    env = _environment()
+    env = template_environment()
     files: dict[str, Path | str] = {}
     for comp in components:
         for name, content in comp.files.items():

@@ -85,20 +85,35 @@ def latency_units(info: dict) -> tuple[str, float, float | None]:
     return "cycles", 1.0, 1e3 / info["clock_hz"]
 
 
+def _check_model(info: dict, model_path: Path) -> None:
+    """The device must run the very model the host compares with."""
+    if info.get("model") is None:
+        raise DeviceError("STATE", "the firmware has no model: render it with "
+                                   f"gen-firmware --model {model_path}")
+    host_hash = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    if info["model"]["sha256"] != host_hash:
+        raise DeviceError("STATE", f"the firmware runs model {info['model']['sha256'][:12]}…, "
+                                   f"not {model_path} ({host_hash[:12]}…): rebuild it with "
+                                   "this model")
+
+
+def _model_arg(value: str | None) -> Path:
+    if value:
+        return Path(value)
+    from generator.firmware import default_model
+    path = default_model()
+    if path is None:
+        raise FileNotFoundError("no --model given and no bundled default model")
+    return path
+
+
 def cmd_validate(args) -> int:
     from .validate import validate
 
     model_path = Path(args.model)
     with open_device(args.port, board=args.board) as device:
         info = device.info()
-        if info.get("model") is None:
-            raise DeviceError("STATE", "the firmware has no model: render it with "
-                                       f"gen-firmware --model {model_path}")
-        host_hash = hashlib.sha256(model_path.read_bytes()).hexdigest()
-        if info["model"]["sha256"] != host_hash:
-            raise DeviceError("STATE", f"the firmware runs model {info['model']['sha256'][:12]}…, "
-                                       f"not {model_path} ({host_hash[:12]}…): rebuild it with "
-                                       "this model")
+        _check_model(info, model_path)
         report = validate(device, model_path, count=args.count, seed=args.seed,
                           inputs=args.inputs, timeout=args.timeout,
                           measure_tflm_arena=not args.no_tflm_compare)
@@ -120,6 +135,56 @@ def cmd_validate(args) -> int:
           "(min / median / max)" + (f", {report['latency_ms']['median']:.3f} ms median"
                                      if "latency_ms" in report else ""))
     return EXIT_OK if report["bit_exact_rate"] == 1.0 else EXIT_MISMATCH
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import run_eval, write_report
+
+    model_path = _model_arg(args.model)
+    with open_device(args.port, board=args.board) as device:
+        info = device.info()
+        _check_model(info, model_path)
+        if "CLASSIFY" not in info["commands"]:
+            raise DeviceError("STATE", "the firmware has no CLASSIFY: its model does not take the "
+                                       "frontend's int8 frames (train it with kws-train)")
+        report_dir = Path(args.report or f"reports/eval-{info['board']}")
+        summary = run_eval(device, model_path, Path(args.data), report_dir, limit=args.limit,
+                           timeout=args.timeout)
+    unit, per_tick, _ = latency_units(info)
+    summary["board"] = info["board"]
+    files = write_report(summary, report_dir, unit, per_tick)
+    if args.json:
+        _write_json(args.json, summary)
+    print(f"{summary['count']} clips on {info['board']}: accuracy {summary['accuracy']:.4f} "
+          f"(host {summary['host_accuracy']:.4f}), agreement with host "
+          f"{summary['agreement_with_host']:.4f}")
+    print("report: " + ", ".join(str(f) for f in files))
+    return EXIT_OK if summary["agreement_with_host"] == 1.0 else EXIT_MISMATCH
+
+
+def cmd_bench(args) -> int:
+    from .pipeline import device_bench
+
+    with open_device(args.port, board=args.board) as device:
+        info = device.info()
+        if "BENCH" not in info["commands"]:
+            raise DeviceError("STATE", "the firmware has no BENCH (no model with the pipeline)")
+        result = device_bench(device, args.count)
+    unit, per_tick, ms_per_tick = latency_units(info)
+    result.update(board=info["board"], unit=unit, macs=info["model"]["macs"],
+                  **{f"{k}_{unit.split()[0]}": result[k] * per_tick
+                     for k in ("min", "median", "max")})
+    if ms_per_tick is not None:
+        result["median_ms"] = result["median"] * ms_per_tick
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return EXIT_OK
+    median = result["median"] * per_tick
+    print(f"{result['count']} inferences on {info['board']}: {result['min'] * per_tick:,.0f} / "
+          f"{median:,.0f} / {result['max'] * per_tick:,.0f} {unit} (min / median / max), "
+          f"{median / result['macs']:.2f} per MAC"
+          + (f", {result['median_ms']:.3f} ms" if "median_ms" in result else ""))
+    return EXIT_OK
 
 
 def _write_json(path: str, data: dict) -> None:
@@ -159,6 +224,23 @@ def _parser() -> argparse.ArgumentParser:
                      help="skip measuring TFLite Micro's minimal arena")
     val.add_argument("--json", metavar="OUT", help="write the report as JSON to OUT")
     val.set_defaults(func=cmd_validate)
+    ev = sub.add_parser("eval", help="classify a folder of clips on the device and on the host; "
+                                     "accuracy, agreement, latency, report")
+    _add_port(ev)
+    ev.add_argument("--data", required=True, help="folder of <label>/<clip>.wav")
+    ev.add_argument("--model", help="the model.tflite the firmware runs (labels.json and "
+                                    "frontend.json beside it); default: the bundled model")
+    ev.add_argument("--report", help="report folder (default reports/eval-<board>); a rerun "
+                                     "into the same folder continues where the last one stopped")
+    ev.add_argument("--limit", type=int, help="at most this many clips per folder")
+    ev.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    ev.add_argument("--json", metavar="OUT", help="also write the summary as JSON to OUT")
+    ev.set_defaults(func=cmd_eval)
+    bench = sub.add_parser("bench", help="run the model N times on the device; ticks per inference")
+    _add_port(bench)
+    bench.add_argument("--count", type=int, default=32, help="inferences (1 to 64)")
+    bench.add_argument("--json", action="store_true")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 
@@ -172,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     except (DeviceError, DeviceReset) as exc:
         print(f"kws-harness: device: {exc}", file=sys.stderr)
         return EXIT_DEVICE
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"kws-harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

@@ -90,3 +90,10 @@ def test_list_boards_cli(capsys):
     text = capsys.readouterr().out
     assert "nucleo_f746" in text and "216 MHz" in text and "320 KB" in text
     assert sorted(rows) == list_board_ids()
+
+
+def test_actions_must_name_a_board_led(tmp_path):
+    data = _nucleo()
+    data["tinykws"]["actions"]["left"] = "LD9"
+    with pytest.raises(BoardError, match="tinykws.actions.left' names LED 'LD9'"):
+        load_board("act", _write(tmp_path, "act", data))

@@ -6,7 +6,7 @@ import pytest
 
 from generator.boards import load_board
 from generator.cstrings import c_comment, c_identifier, c_string
-from generator.render import (Command, Component, RenderError, _environment, render_project)
+from generator.render import (Command, Component, RenderError, template_environment, render_project)
 
 NASTY = ['plain', 'say "go"', 'back\\slash', 'ünïcödé → 日本', 'tri??=graph', 'new\nline\t\0nul',
          '*/ end comment', "'single'", '0x41\x7f']
@@ -35,7 +35,7 @@ def test_c_identifier_rejects_what_is_not_one():
 
 
 def test_templates_are_strict():
-    env = _environment()
+    env = template_environment()
     with pytest.raises(jinja2.UndefinedError):
         env.get_template("board_config.h.j2").render(board_id="x")  # 'defines' missing
 

@@ -1,0 +1,64 @@
+/* CLASSIFY (0x30): a clip in, the device's decision out.
+ *
+ * Request: flags u8 (bit0 = first chunk: reset the pipeline; bit1 = last
+ * chunk: classify), then int16 LE PCM. A clip longer than one frame is sent
+ * as consecutive chunks.
+ * Reply to a chunk that is not the last: frames u32 (feature frames so far).
+ * Reply to the last chunk: frames u32, label u8, reserved u8 (0), labels u16,
+ * frontend ticks u64, inference ticks u64, then the int8 scores.
+ * Errors: ARGUMENT for a malformed body; STATE when the clip gave fewer
+ * feature frames than the model takes. */
+#include <string.h>
+
+#include "kws_pipeline.h"
+#include "kws_protocol.h"
+
+#define FLAG_FIRST 0x01u
+#define FLAG_LAST 0x02u
+
+void kws_cmd_classify(const kws_request_t *req);
+
+static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+    unsigned i;
+    for (i = 0; i < bytes; i++) {
+        p[i] = (uint8_t)(v >> (8u * i));
+    }
+}
+
+void kws_cmd_classify(const kws_request_t *req)
+{
+    uint8_t head[24];
+    const int8_t *scores;
+    uint64_t infer_ticks;
+    unsigned label;
+    if (req->len < 1u || ((req->len - 1u) & 1u) || (req->body[0] & ~(FLAG_FIRST | FLAG_LAST))) {
+        kws_reply_error(req->seq, KWS_ERR_ARGUMENT, "CLASSIFY body: flags u8 then int16 LE samples");
+        return;
+    }
+    if (req->body[0] & FLAG_FIRST) {
+        kws_pipeline_reset();
+    }
+    (void)kws_pipeline_feed(req->body + 1, (req->len - 1u) / 2u, NULL);
+    put_le(head, kws_pipeline_frames_seen(), 4);
+    if (!(req->body[0] & FLAG_LAST)) {
+        kws_reply(req, head, 4);
+        return;
+    }
+    if (kws_pipeline_frames_seen() < KWS_APP_FRAMES) {
+        kws_reply_error(req->seq, KWS_ERR_STATE, "clip too short: fewer feature frames than the model takes");
+        return;
+    }
+    infer_ticks = kws_pipeline_infer(&scores);
+    label = kws_pipeline_top(scores);
+    kws_pipeline_act(label);
+    head[4] = (uint8_t)label;
+    head[5] = 0;
+    put_le(head + 6, KWS_APP_LABELS, 2);
+    put_le(head + 8, kws_pipeline_frontend_ticks(), 8);
+    put_le(head + 16, infer_ticks, 8);
+    kws_reply_begin((uint8_t)(req->type | KWS_REPLY), req->seq, (uint16_t)(sizeof head + KWS_APP_LABELS));
+    kws_reply_write(head, sizeof head);
+    kws_reply_write(scores, KWS_APP_LABELS);
+    kws_reply_end();
+}

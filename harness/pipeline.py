@@ -1,0 +1,83 @@
+"""The keyword pipeline on the host and on the device, clip by clip.
+
+Host: the same C frontend (through ctypes) and TFLite Micro's interpreter
+(the oracle) on the newest feature frames the model takes. Device: CLASSIFY,
+which runs the firmware's frontend and compiled model on the same audio.
+Both must give the same scores, bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generator.frontend import Frontend, FrontendConfig
+from generator.model import Reference
+
+CLASSIFY, BENCH = 0x30, 0x32
+FLAG_FIRST, FLAG_LAST = 0x01, 0x02
+MAX_SAMPLES_PER_FRAME = 2047  # 1 flag byte + 2 bytes a sample <= 4096
+RESULT = struct.Struct("<IBBHQQ")  # frames, label, reserved, labels, frontend ticks, inference ticks
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: int
+    scores: np.ndarray  # int8, one per label
+    frontend_ticks: int = 0
+    inference_ticks: int = 0
+
+
+class HostPipeline:
+    """micro_speech's pipeline on the host, for one model directory
+    (model.tflite with labels.json and frontend.json beside it, as kws-train writes)."""
+
+    def __init__(self, model_path: str | Path):
+        model_path = Path(model_path)
+        self.model_bytes = model_path.read_bytes()
+        frontend_json = model_path.parent / "frontend.json"
+        labels_json = model_path.parent / "labels.json"
+        if not frontend_json.is_file() or not labels_json.is_file():
+            raise FileNotFoundError(f"{model_path.parent} lacks frontend.json or labels.json: "
+                                    "use a kws-train output folder")
+        self.config = FrontendConfig.from_json(frontend_json.read_text())
+        self.labels: list[str] = json.loads(labels_json.read_text())
+        self.reference = Reference(self.model_bytes)
+        self.frontend = Frontend(self.config)
+        self.input_shape = tuple(int(d) for d in self.reference.input_details["shape"])
+        self.frames = int(np.prod(self.input_shape)) // self.config.channels
+
+    def classify(self, pcm: np.ndarray) -> Decision:
+        features = self.frontend.compute(np.asarray(pcm, dtype=np.int16))
+        frames = self.frames
+        if features.shape[0] < frames:
+            raise ValueError(f"clip gives {features.shape[0]} feature frames; the model takes "
+                             f"{frames}")
+        x = features[-frames:].astype(np.int8)
+        scores = np.asarray(self.reference.run(x.reshape(self.input_shape)), np.int8).reshape(-1)
+        return Decision(label=int(np.argmax(scores)), scores=scores)
+
+
+def device_classify(device, pcm: np.ndarray, timeout: float = 30.0) -> Decision:
+    """CLASSIFY one clip on the device, in as many frames as it takes."""
+    data = np.asarray(pcm, dtype="<i2").tobytes()
+    chunks = [data[i:i + 2 * MAX_SAMPLES_PER_FRAME]
+              for i in range(0, len(data), 2 * MAX_SAMPLES_PER_FRAME)] or [b""]
+    for i, chunk in enumerate(chunks):
+        flags = (FLAG_FIRST if i == 0 else 0) | (FLAG_LAST if i == len(chunks) - 1 else 0)
+        reply = device.request(CLASSIFY, bytes([flags]) + chunk, timeout=timeout)
+    _frames, label, _reserved, count, fe_ticks, inf_ticks = RESULT.unpack_from(reply)
+    scores = np.frombuffer(reply[RESULT.size:RESULT.size + count], dtype=np.int8).copy()
+    return Decision(label=label, scores=scores, frontend_ticks=fe_ticks,
+                    inference_ticks=inf_ticks)
+
+
+def device_bench(device, count: int = 32, timeout: float = 120.0) -> dict:
+    """BENCH: the model `count` times on the resident features; ticks per run."""
+    reply = device.request(BENCH, struct.pack("<H", count), timeout=timeout)
+    runs, tmin, tmed, tmax, total = struct.unpack("<HQQQQ", reply)
+    return {"count": runs, "min": tmin, "median": tmed, "max": tmax, "total": total}
