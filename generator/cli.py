@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--frontend", type=Path,
                         help="frontend configuration JSON (FrontendConfig; default: micro_speech's "
                              "16 kHz, 30 ms window, 20 ms stride, 40 channels)")
+    parser.add_argument("--runner", choices=["mlperf"],
+                        help="speak a benchmark's text protocol instead of tinykws' frames: "
+                             "mlperf = MLPerf Tiny / EEMBC EnergyRunner (docs/mlperf.md)")
     parser.add_argument("--qemu-port", type=int, default=DEFAULT_QEMU_PORT,
                         help="TCP port `pio run -t upload` gives QEMU's serial line "
                              f"(default {DEFAULT_QEMU_PORT})")
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.model is not None and not args.model.is_file():
             raise FileNotFoundError(f"no model file at {args.model}")
         project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend,
-                                 model=model)
+                                 model=model, runner=args.runner)
     except (BoardError, RenderError, FrontendConfigError, ModelError, OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)
         return EXIT_INPUT

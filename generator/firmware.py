@@ -11,6 +11,7 @@ from .frontend import FrontendConfig, c_defines, c_include_dir, c_sources, rende
 from .model import ModelError
 from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
                      render_project)
+from .runner import runner_component
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
@@ -119,21 +120,27 @@ def frontend_for(model: Path | None) -> FrontendConfig:
 
 
 def firmware_components(board: Board, frontend: FrontendConfig | None = None,
-                        model: Path | None = None) -> list[Component]:
-    """Components beyond the runtime and board support."""
+                        model: Path | None = None, runner: str | None = None) -> list[Component]:
+    """Components beyond the runtime and board support. `runner` ("mlperf")
+    replaces the binary protocol's main loop with a benchmark's text protocol."""
     frontend = frontend or frontend_for(model)
     components = [frontend_component(frontend)]
+    model_info = None
     if model is not None:
         components.append(model_component(model, board))
-        app = app_component(board, frontend, components[-1].info["model"])
+        model_info = components[-1].info["model"]
+        app = app_component(board, frontend, model_info)
         if app is not None:
             components.append(app)
+    if runner is not None:
+        components.append(runner_component(runner, model_info, board))
     return components
 
 
 def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT,
-                   frontend: FrontendConfig | None = None, model: Path | None | str = "default") -> Path:
+                   frontend: FrontendConfig | None = None, model: Path | None | str = "default",
+                   runner: str | None = None) -> Path:
     """Render `board`'s firmware; model="default" takes the bundled model if there is one."""
     chosen = default_model() if model == "default" else model
-    return render_project(board, out, extra=firmware_components(board, frontend, chosen),
+    return render_project(board, out, extra=firmware_components(board, frontend, chosen, runner),
                           qemu_port=qemu_port)

@@ -57,6 +57,7 @@ class Component:
     commands: list[Command] = field(default_factory=list)
     info: dict = field(default_factory=dict)
     defines: dict[str, str] = field(default_factory=dict)  # -D macros for the whole build
+    replaces: tuple[str, ...] = ()  # src names it provides instead of another component
 
 
 def template_environment() -> jinja2.Environment:
@@ -159,9 +160,17 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
     except ValueError as exc:
         raise RenderError(str(exc)) from exc
     env = template_environment()
+    replaced: dict[str, str] = {}  # src name -> the component whose version wins
+    for comp in components:
+        for name in comp.replaces:
+            if name not in comp.files or name in replaced:
+                raise RenderError(f"{comp.name} cannot replace src/{name}")
+            replaced[name] = comp.name
     files: dict[str, Path | str] = {}
     for comp in components:
         for name, content in comp.files.items():
+            if replaced.get(name, comp.name) != comp.name:
+                continue
             if name in files:
                 raise RenderError(f"two components provide src/{name}")
             files[name] = content
