@@ -12,6 +12,7 @@ from .model import ModelError
 from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
                      render_project)
 from .runner import runner_component
+from .stream import RecognizerParams, stream_component
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
@@ -120,7 +121,8 @@ def frontend_for(model: Path | None) -> FrontendConfig:
 
 
 def firmware_components(board: Board, frontend: FrontendConfig | None = None,
-                        model: Path | None = None, runner: str | None = None) -> list[Component]:
+                        model: Path | None = None, runner: str | None = None,
+                        stream: RecognizerParams | None = None) -> list[Component]:
     """Components beyond the runtime and board support. `runner` ("mlperf")
     replaces the binary protocol's main loop with a benchmark's text protocol."""
     frontend = frontend or frontend_for(model)
@@ -132,6 +134,8 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
         app = app_component(board, frontend, model_info)
         if app is not None:
             components.append(app)
+            components.append(stream_component(board, frontend, model_info,
+                                               stream or RecognizerParams()))
     if runner is not None:
         components.append(runner_component(runner, model_info, board))
     return components

@@ -199,8 +199,8 @@ def _write_json(path: str, data: dict) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kws-harness",
-        description="Drive tinykws firmware over UART: info, ping (and, as they land, "
-                    "validate, eval, stream, bench).",
+        description="Drive tinykws firmware over UART (a serial port, QEMU or the host build): "
+                    "info, ping, validate, eval, bench, stream, make-recording.",
         epilog="Exit codes: 0 ok, 2 usage, 3 link failed (port, QEMU, timeout), "
                "4 device error or reset, 5 results disagree with the host.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -241,6 +241,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--count", type=int, default=32, help="inferences (1 to 64)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
+    from .stream_cli import add_make_recording_parser, add_stream_parser
+    add_stream_parser(sub, _add_port)
+    add_make_recording_parser(sub)
     return parser
 
 

@@ -1,0 +1,179 @@
+"""A long test recording for STREAM, and its ground truth, from a clip folder.
+
+Keyword clips (`<data>/<label>/*.wav`, 16-bit mono at the sample rate) are
+placed at random over background noise: random segments of
+`<data>/_background_noise_/*.wav` when that folder has files, generated
+pink noise otherwise. Everything follows from the seed: the same arguments
+give the same wav and CSV, byte for byte.
+
+Placement: every clip's keyword span (its non-silent part, below) starts at
+least `min_gap_s` (default 1.5 s, micro_speech's suppression time) and at
+most `max_gap_s` after the previous keyword's span ended, and clips never
+overlap. The first span starts at least `min_gap_s` into the recording;
+the last clip ends before the recording does, and the last span at least
+`min_gap_s` before (so a detector has the time to report it).
+
+Levels: the noise is normalised to `noise_dbfs` RMS; each clip is scaled so
+the RMS of its keyword span is `snr_db` above the noise RMS (snr_db=None
+keeps the clips as recorded). The sum is rounded and clipped to int16.
+
+Keyword span: the clip in 10 ms frames; frames whose RMS is within
+`ACTIVE_DB` (20 dB) of the clip's loudest frame, and above `ACTIVE_FLOOR`,
+are active; the span runs from the first active frame's start to the last
+active frame's end. Clips without an active frame are not used.
+
+Truth CSV: header `label,start_s,end_s`, then one row per placed clip: its
+keyword span in seconds from the recording's start.
+"""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from generator.frontend import load_wav
+
+from .stream import TruthRow, write_truth
+
+BACKGROUND = "_background_noise_"
+ACTIVE_DB = 20.0
+ACTIVE_FLOOR = 16.0  # RMS in int16 units under which a frame is silence whatever the clip
+VOSS_ROWS = 16
+
+
+def active_span(pcm: np.ndarray, sample_rate: int) -> tuple[int, int] | None:
+    """(first, end) samples of the non-silent part of a clip, or None."""
+    hop = max(1, sample_rate // 100)
+    n = pcm.size // hop
+    if n == 0:
+        return None
+    frames = pcm[:n * hop].astype(np.float64).reshape(n, hop)
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    threshold = max(float(rms.max()) * 10 ** (-ACTIVE_DB / 20), ACTIVE_FLOOR)
+    active = np.flatnonzero(rms >= threshold)
+    if active.size == 0 or rms.max() < ACTIVE_FLOOR:
+        return None
+    return int(active[0]) * hop, (int(active[-1]) + 1) * hop
+
+
+def _rms(x: np.ndarray, block: int = 1 << 20) -> float:
+    total = 0.0
+    for i in range(0, x.size, block):
+        part = x[i:i + block].astype(np.float64)
+        total += float(np.dot(part, part))
+    return float(np.sqrt(total / x.size)) if x.size else 0.0
+
+
+def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Voss-McCartney pink noise (unit RMS, float32): rows of held random
+    values, row k changing every 2**k samples, plus a white row."""
+    out = rng.standard_normal(n, dtype=np.float32)
+    for k in range(1, VOSS_ROWS):
+        period = 1 << k
+        held = rng.standard_normal(n // period + 2, dtype=np.float32)
+        phase = int(rng.integers(period))
+        out += np.repeat(held, period)[phase:phase + n]
+    if n:
+        out -= np.float32(out.mean(dtype=np.float64))
+        rms = _rms(out)
+        if rms > 0:
+            out /= np.float32(rms)
+    return out
+
+
+def _background(data_dir: Path, n: int, sample_rate: int, rng: np.random.Generator
+                ) -> tuple[np.ndarray, str]:
+    folder = data_dir / BACKGROUND
+    files = sorted(folder.glob("*.wav")) if folder.is_dir() else []
+    noises = [load_wav(f, sample_rate).astype(np.float64) for f in files]
+    noises = [x for x in noises if x.size and np.any(x)]
+    if not noises:
+        return pink_noise(n, rng), "pink noise (generated)"
+    out = np.zeros(n, dtype=np.float32)
+    filled = 0
+    while filled < n:
+        x = noises[int(rng.integers(len(noises)))]
+        take = min(n - filled, x.size)
+        offset = int(rng.integers(x.size - take + 1))
+        seg = x[offset:offset + take]
+        seg = seg - seg.mean()
+        rms = np.sqrt(np.mean(seg * seg))
+        out[filled:filled + take] = seg / rms if rms > 0 else seg
+        filled += take
+    return out, f"{len(noises)} file(s) from {BACKGROUND}"
+
+
+def _clips(data_dir: Path, labels: list[str], sample_rate: int
+           ) -> dict[str, list[tuple[np.ndarray, tuple[int, int]]]]:
+    clips: dict[str, list[tuple[np.ndarray, tuple[int, int]]]] = {}
+    for label in labels:
+        folder = data_dir / label
+        usable = []
+        for path in sorted(folder.glob("*.wav")) if folder.is_dir() else []:
+            pcm = load_wav(path, sample_rate)
+            span = active_span(pcm, sample_rate)
+            if span is not None:
+                usable.append((pcm, span))
+        if not usable:
+            raise FileNotFoundError(f"{folder}: no usable (non-silent, {sample_rate} Hz 16-bit "
+                                    "mono) .wav clips for this label")
+        clips[label] = usable
+    return clips
+
+
+def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv,
+                   snr_db: float | None = 10.0, *, noise_dbfs: float = -40.0,
+                   min_gap_s: float = 1.5, max_gap_s: float = 4.0,
+                   sample_rate: int = 16000) -> dict:
+    """Write a `seconds`-long recording to out_wav and its truth to out_csv.
+
+    Returns a summary: samples, keywords placed (per label), the noise used.
+    """
+    data_dir = Path(data_dir)
+    labels = list(labels)
+    if not labels:
+        raise ValueError("make_recording: no labels to place")
+    if seconds <= 0:
+        raise ValueError(f"seconds={seconds}: must be positive")
+    if not 0 <= min_gap_s <= max_gap_s:
+        raise ValueError("gaps: 0 <= min_gap_s <= max_gap_s")
+    rng = np.random.default_rng(seed)
+    clips = _clips(data_dir, labels, sample_rate)
+    total = int(round(seconds * sample_rate))
+    noise, noise_kind = _background(data_dir, total, sample_rate, rng)
+    noise_rms = 32768.0 * 10 ** (noise_dbfs / 20)
+    mix = noise
+    mix *= np.float32(noise_rms)
+    rows: list[TruthRow] = []
+    prev_clip_end, prev_span_end = 0, 0
+    while True:
+        label = labels[int(rng.integers(len(labels)))]
+        pcm, (a0, a1) = clips[label][int(rng.integers(len(clips[label])))]
+        gap = int(round(rng.uniform(min_gap_s, max_gap_s) * sample_rate))
+        start = max(prev_clip_end, prev_span_end + gap - a0)
+        if start + pcm.size > total or start + a1 + gap > total:
+            break  # the last keyword ends a gap before the recording does: time to detect it
+        x = pcm.astype(np.float64)
+        if snr_db is not None:
+            span = x[a0:a1]
+            gain = noise_rms * 10 ** (snr_db / 20) / np.sqrt(np.mean(span * span))
+            x = x * gain
+        mix[start:start + pcm.size] += x.astype(np.float32)
+        rows.append(TruthRow(label, (start + a0) / sample_rate, (start + a1) / sample_rate))
+        prev_clip_end, prev_span_end = start + pcm.size, start + a1
+    out = np.clip(np.round(mix), -32768, 32767).astype("<i2")
+    out_wav, out_csv = Path(out_wav), Path(out_csv)
+    out_wav.parent.mkdir(parents=True, exist_ok=True)
+    out_csv.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(out_wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sample_rate)
+        w.writeframes(out.tobytes())
+    write_truth(out_csv, rows)
+    return {"wav": str(out_wav), "truth": str(out_csv), "seconds": total / sample_rate,
+            "samples": total, "keywords": len(rows),
+            "per_label": {label: sum(1 for r in rows if r.label == label) for label in labels},
+            "noise": noise_kind, "snr_db": snr_db, "noise_dbfs": noise_dbfs, "seed": seed}

@@ -1,0 +1,203 @@
+"""kws-harness stream and kws-harness make-recording.
+
+harness/cli.py registers them with add_stream_parser(sub, _add_port) and
+add_make_recording_parser(sub); `python -m harness.stream_cli` runs the two
+on their own, with kws-harness's exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from generator.frontend import load_wav
+
+from .stream import DEFAULT_TOLERANCE_S, MAX_CHUNK_SAMPLES
+
+STREAM_HELP = ("continuous audio through STREAM: detections with time stamps, the same on the "
+               "host, scored against a truth CSV")
+RECORDING_HELP = "build a long test recording from keyword clips and noise, with its truth CSV"
+
+
+def add_stream_parser(sub, add_port) -> argparse.ArgumentParser:
+    p = sub.add_parser("stream", help=STREAM_HELP, description=STREAM_HELP + ". Exit 5 when "
+                       "the device's detections differ from the host's.")
+    add_port(p)
+    p.add_argument("--wav", required=True, help="a long 16-bit mono recording at the model's rate")
+    p.add_argument("--truth", help="its ground truth: CSV label,start_s,end_s (make-recording "
+                                   "writes one); without it, detections only")
+    p.add_argument("--model", help="the model.tflite the firmware runs (labels.json and "
+                                   "frontend.json beside it); default: the bundled model")
+    p.add_argument("--realtime", action="store_true",
+                   help="send the audio at its own rate, as a microphone would")
+    p.add_argument("--chunk", type=int, default=MAX_CHUNK_SAMPLES,
+                   help=f"samples per STREAM request (default and maximum {MAX_CHUNK_SAMPLES})")
+    p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE_S,
+                   help="seconds after a keyword's end a detection still counts "
+                        f"(default {DEFAULT_TOLERANCE_S:g})")
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    p.add_argument("--quiet", action="store_true", help="print the summary only")
+    p.add_argument("--json", metavar="OUT", help="write detections and scores as JSON to OUT")
+    p.set_defaults(func=cmd_stream)
+    return p
+
+
+def add_make_recording_parser(sub) -> argparse.ArgumentParser:
+    p = sub.add_parser("make-recording", help=RECORDING_HELP, description=RECORDING_HELP + ". "
+                       "The same arguments give the same files, byte for byte.")
+    p.add_argument("--data", required=True, help="folder of <label>/*.wav clips (16 kHz mono); "
+                                                 "_background_noise_/*.wav is the noise if present")
+    p.add_argument("--out", required=True, help="the recording to write (.wav)")
+    p.add_argument("--truth", required=True, help="the truth CSV to write (label,start_s,end_s)")
+    p.add_argument("--seconds", type=float, required=True, help="length of the recording")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--labels", help="comma-separated keyword folders to place (default: every "
+                                    "folder of --data not starting with _)")
+    p.add_argument("--snr", type=float, default=10.0,
+                   help="dB of each keyword's RMS over the noise RMS (default 10)")
+    p.add_argument("--noise-dbfs", type=float, default=-40.0,
+                   help="noise RMS in dBFS (default -40)")
+    p.add_argument("--min-gap", type=float, default=1.5,
+                   help="seconds between two keywords, at least (default 1.5)")
+    p.add_argument("--max-gap", type=float, default=4.0, help="... and at most (default 4)")
+    p.add_argument("--rate", type=int, default=16000, help="sample rate (default 16000)")
+    p.set_defaults(func=cmd_make_recording)
+    return p
+
+
+def _describe(d, rate: int, outcome: dict | None) -> str:
+    text = f"{d.sample / rate:10.3f} s  {d.name:<12} score {d.score:3d}"
+    if outcome is not None:
+        text += "  hit" if outcome["outcome"] == "hit" else "  FALSE ACCEPT"
+        if outcome["outcome"] == "hit":
+            text += f" ({outcome['latency_s']:+.2f} s after the keyword)"
+    return text
+
+
+def _first_difference(a, b) -> str:
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x.key() != y.key():
+            return (f"#{i}: device {x.name} score {x.score} at sample {x.sample}, "
+                    f"host {y.name} score {y.score} at sample {y.sample}")
+    return f"the device has {len(a)} detections, the host {len(b)}"
+
+
+def cmd_stream(args) -> int:
+    from .cli import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _write_json
+    from .client import DeviceError, open_device
+    from .pipeline import HostPipeline
+    from .stream import device_stream, host_stream, read_truth, score_detections
+
+    model_path = _model_arg(args.model)
+    host = HostPipeline(model_path)
+    rate = host.config.sample_rate
+    pcm = load_wav(args.wav, rate)
+    truth = read_truth(args.truth) if args.truth else None
+    stats: dict = {}
+    with open_device(args.port, board=args.board) as device:
+        info = device.info()
+        _check_model(info, model_path)
+        if "STREAM" not in info["commands"]:
+            raise DeviceError("STATE", "the firmware has no STREAM: its model does not take the "
+                                       "frontend's int8 frames, or it was rendered without it")
+        detections = device_stream(device, pcm, args.chunk, args.realtime, info=info,
+                                   timeout=args.timeout, stats=stats)
+    settings = info["stream"]
+    host_detections = host_stream(host, pcm, settings)
+    same = [d.key() for d in detections] == [d.key() for d in host_detections]
+    duration = pcm.size / rate
+    scores = (score_detections(detections, truth, rate, tolerance_s=args.tolerance,
+                               duration_s=duration) if truth is not None else None)
+    outcomes = {}
+    if scores is not None:
+        outcomes = dict(enumerate(scores["events"]))  # detections come in time order
+    if not args.quiet:
+        for i, d in enumerate(detections):
+            print(_describe(d, rate, outcomes.get(i)))
+    print(f"{len(detections)} detections in {duration:.1f} s of audio on {info['board']} "
+          f"({stats['inferences']} inferences, {stats['chunks']} chunks, "
+          f"{stats['speed']:.2f}x real time"
+          + (f", lag max {stats['lag_s']['max'] * 1e3:.0f} ms" if "lag_s" in stats else "")
+          + ")")
+    print("host agrees: " + ("yes, detection for detection" if same
+                             else "NO: " + _first_difference(detections, host_detections)))
+    if scores is not None:
+        lat = scores["latency_s"]
+        print(f"keywords {scores['keywords']}: hits {scores['hits']}, misses {scores['misses']} "
+              f"(miss rate {scores['miss_rate'] if scores['miss_rate'] is not None else 0:.3f}), "
+              f"false accepts {scores['false_accepts']} "
+              f"({scores['false_accepts_per_hour']:.1f} per hour)"
+              + (f"; latency {lat['min']:+.2f} / {lat['median']:+.2f} / {lat['max']:+.2f} s "
+                 "(min / median / max)" if lat else ""))
+        for label, s in scores["per_label"].items():
+            print(f"  {label:<12} keywords {s['keywords']:4d}  hits {s['hits']:4d}  "
+                  f"misses {s['misses']:4d}  false accepts {s['false_accepts']:4d}")
+    if args.json:
+        _write_json(args.json, {
+            "board": info["board"], "model": str(model_path),
+            "model_sha256": info["model"]["sha256"], "wav": str(args.wav),
+            "truth": str(args.truth) if args.truth else None, "realtime": args.realtime,
+            "seconds": duration, "settings": settings, "link": stats,
+            "agreement_with_host": same,
+            "detections": [d.to_dict(rate) for d in detections],
+            "host_detections": [d.to_dict(rate) for d in host_detections],
+            "scores": scores})
+    return EXIT_OK if same else EXIT_MISMATCH
+
+
+def cmd_make_recording(args) -> int:
+    from .cli import EXIT_OK
+    from .recording import make_recording
+
+    data = Path(args.data)
+    if not data.is_dir():
+        raise FileNotFoundError(f"--data {data}: no such folder")
+    if args.labels:
+        labels = [x.strip() for x in args.labels.split(",") if x.strip()]
+    else:
+        labels = sorted(p.name for p in data.iterdir() if p.is_dir() and not p.name.startswith("_"))
+    if not labels:
+        raise FileNotFoundError(f"--data {data}: no keyword folders (<label>/*.wav)")
+    summary = make_recording(data, labels, args.seconds, args.seed, args.out, args.truth,
+                             snr_db=args.snr, noise_dbfs=args.noise_dbfs,
+                             min_gap_s=args.min_gap, max_gap_s=args.max_gap, sample_rate=args.rate)
+    print(f"{summary['wav']}: {summary['seconds']:.1f} s, {summary['keywords']} keywords ("
+          + ", ".join(f"{k} {v}" for k, v in summary["per_label"].items())
+          + f") over {summary['noise']} at {args.snr:g} dB SNR")
+    print(f"{summary['truth']}: the truth (label,start_s,end_s)")
+    return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    from .cli import _add_port
+
+    parser = argparse.ArgumentParser(prog="kws-harness",
+                                     description="kws-harness stream and make-recording")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_stream_parser(sub, _add_port)
+    add_make_recording_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .cli import EXIT_DEVICE, EXIT_LINK, EXIT_USAGE
+    from .client import DeviceError, DeviceReset, DeviceTimeout
+    from .transports import TransportError
+
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (TransportError, DeviceTimeout) as exc:
+        print(f"kws-harness: link error: {exc}", file=sys.stderr)
+        return EXIT_LINK
+    except (DeviceError, DeviceReset) as exc:
+        print(f"kws-harness: device: {exc}", file=sys.stderr)
+        return EXIT_DEVICE
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"kws-harness: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
