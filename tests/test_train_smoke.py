@@ -1,0 +1,130 @@
+"""kws-train end to end on tiny synthetic data made here (numpy chirps and noise):
+data dir -> kws-train -> full-int8 model.tflite that the AOT compiler accepts."""
+
+from __future__ import annotations
+
+import json
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generator.train.cli import main
+
+
+def _write(path: Path, pcm: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm.astype("<i2").tobytes())
+
+
+def _chirp(f0: float, f1: float, rng: np.random.Generator) -> np.ndarray:
+    n = int(rng.uniform(0.4, 0.7) * 16000)
+    t = np.arange(n) / 16000
+    phase = 2 * np.pi * (f0 * t + (f1 - f0) * t * t / (2 * t[-1]))
+    x = np.sin(phase) * np.hanning(n) * rng.uniform(3000, 12000)
+    out = np.zeros(16000)
+    start = int(rng.integers(0, 16000 - n))
+    out[start:start + n] = x
+    return out + rng.standard_normal(16000) * 30
+
+
+def make_tiny_dataset(root: Path, speakers: int = 24, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    for s in range(speakers):
+        base = rng.uniform(0.8, 1.25)
+        spk = f"tone-gen-s{s}"
+        for i in range(2):
+            _write(root / "up" / f"{spk}_nohash_{i}.wav", _chirp(400 * base, 2000 * base, rng))
+            _write(root / "down" / f"{spk}_nohash_{i}.wav", _chirp(2000 * base, 400 * base, rng))
+            _write(root / "hum" / f"{spk}_nohash_{i}.wav", _chirp(900 * base, 1000 * base, rng))
+    noise = rng.standard_normal(16000 * 5) * 1500
+    _write(root / "_background_noise_" / "noise.wav", noise)
+    return root
+
+
+@pytest.mark.slow
+def test_kws_train_smoke(tmp_path, capsys):
+    data = make_tiny_dataset(tmp_path / "data")
+    out = tmp_path / "out"
+    rc = main(["--data", str(data), "--out", str(out), "--arch", "tiny_conv", "--labels", "up,down",
+               "--epochs", "1", "--seed", "3", "--holdout", "tone-gen-s1,tone-gen-s2",
+               "--no-cache", "--no-progress", "-q"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "model.tflite" in printed and "int8" in printed
+    for f in ("model.tflite", "labels.json", "frontend.json", "report.md", "report.json"):
+        assert (out / f).is_file(), f
+    assert list(out.glob("confusion_*.png"))
+    labels = json.loads((out / "labels.json").read_text())
+    assert labels == ["_silence_", "_unknown_", "up", "down"]
+
+    from generator.frontend import FrontendConfig
+    cfg = FrontendConfig.from_json((out / "frontend.json").read_text())
+    assert cfg.output == "int8"
+
+    tfl = (out / "model.tflite").read_bytes()
+    from generator.train.quantize import check_io, model_ops
+    io = check_io(tfl)   # raises unless int8 in/out with the frontend's input mapping
+    assert io["input_shape"] == [1, cfg.num_frames(16000), cfg.channels, 1]
+    assert set(model_ops(tfl)) <= {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+                                   "AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN", "RESHAPE", "SOFTMAX",
+                                   "ADD", "PAD", "CONCATENATION", "QUANTIZE", "DEQUANTIZE",
+                                   "LOGISTIC"}
+
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["model"]["arch"] == "tiny_conv" and rep["model"]["tflite_bytes"] == len(tfl)
+    assert {"heldout"} <= set(rep["splits"])
+    for split in rep["splits"].values():
+        assert 0.0 <= split["int8_accuracy"] <= 1.0 and 0.0 <= split["float_accuracy"] <= 1.0
+        assert len(split["confusion_int8"]) == 4 and split["engines"]
+    assert "| tone |" in (out / "report.md").read_text()
+
+    try:
+        from generator.model import load_model
+    except ImportError:
+        pytest.skip("generator.model not available")
+    load_model(out / "model.tflite")
+
+
+def test_cli_bad_input_exit_code(tmp_path, capsys):
+    rc = main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "out")])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "kws-train: error:" in err and "no such folder" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_refuses_foreign_output_folder(tmp_path, capsys):
+    data = make_tiny_dataset(tmp_path / "data", speakers=4)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    rc = main(["--data", str(data), "--out", str(out), "--labels", "up", "--no-cache"])
+    assert rc == 2 and "not empty" in capsys.readouterr().err
+    assert (out / "precious.txt").read_text() == "keep me"
+
+
+def test_help_explains(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    text = capsys.readouterr().out
+    for needle in ("--data", "--arch", "_unknown_", "_background_noise_", "--holdout", "synth"):
+        assert needle in text
+    with pytest.raises(SystemExit):
+        main(["synth", "--help"])
+    assert "espeak" in capsys.readouterr().out
+
+
+def test_architectures_macs():
+    from generator.train.arch import build_model, count_macs
+
+    ds = build_model("ds_cnn", (49, 40), 10)
+    assert 2_500_000 <= count_macs(ds) <= 3_200_000     # MLPerf Tiny DS-CNN: 2.7 M
+    tiny = build_model("tiny_conv", (49, 40), 4)
+    assert count_macs(tiny) < 500_000
