@@ -203,8 +203,11 @@ def train(opts: TrainOptions) -> dict:
         log.warning("no validation clips (too few speakers): early stopping watches training loss")
 
     # ---------------------------------------------------------------- train
-    tf.config.threading.set_intra_op_parallelism_threads(2)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    try:  # the thread counts the default model was trained with (2 cores)
+        tf.config.threading.set_intra_op_parallelism_threads(2)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already running in this process: keep its threads
+        log.info("TensorFlow is already initialised; keeping its thread settings")
     frames, channels = fe_cfg.num_frames(sr), fe_cfg.channels
     model = build_model(opts.arch, (frames, channels), len(ds.labels), opts.seed)
     rng = np.random.default_rng(opts.seed)
