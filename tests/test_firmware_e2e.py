@@ -1,5 +1,6 @@
 """End to end: render -> pio run -> QEMU / host process -> protocol."""
 
+import hashlib
 import json
 import os
 import random
@@ -17,6 +18,7 @@ from cobs import cobs
 
 from generator.boards import load_board
 from generator.build import build_project, platformio_env
+from generator.firmware import default_model
 from generator.render import Command, Component, render_project
 from harness import protocol as p
 from harness.client import Device, DeviceError, DeviceReset, open_device
@@ -35,8 +37,13 @@ def test_info_tells_the_truth(board_id, device_url):
         info = device.info()
     assert info["board"] == board_id and info["core"] == board.core
     assert info["clock_hz"] == board.clock_hz and info["protocol"] == 1
-    assert info["model"] is None  # no model is bundled yet
-    assert {"PING", "INFO"} <= set(info["commands"])
+    bundled = default_model()
+    if bundled is None:
+        assert info["model"] is None
+    else:  # the default firmware carries the bundled model and its pipeline
+        assert info["model"]["sha256"] == hashlib.sha256(bundled.read_bytes()).hexdigest()
+        assert {"VALIDATE", "CLASSIFY", "STREAM", "BENCH"} <= set(info["commands"])
+    assert {"PING", "INFO", "FEATURES"} <= set(info["commands"])
     assert info["ticks"] == ("host_ns" if board.is_host else "systick")  # QEMU's DWT does not count
 
 

@@ -3,11 +3,28 @@
     pytest -m hil                                   # QEMU qemu_m7 (default)
     pytest -m hil --kws-board qemu_f405             # the STM32 USART path in QEMU
     pytest -m hil --kws-board nucleo_f746 --kws-port /dev/ttyACM0   # a real board
+
+The firmware under test is the default one (the bundled model); with
+--kws-port it must already run on the board (gen-firmware --board nucleo_f746
+--build, then pio run -t upload in the rendered project).
 """
+
+from pathlib import Path
 
 import pytest
 
+from generator.firmware import default_model
+from generator.frontend import load_wav
+from harness.evaluate import run_eval, write_report
+from harness.cli import latency_units
+from harness.pipeline import HostPipeline
+from harness.recording import make_recording
+from harness.stream import device_stream, host_stream, read_truth, score_detections
+from harness.validate import validate
+
 pytestmark = [pytest.mark.hil, pytest.mark.slow]
+TEST_SET = Path(__file__).resolve().parent / "data" / "kws_test_set"
+needs_model = pytest.mark.skipif(default_model() is None, reason="no bundled default model")
 
 
 def test_info_matches_board(kws_device, kws_board):
@@ -20,3 +37,40 @@ def test_info_matches_board(kws_device, kws_board):
 def test_ping_echoes_every_byte_value(kws_device):
     payload = bytes(range(256)) * 4
     assert kws_device.request(0x01, payload, timeout=10) == payload
+
+
+@needs_model
+def test_validate_default_model(kws_device):
+    report = validate(kws_device, default_model(), count=30, seed=1, timeout=60)
+    assert report["count"] == 30 and report["bit_exact_rate"] == 1.0
+    assert report["arena_bytes"] <= 0.6 * report["tflm_arena_bytes"]
+
+
+@needs_model
+def test_eval_bundled_test_set_agrees_with_host(kws_device, tmp_path):
+    # Two clips per folder: QEMU's UART takes 1-3 s per one-second clip.
+    summary = run_eval(kws_device, default_model(), TEST_SET, tmp_path, limit=2)
+    info = kws_device.info()
+    unit, per_tick, _ = latency_units(info)
+    summary["board"] = info["board"]
+    files = write_report(summary, tmp_path, unit, per_tick)
+    assert summary["count"] == 2 * len([d for d in TEST_SET.iterdir() if d.is_dir()])
+    assert summary["agreement_with_host"] == 1.0
+    assert all(f.stat().st_size > 0 for f in files)
+
+
+@needs_model
+def test_stream_finds_keywords_in_a_long_recording(kws_device, tmp_path):
+    pipeline = HostPipeline(default_model())
+    keywords = [k for k in pipeline.labels if not k.startswith("_")]
+    # 20 s (QEMU's UART carries about 30 KB/s), keywords 20 dB over the noise.
+    make_recording(TEST_SET, keywords, seconds=20, seed=1, out_wav=tmp_path / "long.wav",
+                   out_csv=tmp_path / "truth.csv", snr_db=20)
+    pcm = load_wav(tmp_path / "long.wav")
+    info = kws_device.info()
+    got = device_stream(kws_device, pcm, info=info, timeout=60)
+    want = host_stream(pipeline, pcm, settings=info["stream"])
+    assert [(d.label, d.sample) for d in got] == [(d.label, d.sample) for d in want]
+    score = score_detections(got, read_truth(tmp_path / "truth.csv"), 16000,
+                             duration_s=pcm.size / 16000)
+    assert score["hits"] >= 1, score
