@@ -1,6 +1,7 @@
 # tinykws: the two commands of the README, and the steps they are made of.
-#   make demo   set up, build the default firmware for qemu_m7 and nucleo_f746,
-#               run qemu_m7 and print INFO and the size table
+#   make demo   set up, build the default firmware (bundled model) for qemu_m7 and
+#               nucleo_f746, run qemu_m7: INFO, bit-exact validation, and an
+#               evaluation report on a subset of the bundled test set
 #   make test   set up, run the whole test suite (CI runs this)
 
 PYTHON ?= python3
@@ -11,7 +12,7 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stlink
 export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
 export PLATFORMIO_SETTING_ENABLE_TELEMETRY := No
 
-.PHONY: setup system-packages demo test test-fast bench clean
+.PHONY: setup system-packages demo test test-fast bench default-model clean
 
 setup: system-packages $(VENV)/.installed
 
@@ -41,12 +42,22 @@ demo: setup
 	$(VENV)/bin/gen-firmware --board nucleo_f746 --out build/nucleo_f746 --build
 	$(VENV)/bin/gen-firmware --board qemu_m7 --out build/qemu_m7 --build
 	$(VENV)/bin/kws-harness info --port qemu:build/qemu_m7/.pio/build/qemu_m7/firmware.elf
+	$(VENV)/bin/kws-harness validate --port qemu:build/qemu_m7/.pio/build/qemu_m7/firmware.elf \
+		--model generator/models/default/model.tflite --count 20 --json reports/demo/validate.json
+	$(VENV)/bin/kws-harness eval --port qemu:build/qemu_m7/.pio/build/qemu_m7/firmware.elf \
+		--data tests/data/kws_test_set --limit 2 --report reports/demo/eval
 
 test: setup
 	$(PY) -m pytest -ra
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow"
+
+# Regenerates generator/models/default and tests/data/kws_test_set from offline
+# voices (installs the TTS engines it needs; about 8 minutes on 2 cores).
+default-model: setup
+	$(PY) -m pip install -q -e ".[train-data]"
+	$(PY) -m generator.train.make_default
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
