@@ -1,14 +1,12 @@
 """kws-harness stream and kws-harness make-recording.
 
 harness/cli.py registers them with add_stream_parser(sub, _add_port) and
-add_make_recording_parser(sub); `python -m harness.stream_cli` runs the two
-on their own, with kws-harness's exit codes.
+add_make_recording_parser(sub).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from generator.frontend import load_wav
@@ -168,36 +166,3 @@ def cmd_make_recording(args) -> int:
     print(f"{summary['truth']}: the truth (label,start_s,end_s)")
     return EXIT_OK
 
-
-def _parser() -> argparse.ArgumentParser:
-    from .cli import _add_port
-
-    parser = argparse.ArgumentParser(prog="kws-harness",
-                                     description="kws-harness stream and make-recording")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add_stream_parser(sub, _add_port)
-    add_make_recording_parser(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    from .cli import EXIT_DEVICE, EXIT_LINK, EXIT_USAGE
-    from .client import DeviceError, DeviceReset, DeviceTimeout
-    from .transports import TransportError
-
-    args = _parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (TransportError, DeviceTimeout) as exc:
-        print(f"kws-harness: link error: {exc}", file=sys.stderr)
-        return EXIT_LINK
-    except (DeviceError, DeviceReset) as exc:
-        print(f"kws-harness: device: {exc}", file=sys.stderr)
-        return EXIT_DEVICE
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"kws-harness: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -595,7 +595,7 @@ def test_stream_requires_a_started_stream(band_firmware):
 
 # --------------------------------------------------------------- CLI
 def run_cli(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "harness.stream_cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)],
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 

@@ -275,15 +275,20 @@ class Lowering:
 
     # -- conv-like --------------------------------------------------------------
 
-    def _op_conv_2d(self, op: Operator) -> None:
+    def _conv_operands(self, op: Operator, name: str):
+        """Input, weights, output and options of a convolution, checked."""
         x, w, y = self._in(op, 0), self._in(op, 1), self._out(op)
         _act_tensor(x, "input")
         _act_tensor(y, "output")
         _need(w.data is not None, "weights must be constant")
         _need(w.dtype == "int8", f"weights '{w.name}' are {w.dtype}; int8 weights are required")
-        _need(len(x.shape) == 4 and len(w.shape) == 4 and len(y.shape) == 4, "CONV_2D needs 4-D tensors")
+        _need(len(x.shape) == 4 and len(w.shape) == 4 and len(y.shape) == 4, f"{name} needs 4-D tensors")
         o = op.options
         _check_activation(o["activation"])
+        return x, w, y, o
+
+    def _op_conv_2d(self, op: Operator) -> None:
+        x, w, y, o = self._conv_operands(op, "CONV_2D")
         n, h, wd, c = x.shape
         co, kh, kw, cig = w.shape
         _need(cig > 0 and c % cig == 0, f"input depth {c} is not a multiple of the filter depth {cig}")
@@ -339,14 +344,7 @@ class Lowering:
         ))
 
     def _op_depthwise_conv_2d(self, op: Operator) -> None:
-        x, w, y = self._in(op, 0), self._in(op, 1), self._out(op)
-        _act_tensor(x, "input")
-        _act_tensor(y, "output")
-        _need(w.data is not None, "weights must be constant")
-        _need(w.dtype == "int8", f"weights '{w.name}' are {w.dtype}; int8 weights are required")
-        _need(len(x.shape) == 4 and len(w.shape) == 4 and len(y.shape) == 4, "DEPTHWISE_CONV_2D needs 4-D tensors")
-        o = op.options
-        _check_activation(o["activation"])
+        x, w, y, o = self._conv_operands(op, "DEPTHWISE_CONV_2D")
         n, h, wd, c = x.shape
         one, kh, kw, co = w.shape
         _need(one == 1, f"filter shape {w.shape} is not [1, h, w, channels]")

@@ -134,33 +134,30 @@ def _opt(op, cls, expected_type: int):
     return obj
 
 
+def _convolution_options(o) -> dict[str, Any]:
+    """What CONV_2D and DEPTHWISE_CONV_2D options share."""
+    return {
+        "padding": PADDINGS.get(o.Padding(), f"#{o.Padding()}"),
+        "stride_h": o.StrideH(),
+        "stride_w": o.StrideW(),
+        "dilation_h": o.DilationHFactor(),
+        "dilation_w": o.DilationWFactor(),
+        "activation": ACTIVATIONS.get(o.FusedActivationFunction(), f"#{o.FusedActivationFunction()}"),
+    }
+
+
 def _options(name: str, op) -> dict[str, Any]:
     B = tflite.BuiltinOptions
     if name == "CONV_2D":
         o = _opt(op, tflite.Conv2DOptions, B.Conv2DOptions)
         if o is None:
             raise ModelError("options missing")
-        return {
-            "padding": PADDINGS.get(o.Padding(), f"#{o.Padding()}"),
-            "stride_h": o.StrideH(),
-            "stride_w": o.StrideW(),
-            "dilation_h": o.DilationHFactor(),
-            "dilation_w": o.DilationWFactor(),
-            "activation": ACTIVATIONS.get(o.FusedActivationFunction(), f"#{o.FusedActivationFunction()}"),
-        }
+        return _convolution_options(o)
     if name == "DEPTHWISE_CONV_2D":
         o = _opt(op, tflite.DepthwiseConv2DOptions, B.DepthwiseConv2DOptions)
         if o is None:
             raise ModelError("options missing")
-        return {
-            "padding": PADDINGS.get(o.Padding(), f"#{o.Padding()}"),
-            "stride_h": o.StrideH(),
-            "stride_w": o.StrideW(),
-            "dilation_h": o.DilationHFactor(),
-            "dilation_w": o.DilationWFactor(),
-            "depth_multiplier": o.DepthMultiplier(),
-            "activation": ACTIVATIONS.get(o.FusedActivationFunction(), f"#{o.FusedActivationFunction()}"),
-        }
+        return {**_convolution_options(o), "depth_multiplier": o.DepthMultiplier()}
     if name == "FULLY_CONNECTED":
         o = _opt(op, tflite.FullyConnectedOptions, B.FullyConnectedOptions)
         if o is None:
