@@ -8,6 +8,7 @@ Both must give the same scores, bit for bit.
 
 from __future__ import annotations
 
+import itertools
 import json
 import struct
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from generator.model import Reference
 
 CLASSIFY, BENCH = 0x30, 0x32
 FLAG_FIRST, FLAG_LAST = 0x01, 0x02
-MAX_SAMPLES_PER_FRAME = 2047  # 1 flag byte + 2 bytes a sample <= 4096
+CHUNK_HEAD = struct.Struct("<BHI")  # flags, clip number, sample offset
+MAX_SAMPLES_PER_FRAME = 2044  # 7 header bytes + 2 bytes a sample <= 4096
 RESULT = struct.Struct("<IBBHQQ")  # frames, label, reserved, labels, frontend ticks, inference ticks
 
 
@@ -62,14 +64,24 @@ class HostPipeline:
         return Decision(label=int(np.argmax(scores)), scores=scores)
 
 
-def device_classify(device, pcm: np.ndarray, timeout: float = 30.0) -> Decision:
-    """CLASSIFY one clip on the device, in as many frames as it takes."""
+_clip_numbers = itertools.count(1)
+
+
+def device_classify(device, pcm: np.ndarray, timeout: float = 30.0, retries: int = 8) -> Decision:
+    """CLASSIFY one clip on the device, in as many frames as it takes.
+
+    Every chunk carries the clip's number and its sample offset, so a chunk
+    the client sends again after a lost reply is not heard twice.
+    """
     data = np.asarray(pcm, dtype="<i2").tobytes()
-    chunks = [data[i:i + 2 * MAX_SAMPLES_PER_FRAME]
-              for i in range(0, len(data), 2 * MAX_SAMPLES_PER_FRAME)] or [b""]
-    for i, chunk in enumerate(chunks):
-        flags = (FLAG_FIRST if i == 0 else 0) | (FLAG_LAST if i == len(chunks) - 1 else 0)
-        reply = device.request(CLASSIFY, bytes([flags]) + chunk, timeout=timeout)
+    clip = next(_clip_numbers) & 0xFFFF
+    step = 2 * MAX_SAMPLES_PER_FRAME
+    starts = list(range(0, len(data), step)) or [0]
+    for i, start in enumerate(starts):
+        flags = (FLAG_FIRST if i == 0 else 0) | (FLAG_LAST if i == len(starts) - 1 else 0)
+        head = CHUNK_HEAD.pack(flags, clip, start // 2)
+        reply = device.request(CLASSIFY, head + data[start:start + step], timeout=timeout,
+                               retries=retries)
     _frames, label, _reserved, count, fe_ticks, inf_ticks = RESULT.unpack_from(reply)
     scores = np.frombuffer(reply[RESULT.size:RESULT.size + count], dtype=np.int8).copy()
     return Decision(label=label, scores=scores, frontend_ticks=fe_ticks,

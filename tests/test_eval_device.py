@@ -15,7 +15,9 @@ from generator.build import build_project
 from generator.firmware import render_default
 from harness.client import DeviceReset, open_device
 from harness.evaluate import RESULTS, collect_clips, run_eval
-from harness.pipeline import HostPipeline, device_bench, device_classify
+from harness.faults import FaultRates, FaultyTransport
+from harness.pipeline import CHUNK_HEAD, HostPipeline, device_bench, device_classify
+from harness.transports import ExecTransport
 
 pytestmark = pytest.mark.slow
 LABELS = ["yes", "no", "go", "stop"]
@@ -86,9 +88,16 @@ def test_classify_refuses_short_clips_and_bad_bodies(firmware):
     from harness.client import DeviceError
     with open_device(f"exec:{firmware('host')}") as device:
         with pytest.raises(DeviceError, match="clip too short"):
-            device.request(0x30, bytes([3]) + b"\x00\x00" * 2000)
+            device.request(0x30, CHUNK_HEAD.pack(3, 1, 0) + b"\x00\x00" * 2000)
         with pytest.raises(DeviceError, match="ARGUMENT"):
             device.request(0x30, bytes([0x80]) + b"\x00\x00")
+        with pytest.raises(DeviceError, match="ARGUMENT"):
+            device.request(0x30, CHUNK_HEAD.pack(1, 2, 5) + b"\x00\x00")  # first chunk not at 0
+        with pytest.raises(DeviceError, match="not started"):
+            device.request(0x30, CHUNK_HEAD.pack(0, 99, 0) + b"\x00\x00")
+        device.request(0x30, CHUNK_HEAD.pack(1, 3, 0) + b"\x00\x00" * 100)
+        with pytest.raises(DeviceError, match="does not continue"):
+            device.request(0x30, CHUNK_HEAD.pack(0, 3, 150) + b"\x00\x00" * 100)  # a gap
         with pytest.raises(DeviceError, match="ARGUMENT"):
             device.request(0x32, b"\x00\x00")
 
@@ -146,6 +155,41 @@ def test_eval_resumes_without_losing_or_doubling_clips(firmware, model_dir, data
     rows = [json.loads(line) for line in (tmp_path / RESULTS).read_text().splitlines()]
     assert summary["clips_this_run"] == 12 - len(first)
     assert sorted(r["clip"] for r in rows) == sorted(c.rel for c in collect_clips(data_dir, LABELS))
+    assert summary["count"] == 12 and summary["agreement_with_host"] == 1.0
+
+
+def test_classify_chunks_sent_again_are_not_heard_twice(firmware, model_dir):
+    """Every chunk is sent twice, as after lost replies: same decision as the host."""
+    host = HostPipeline(model_dir / "model.tflite")
+
+    class Twice:
+        def __init__(self, device):
+            self.device = device
+
+        def request(self, *args, **kwargs):
+            self.device.request(*args, **kwargs)
+            return self.device.request(*args, **kwargs)
+
+
+    pcm = (np.random.default_rng(8).standard_normal(16000) * 2000).astype(np.int16)
+    with open_device(f"exec:{firmware('host')}") as device:
+        got = device_classify(Twice(device), pcm)
+    assert np.array_equal(got.scores, host.classify(pcm).scores)
+
+
+def test_eval_over_a_damaged_link_loses_and_doubles_nothing(firmware, model_dir, data_dir, tmp_path):
+    # About one 4 KB chunk in five is damaged on its way in or out.
+    rates = FaultRates(drop=0.00003, corrupt=0.00003, delay=0.05, max_delay_s=0.01)
+    link = FaultyTransport(ExecTransport(firmware("host")), rates, rates, seed=2)
+    from harness.client import Device
+    device = Device(link)
+    try:
+        device.wait_ready(20)
+        summary = run_eval(device, model_dir / "model.tflite", data_dir, tmp_path, timeout=0.5)
+    finally:
+        device.close()
+    assert link.counts["dropped"] + link.counts["corrupted"] > 0
+    assert summary["retransmits"] > 0
     assert summary["count"] == 12 and summary["agreement_with_host"] == 1.0
 
 

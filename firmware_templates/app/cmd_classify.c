@@ -1,13 +1,17 @@
 /* CLASSIFY (0x30): a clip in, the device's decision out.
  *
  * Request: flags u8 (bit0 = first chunk: reset the pipeline; bit1 = last
- * chunk: classify), then int16 LE PCM. A clip longer than one frame is sent
- * as consecutive chunks.
+ * chunk: classify), clip u16 (the host's number for this clip, different
+ * from the previous clip's), offset u32 (the clip's sample index where this
+ * chunk starts), then int16 LE PCM. A clip longer than one frame is sent as
+ * consecutive chunks. A chunk sent again (its reply was lost) has an offset
+ * the device has already passed: it is answered without feeding its audio
+ * twice, so retransmissions never change the result.
  * Reply to a chunk that is not the last: frames u32 (feature frames so far).
  * Reply to the last chunk: frames u32, label u8, reserved u8 (0), labels u16,
  * frontend ticks u64, inference ticks u64, then the int8 scores.
  * Errors: ARGUMENT for a malformed body; STATE when the clip gave fewer
- * feature frames than the model takes. */
+ * feature frames than the model takes, or a chunk would leave a gap. */
 #include <string.h>
 
 #include "kws_pipeline.h"
@@ -15,6 +19,10 @@
 
 #define FLAG_FIRST 0x01u
 #define FLAG_LAST 0x02u
+#define HEAD_BYTES 7u /* flags, clip, offset */
+
+static uint16_t s_clip;
+static uint8_t s_clip_open;
 
 void kws_cmd_classify(const kws_request_t *req);
 
@@ -32,14 +40,37 @@ void kws_cmd_classify(const kws_request_t *req)
     const int8_t *scores;
     uint64_t infer_ticks;
     unsigned label;
-    if (req->len < 1u || ((req->len - 1u) & 1u) || (req->body[0] & ~(FLAG_FIRST | FLAG_LAST))) {
-        kws_reply_error(req->seq, KWS_ERR_ARGUMENT, "CLASSIFY body: flags u8 then int16 LE samples");
+    uint32_t offset, samples;
+    uint16_t clip;
+    if (req->len < HEAD_BYTES || ((req->len - HEAD_BYTES) & 1u) ||
+        (req->body[0] & ~(FLAG_FIRST | FLAG_LAST))) {
+        kws_reply_error(req->seq, KWS_ERR_ARGUMENT,
+                        "CLASSIFY body: flags u8, clip u16, offset u32, then int16 LE samples");
         return;
     }
+    clip = kws_get_u16(req->body + 1);
+    offset = kws_get_u32(req->body + 3);
+    samples = (req->len - HEAD_BYTES) / 2u;
     if (req->body[0] & FLAG_FIRST) {
-        kws_pipeline_reset();
+        if (offset != 0u) {
+            kws_reply_error(req->seq, KWS_ERR_ARGUMENT, "CLASSIFY: the first chunk starts at offset 0");
+            return;
+        }
+        if (!s_clip_open || clip != s_clip) { /* a new clip, not its first chunk again */
+            kws_pipeline_reset();
+            s_clip = clip;
+            s_clip_open = 1;
+        }
+    } else if (!s_clip_open || clip != s_clip) {
+        kws_reply_error(req->seq, KWS_ERR_STATE, "CLASSIFY: chunk of a clip that was not started");
+        return;
     }
-    (void)kws_pipeline_feed(req->body + 1, (req->len - 1u) / 2u, NULL);
+    if (offset == kws_pipeline_samples_seen()) {
+        (void)kws_pipeline_feed(req->body + HEAD_BYTES, samples, NULL);
+    } else if ((uint64_t)offset + samples != kws_pipeline_samples_seen()) {
+        kws_reply_error(req->seq, KWS_ERR_STATE, "CLASSIFY: chunk does not continue the clip");
+        return;
+    } /* else: this chunk was fed already; only its reply was lost */
     put_le(head, kws_pipeline_frames_seen(), 4);
     if (!(req->body[0] & FLAG_LAST)) {
         kws_reply(req, head, 4);
