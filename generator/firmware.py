@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .boards import Board
 from .frontend import FrontendConfig, c_defines, c_include_dir, c_sources, render_c_tables
-from .model import ModelError
+from .model import ModelError, compile_model, load_model
 from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
                      render_project)
 from .runner import runner_component
@@ -40,8 +40,6 @@ def model_component(model_path: Path, board: Board) -> Component:
     Raises ModelError before anything is written when the model cannot run
     here or cannot fit the board.
     """
-    from .model import compile_model, load_model
-
     model_path = Path(model_path)
     compiled = compile_model(load_model(model_path))
     if compiled.weights_bytes > board.flash_bytes:

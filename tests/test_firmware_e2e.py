@@ -23,7 +23,7 @@ from generator.firmware import default_model
 from generator.render import Command, Component, render_project
 from harness import protocol as p
 from harness.client import Device, DeviceError, DeviceReset, open_device
-from harness.transports import ExecTransport, QemuTransport
+from harness.transports import ExecTransport
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
