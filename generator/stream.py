@@ -19,7 +19,7 @@ from .model import ModelError
 from .render import TEMPLATES, Command, Component, template_environment
 
 STREAM_CODE = 0x31
-MAX_CHUNK_SAMPLES = 2047          # 1 flag byte + 2 bytes a sample <= the 4096-byte body
+MAX_CHUNK_SAMPLES = 2044          # 7 header bytes + 2 bytes a sample <= the 4096-byte body
 MAX_CAPACITY = 255                # kws_recognizer.h: KWS_RECOGNIZER_MAX_CAPACITY
 MAX_LABELS = 255                  # kws_recognizer.h: KWS_RECOGNIZER_MAX_LABELS
 MAX_EVENTS = 255                  # events u8 in the reply

@@ -11,6 +11,7 @@ See docs/stream.md.
 from __future__ import annotations
 
 import csv
+import itertools
 import statistics
 import struct
 import time
@@ -22,19 +23,16 @@ import numpy as np
 
 from generator.stream import MAX_CHUNK_SAMPLES, NEVER_TRIGGER, RecognizerParams, stream_settings
 
-from .client import DeviceError, DeviceTimeout
+from .client import DeviceError
 from .pipeline import HostPipeline
 
 STREAM = 0x31
 FLAG_RESET = 0x01
 HEAD = struct.Struct("<HB")    # inferences, events
+CHUNK_HEAD = struct.Struct("<BHI")  # flags, stream number, sample offset
+_stream_numbers = itertools.count(1)
 EVENT = struct.Struct("<BBI")  # label, score, sample (mod 2^32)
 DEFAULT_TOLERANCE_S = 1.5
-
-
-class StreamLost(DeviceTimeout):
-    """A STREAM reply was lost: the device may or may not have taken the chunk,
-    so the stream cannot continue in step with the host (a link error)."""
 
 
 @dataclass(frozen=True)
@@ -158,26 +156,8 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
     return detections
 
 
-def _request_once(device, body: bytes, timeout: float) -> bytes:
-    """STREAM is not idempotent: resend only when the device says it dropped
-    our frame (CRC, MALFORMED); a lost reply stops the stream."""
-    for attempt in range(4):
-        try:
-            return device.request(STREAM, body, timeout=timeout, retries=0)
-        except DeviceError as exc:
-            if exc.code in ("CRC", "MALFORMED") and attempt < 3:
-                device.stats["retransmits"] = device.stats.get("retransmits", 0) + 1
-                continue
-            raise
-        except DeviceTimeout as exc:
-            raise StreamLost(f"no valid STREAM reply within {timeout:.0f} s; the device may "
-                             "have taken the chunk, so the stream cannot resume: run it again "
-                             f"({exc})") from exc
-    raise AssertionError("unreachable")
-
-
 def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime: bool = False,
-                  *, info: dict | None = None, timeout: float = 30.0,
+                  *, info: dict | None = None, timeout: float = 30.0, retries: int = 8,
                   stats: dict | None = None) -> list[Detection]:
     """Send `pcm` to the device with STREAM, from a reset; its detections.
 
@@ -194,6 +174,7 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
     chunk = max(1, min(int(chunk_samples), settings["max_samples"]))
     data = np.asarray(pcm, dtype="<i2")
     detections: list[Detection] = []
+    stream = next(_stream_numbers) & 0xFFFF
     inferences = chunks = 0
     lags: list[float] = []
     started = time.monotonic()
@@ -205,8 +186,10 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-        reply = _request_once(device, bytes([FLAG_RESET if i == 0 else 0]) + part.tobytes(),
-                              timeout)
+        head = CHUNK_HEAD.pack(FLAG_RESET if i == 0 else 0, stream, start & 0xFFFFFFFF)
+        # The device answers a chunk sent again with the same reply, without
+        # hearing it twice: the client may resend after a lost reply.
+        reply = device.request(STREAM, head + part.tobytes(), timeout=timeout, retries=retries)
         if realtime:
             lags.append(time.monotonic() - (started + end / rate))
         count, events = HEAD.unpack_from(reply)

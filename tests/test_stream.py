@@ -39,7 +39,7 @@ from generator.stream import (RecognizerParams, StreamConfigError, render_stream
 from harness.client import Device, DeviceError, open_device
 from harness.pipeline import HostPipeline, device_classify
 from harness.recording import active_span, make_recording
-from harness.stream import (Detection, HostRecognizer, TruthRow, device_stream, host_stream,
+from harness.stream import (CHUNK_HEAD, Detection, HostRecognizer, TruthRow, device_stream, host_stream,
                             read_truth, score_detections, settings_for, write_truth)
 from harness.transports import ExecTransport
 
@@ -188,7 +188,7 @@ def test_settings_are_micro_speech_defaults_in_samples():
     s = stream_settings(RecognizerParams(), FrontendConfig(output="int8"), LABELS)
     assert (s["every"], s["average_window_samples"], s["suppression_samples"]) == (5, 16000, 24000)
     assert (s["threshold"], s["minimum_count"], s["capacity"]) == (200, 3, 10)
-    assert (s["max_samples"], s["max_events"]) == (2047, 7)
+    assert (s["max_samples"], s["max_events"]) == (2044, 7)
     assert s["never_trigger"] == ["_silence_", "_unknown_"] and s["never_trigger_indices"] == [0, 1]
     text = render_stream_config(s, LABELS)
     for line in ("#define KWS_STREAM_EVERY 5u", "#define KWS_RECOGNIZER_MAX 10u",
@@ -198,7 +198,7 @@ def test_settings_are_micro_speech_defaults_in_samples():
                  "#define KWS_RECOGNIZER_NEVER_TRIGGER { 1, 1, 0, 0 }",
                  "#define KWS_STREAM_WINDOW_SAMPLES 480u", "#define KWS_STREAM_STEP_SAMPLES 320u"):
         assert line in text
-    # a 10 ms stride at 8 kHz: 80-sample steps, 26 frames per 2047-sample chunk at most
+    # a 10 ms stride at 8 kHz: 80-sample steps, 26 frames per 2044-sample chunk at most
     small = stream_settings(RecognizerParams(every=1), FrontendConfig(
         sample_rate=8000, window_ms=30, stride_ms=10, upper_hz=3800, output="int8"), LABELS)
     assert small["max_events"] == 26 and small["capacity"] == 100
@@ -505,10 +505,10 @@ def test_stream_equals_host_on_the_host_build(band_firmware, band_model, recordi
         got = device_stream(device, pcm, info=info)
         odd = device_stream(device, pcm[:40 * RATE], chunk_samples=333, info=info)
         # CLASSIFY resets the pipeline: a stream cannot continue after it
-        device.request(0x31, b"\x01" + pcm[:1000].tobytes())
+        device.request(0x31, CHUNK_HEAD.pack(1, 500, 0) + pcm[:1000].tobytes())
         device_classify(device, pcm[:RATE])
         with pytest.raises(DeviceError, match="STATE"):
-            device.request(0x31, b"\x00" + pcm[:100].tobytes())
+            device.request(0x31, CHUNK_HEAD.pack(0, 500, 1000) + pcm[1000:1100].tobytes())
     want = host_stream(host, pcm, info["stream"])
     assert keys(got) == keys(want) and len(got) > 40
     # chunking does not matter
@@ -549,13 +549,17 @@ def test_stream_under_asan_at_the_event_bound(tiny_model, tmp_path):
         info = device.info()
         assert info["stream"]["max_events"] == 7 and info["stream"]["every"] == 1
         got = device_stream(device, pcm, info=info)
-        reply = device.request(0x31, b"\x01" + pcm[:2047].tobytes())
-        assert reply[2] == 0  # 2047 samples from a reset: 5 frames, the window is not full yet
-        counts = [device.request(0x31, b"\x00" + pcm[i:i + 2047].tobytes())[2]
-                  for i in range(2047, 21 * 2047, 2047)]
+        reply = device.request(0x31, CHUNK_HEAD.pack(1, 7, 0) + pcm[:2044].tobytes())
+        assert reply[2] == 0  # 2044 samples from a reset: 5 frames, the window is not full yet
+        counts = [device.request(0x31, CHUNK_HEAD.pack(0, 7, i) + pcm[i:i + 2044].tobytes())[2]
+                  for i in range(2044, 21 * 2044, 2044)]
         assert max(counts) == 7  # a chunk completing 7 frames reports 7 events
+        last = CHUNK_HEAD.pack(0, 7, 20 * 2044) + pcm[20 * 2044:21 * 2044].tobytes()
+        assert device.request(0x31, last)[2] == counts[-1]  # sent again: the same reply
         for body, code in ((b"", "ARGUMENT"), (b"\x02" + b"\x00\x00", "ARGUMENT"),
-                           (b"\x00\x00", "ARGUMENT"), (b"\x01\x00\x00\x00", "ARGUMENT")):
+                           (b"\x00\x00", "ARGUMENT"), (CHUNK_HEAD.pack(1, 8, 0) + b"\x00", "ARGUMENT"),
+                           (CHUNK_HEAD.pack(1, 8, 4), "ARGUMENT"),
+                           (CHUNK_HEAD.pack(0, 7, 5), "STATE")):
             with pytest.raises(DeviceError, match=code):
                 device.request(0x31, body)
     finally:
@@ -590,7 +594,7 @@ def test_stream_sources_compile_for_arm(band_model, tmp_path, core):
 def test_stream_requires_a_started_stream(band_firmware):
     with open_device(f"exec:{band_firmware('host')}") as device:
         with pytest.raises(DeviceError, match="start one with flags bit0"):
-            device.request(0x31, b"\x00" + b"\x00\x00" * 10)
+            device.request(0x31, CHUNK_HEAD.pack(0, 1, 0) + b"\x00\x00" * 10)
 
 
 # --------------------------------------------------------------- CLI
@@ -624,3 +628,22 @@ def test_cli_make_recording_and_stream(band_firmware, band_model, tiny_model, cl
     proc = run_cli("stream", "--port", f"exec:{band_firmware('host')}", "--wav",
                    tmp_path / "none.wav", "--model", band_model)
     assert proc.returncode == 2, proc.stderr
+
+
+@pytest.mark.slow
+def test_stream_over_a_damaged_link_equals_host(band_firmware, band_model, recording):
+    """Lost, damaged and delayed bytes both ways: chunks are resent, none heard twice."""
+    from harness.faults import FaultRates, FaultyTransport
+    pcm = load_wav(recording(30)[0])
+    rates = FaultRates(drop=0.00003, corrupt=0.00003, delay=0.05, max_delay_s=0.01)
+    link = FaultyTransport(ExecTransport(band_firmware("host")), rates, rates, seed=4)
+    device = Device(link)
+    try:
+        device.wait_ready(20)
+        info = device.info()
+        got = device_stream(device, pcm, info=info, timeout=0.5)
+    finally:
+        device.close()
+    assert link.counts["dropped"] + link.counts["corrupted"] > 0
+    assert device.stats["retransmits"] > 0
+    assert keys(got) == keys(host_stream(HostPipeline(band_model), pcm, info["stream"]))
