@@ -153,6 +153,28 @@ def _check_activation(act: str) -> None:
     )
 
 
+def _window_geometry(o: dict, y: Tensor, n: int, h: int, wd: int, kh: int, kw: int, co: int):
+    """Strides, dilations, output size and padding of a windowed op, checked
+    against the output tensor."""
+    sh, sw, dh, dw = o["stride_h"], o["stride_w"], o["dilation_h"], o["dilation_w"]
+    _need(min(sh, sw, dh, dw) >= 1, "strides and dilations must be >= 1")
+    oh, pt = _padding(o["padding"], sh, dh, h, kh)
+    ow, pl = _padding(o["padding"], sw, dw, wd, kw)
+    _need(y.shape == (n, oh, ow, co), f"output shape {y.shape} does not match the computed {(n, oh, ow, co)}")
+    return sh, sw, dh, dw, oh, ow, pt, pl
+
+
+def _kernel_arrays(nm: str, weights: np.ndarray, folded: np.ndarray, mults: np.ndarray,
+                   shifts: np.ndarray) -> list:
+    """The const arrays a weighted kernel reads: weights, folded bias, quantization."""
+    return [
+        CArray(nm + "weights", "int8_t", weights, "weights"),
+        CArray(nm + "bias", "int32_t", folded, "bias"),
+        CArray(nm + "mult", "int32_t", mults, "quant"),
+        CArray(nm + "shift", "int8_t", shifts, "quant"),
+    ]
+
+
 def _multipliers(reals: list[float], what: str) -> tuple[np.ndarray, np.ndarray]:
     mults, shifts = [], []
     for r in reals:
@@ -275,6 +297,20 @@ class Lowering:
 
     # -- conv-like --------------------------------------------------------------
 
+    def _requantization(self, op: Operator, x: Tensor, w: Tensor, y: Tensor, co: int, axis: int,
+                        what: str, float_product: bool = False):
+        """Per-channel multipliers and shifts, activation range and bias of a
+        weighted op, as TFLite Micro's prepare computes them."""
+        w_scales = _weight_quant(w, co, axis, what)
+        if float_product:
+            reals = [qmath.f32_mul(x.scale, w.scales[0]) / float(y.scale)] * co
+        else:
+            reals = [float(x.scale) * float(s) / float(y.scale) for s in w_scales]
+        mults, shifts = _multipliers(reals, what)
+        mults, shifts, mstride = _compress_quant(mults, shifts)
+        act_min, act_max = qmath.activation_range(op.options["activation"], y.scale, y.zero_point)
+        return mults, shifts, mstride, act_min, act_max, _bias_values(self.g, op, 2, co, what)
+
     def _conv_operands(self, op: Operator, name: str):
         """Input, weights, output and options of a convolution, checked."""
         x, w, y = self._in(op, 0), self._in(op, 1), self._out(op)
@@ -294,17 +330,9 @@ class Lowering:
         _need(cig > 0 and c % cig == 0, f"input depth {c} is not a multiple of the filter depth {cig}")
         groups = c // cig
         _need(co % groups == 0, f"{co} output channels cannot be split into {groups} groups")
-        sh, sw, dh, dw = o["stride_h"], o["stride_w"], o["dilation_h"], o["dilation_w"]
-        _need(min(sh, sw, dh, dw) >= 1, "strides and dilations must be >= 1")
-        oh, pt = _padding(o["padding"], sh, dh, h, kh)
-        ow, pl = _padding(o["padding"], sw, dw, wd, kw)
-        _need(y.shape == (n, oh, ow, co), f"output shape {y.shape} does not match the computed {(n, oh, ow, co)}")
-        w_scales = _weight_quant(w, co, 0, "CONV_2D")
-        reals = [float(x.scale) * float(s) / float(y.scale) for s in w_scales]
-        mults, shifts = _multipliers(reals, "CONV_2D")
-        mults, shifts, mstride = _compress_quant(mults, shifts)
-        act_min, act_max = qmath.activation_range(o["activation"], y.scale, y.zero_point)
-        bias = _bias_values(self.g, op, 2, co, "CONV_2D")
+        sh, sw, dh, dw, oh, ow, pt, pl = _window_geometry(o, y, n, h, wd, kh, kw, co)
+        mults, shifts, mstride, act_min, act_max, bias = self._requantization(
+            op, x, w, y, co, 0, "CONV_2D")
         w2 = w.data.reshape(co, -1)
         folded = _fold_bias(bias, w2, x.zero_point, "CONV_2D")
         direct = (
@@ -323,12 +351,7 @@ class Lowering:
             for g in range(groups):
                 reads[:, g * cog] = pix + g * cig
         nm = self._name(op, "")
-        arrays = [
-            CArray(nm + "weights", "int8_t", w.data.reshape(-1).astype(np.int8), "weights"),
-            CArray(nm + "bias", "int32_t", folded, "bias"),
-            CArray(nm + "mult", "int32_t", mults, "quant"),
-            CArray(nm + "shift", "int8_t", shifts, "quant"),
-        ]
+        arrays = _kernel_arrays(nm, w.data.reshape(-1).astype(np.int8), folded, mults, shifts)
         fields = [
             ("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh), ("out_w", ow),
             ("out_c", co), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
@@ -350,28 +373,15 @@ class Lowering:
         _need(one == 1, f"filter shape {w.shape} is not [1, h, w, channels]")
         _need(c > 0 and co % c == 0, f"{co} output channels are not a multiple of {c} input channels")
         mult = co // c
-        sh, sw, dh, dw = o["stride_h"], o["stride_w"], o["dilation_h"], o["dilation_w"]
-        _need(min(sh, sw, dh, dw) >= 1, "strides and dilations must be >= 1")
-        oh, pt = _padding(o["padding"], sh, dh, h, kh)
-        ow, pl = _padding(o["padding"], sw, dw, wd, kw)
-        _need(y.shape == (n, oh, ow, co), f"output shape {y.shape} does not match the computed {(n, oh, ow, co)}")
-        w_scales = _weight_quant(w, co, 3, "DEPTHWISE_CONV_2D")
-        reals = [float(x.scale) * float(s) / float(y.scale) for s in w_scales]
-        mults, shifts = _multipliers(reals, "DEPTHWISE_CONV_2D")
-        mults, shifts, mstride = _compress_quant(mults, shifts)
-        act_min, act_max = qmath.activation_range(o["activation"], y.scale, y.zero_point)
-        bias = _bias_values(self.g, op, 2, co, "DEPTHWISE_CONV_2D")
+        sh, sw, dh, dw, oh, ow, pt, pl = _window_geometry(o, y, n, h, wd, kh, kw, co)
+        mults, shifts, mstride, act_min, act_max, bias = self._requantization(
+            op, x, w, y, co, 3, "DEPTHWISE_CONV_2D")
         w_oc = w.data.reshape(kh * kw, co).T.copy()  # [out_c][taps]
         folded = _fold_bias(bias, w_oc, x.zero_point, "DEPTHWISE_CONV_2D")
         pix = _pixel_min_read(n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl)
         reads = pix[:, None] + (np.arange(co) // mult)[None, :]
         nm = self._name(op, "")
-        arrays = [
-            CArray(nm + "weights", "int8_t", w_oc.reshape(-1).astype(np.int8), "weights"),
-            CArray(nm + "bias", "int32_t", folded, "bias"),
-            CArray(nm + "mult", "int32_t", mults, "quant"),
-            CArray(nm + "shift", "int8_t", shifts, "quant"),
-        ]
+        arrays = _kernel_arrays(nm, w_oc.reshape(-1).astype(np.int8), folded, mults, shifts)
         fields = [
             ("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh), ("out_w", ow),
             ("depth_mult", mult), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
@@ -399,24 +409,13 @@ class Lowering:
         _need(y.size % co == 0 and y.shape[-1] == co, f"output shape {y.shape} does not end in {co}")
         batches = y.size // co
         _need(x.size == batches * depth, f"input has {x.size} values, expected {batches} x {depth}")
-        w_scales = _weight_quant(w, co, 0, "FULLY_CONNECTED")
-        if len(w.scales) > 1:
-            reals = [float(x.scale) * float(s) / float(y.scale) for s in w_scales]
-        else:  # GetQuantizedConvolutionMultipler: the product is taken in float
-            reals = [qmath.f32_mul(x.scale, w.scales[0]) / float(y.scale)] * co
-        mults, shifts = _multipliers(reals, "FULLY_CONNECTED")
-        mults, shifts, mstride = _compress_quant(mults, shifts)
-        act_min, act_max = qmath.activation_range(o["activation"], y.scale, y.zero_point)
-        bias = _bias_values(self.g, op, 2, co, "FULLY_CONNECTED")
+        # Per tensor, GetQuantizedConvolutionMultipler takes the product in float.
+        mults, shifts, mstride, act_min, act_max, bias = self._requantization(
+            op, x, w, y, co, 0, "FULLY_CONNECTED", float_product=len(w.scales) == 1)
         folded = _fold_bias(bias, w.data, x.zero_point, "FULLY_CONNECTED")
         reads = np.repeat(np.arange(batches, dtype=np.float64) * depth, co)
         nm = self._name(op, "")
-        arrays = [
-            CArray(nm + "weights", "int8_t", w.data.reshape(-1).astype(np.int8), "weights"),
-            CArray(nm + "bias", "int32_t", folded, "bias"),
-            CArray(nm + "mult", "int32_t", mults, "quant"),
-            CArray(nm + "shift", "int8_t", shifts, "quant"),
-        ]
+        arrays = _kernel_arrays(nm, w.data.reshape(-1).astype(np.int8), folded, mults, shifts)
         fields = [
             ("batches", batches), ("depth", depth), ("out_c", co), ("mult_stride", mstride),
             ("out_zp", y.zero_point), ("act_min", act_min), ("act_max", act_max),

@@ -248,16 +248,18 @@ def softmax_exp_table(beta: float, input_scale: float) -> list[int]:
     return table
 
 
-def logistic_lut(input_scale: float, input_zero_point: int) -> np.ndarray:
-    """int8 LOGISTIC as a 256-entry table indexed by (uint8)x."""
+def _saturating_curve_lut(name: str, input_scale: float, input_zero_point: int, curve) -> np.ndarray:
+    """A 256-entry int8 table (indexed by (uint8)x) of a curve that saturates
+    outside a radius, computed as TFLite Micro's LOGISTIC and TANH prepare it:
+    the input rescaled to Q4.27, `curve(q4)` giving the int8 output inside."""
     input_integer_bits = 4
     real = float(input_scale) * float(1 << (31 - input_integer_bits))
     q, left_shift = math.frexp(real)
     multiplier = round_half_away(q * float(1 << 31))
     if multiplier >= (1 << 31):
-        raise ValueError("logistic input multiplier overflows int32")
+        raise ValueError(f"{name} input multiplier overflows int32")
     if left_shift < 0:
-        raise ValueError("logistic input scale is too small")
+        raise ValueError(f"{name} input scale is too small")
     radius = math.floor(
         1.0 * ((1 << input_integer_bits) - 1) * float(1 << (31 - input_integer_bits)) / float(1 << left_shift)
     )
@@ -269,12 +271,16 @@ def logistic_lut(input_scale: float, input_zero_point: int) -> np.ndarray:
         elif v >= radius:
             out = 127
         else:
-            in_q4 = mul_by_quantized_multiplier(v, multiplier, left_shift)
-            out_q0 = logistic(in_q4, input_integer_bits)
-            out = rdbpot(out_q0, 31 - 8) - 128
+            out = curve(mul_by_quantized_multiplier(v, multiplier, left_shift), input_integer_bits)
             out = max(-128, min(127, out))
         lut[x & 0xFF] = out
     return lut
+
+
+def logistic_lut(input_scale: float, input_zero_point: int) -> np.ndarray:
+    """int8 LOGISTIC as a 256-entry table indexed by (uint8)x."""
+    return _saturating_curve_lut("logistic", input_scale, input_zero_point,
+                                 lambda q4, bits: rdbpot(logistic(q4, bits), 31 - 8) - 128)
 
 
 def requantize_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
@@ -331,30 +337,8 @@ def tanh(a: int, integer_bits: int) -> int:
 
 def tanh_lut(input_scale: float, input_zero_point: int) -> np.ndarray:
     """int8 TANH as a 256-entry table indexed by (uint8)x (output zero point 0, scale 1/128)."""
-    input_integer_bits = 4
-    real = float(input_scale) * float(1 << (31 - input_integer_bits))
-    q, left_shift = math.frexp(real)
-    multiplier = round_half_away(q * float(1 << 31))
-    if multiplier >= (1 << 31):
-        raise ValueError("tanh input multiplier overflows int32")
-    if left_shift < 0:
-        raise ValueError("tanh input scale is too small")
-    radius = math.floor(
-        1.0 * ((1 << input_integer_bits) - 1) * float(1 << (31 - input_integer_bits)) / float(1 << left_shift)
-    )
-    lut = np.zeros(256, dtype=np.int8)
-    for x in range(-128, 128):
-        v = x - int(input_zero_point)
-        if v <= -radius:
-            out = -128
-        elif v >= radius:
-            out = 127
-        else:
-            in_q4 = mul_by_quantized_multiplier(v, multiplier, left_shift)
-            out = rdbpot(tanh(in_q4, input_integer_bits), 31 - 7)
-            out = max(-128, min(127, out))
-        lut[x & 0xFF] = out
-    return lut
+    return _saturating_curve_lut("tanh", input_scale, input_zero_point,
+                                 lambda q4, bits: rdbpot(tanh(q4, bits), 31 - 7))
 
 
 def leaky_relu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int, alpha: float) -> np.ndarray:
