@@ -11,69 +11,8 @@
 #include <string.h>
 
 #include "kws_kernels.h"
+#include "kws_dot_s8.h"
 #include "kws_qmath.h"
-
-typedef struct {
-    const int8_t *weights;
-    const int32_t *bias;
-    const int32_t *mult;
-    const int8_t *shift;
-    int mstride;
-    int32_t out_zp;
-    int32_t act_min;
-    int32_t act_max;
-} out_stage_t;
-
-/* out[c] for c in [c_begin, c_end) from one gathered (or direct) column of
- * `depth` bytes. */
-static void channels(const out_stage_t *s, const int8_t *src, int depth, int c_begin, int c_end,
-                     int8_t *out)
-{
-    const int8_t *const weights = s->weights;
-    const int32_t *const bias = s->bias;
-    const int32_t *const mults = s->mult;
-    const int8_t *const shifts = s->shift;
-    const int mstride = s->mstride;
-    const int32_t out_zp = s->out_zp;
-    const int32_t act_min = s->act_min;
-    const int32_t act_max = s->act_max;
-    int c = c_begin;
-
-    for (; c + 3 < c_end; c += 4) {
-        const int8_t *w0 = weights + (size_t)c * (size_t)depth;
-        const int8_t *w1 = w0 + depth;
-        const int8_t *w2 = w1 + depth;
-        const int8_t *w3 = w2 + depth;
-        int32_t acc0 = bias[c];
-        int32_t acc1 = bias[c + 1];
-        int32_t acc2 = bias[c + 2];
-        int32_t acc3 = bias[c + 3];
-        int k;
-        for (k = 0; k < depth; ++k) {
-            const int32_t x = src[k];
-            acc0 += w0[k] * x;
-            acc1 += w1[k] * x;
-            acc2 += w2[k] * x;
-            acc3 += w3[k] * x;
-        }
-        out[c] = kws_requantize_s8(acc0, mults[c * mstride], shifts[c * mstride], out_zp, act_min, act_max);
-        out[c + 1] = kws_requantize_s8(acc1, mults[(c + 1) * mstride], shifts[(c + 1) * mstride], out_zp,
-                                       act_min, act_max);
-        out[c + 2] = kws_requantize_s8(acc2, mults[(c + 2) * mstride], shifts[(c + 2) * mstride], out_zp,
-                                       act_min, act_max);
-        out[c + 3] = kws_requantize_s8(acc3, mults[(c + 3) * mstride], shifts[(c + 3) * mstride], out_zp,
-                                       act_min, act_max);
-    }
-    for (; c < c_end; ++c) {
-        const int8_t *w0 = weights + (size_t)c * (size_t)depth;
-        int32_t acc0 = bias[c];
-        int k;
-        for (k = 0; k < depth; ++k) {
-            acc0 += w0[k] * (int32_t)src[k];
-        }
-        out[c] = kws_requantize_s8(acc0, mults[c * mstride], shifts[c * mstride], out_zp, act_min, act_max);
-    }
-}
 
 void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *output,
                    int8_t *col)
@@ -100,7 +39,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
     const int cout_g = out_c / groups;
     const int depth = k_h * k_w * cin_g;
     const int image_elems = in_h * in_w * in_c;
-    out_stage_t stage;
+    kws_out_stage_t stage;
     int b;
     int oy;
     int ox;
@@ -125,7 +64,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
             for (ox = 0; ox < out_w; ++ox) {
                 const int ix0 = ox * stride_w - pad_l;
                 if (direct) {
-                    channels(&stage, image + (iy0 * in_w + ix0) * in_c, depth, 0, out_c, output);
+                    kws_dot_channels_s8(&stage, image + (iy0 * in_w + ix0) * in_c, depth, 0, out_c, output);
                 } else if (groups == 1 && dil_w == 1 && rows_inside && ix0 >= 0 &&
                            ix0 + k_w - 1 < in_w) {
                     /* interior: each kernel row is one contiguous run */
@@ -134,7 +73,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
                     for (ky = 0; ky < k_h; ++ky, dst += run) {
                         memcpy(dst, image + ((iy0 + ky * dil_h) * in_w + ix0) * in_c, (size_t)run);
                     }
-                    channels(&stage, col, depth, 0, out_c, output);
+                    kws_dot_channels_s8(&stage, col, depth, 0, out_c, output);
                 } else {
                     for (g = 0; g < groups; ++g) {
                         int8_t *dst = col;
@@ -151,7 +90,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
                                 }
                             }
                         }
-                        channels(&stage, col, depth, g * cout_g, (g + 1) * cout_g, output);
+                        kws_dot_channels_s8(&stage, col, depth, g * cout_g, (g + 1) * cout_g, output);
                     }
                 }
                 output += out_c;

@@ -36,7 +36,9 @@ KERNEL_FILES = {
     "quantize": "kws_quantize.c",
     "dequantize": "kws_quantize.c",
 }
-KERNEL_HEADERS = ("kws_kernels.h", "kws_qmath.h")
+KERNEL_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h")
+# Sources the portable kernels share beyond their own file.
+KERNEL_SUPPORT = {"conv2d": ("kws_dot_s8.c",), "fully_connected": ("kws_dot_s8.c",)}
 
 _ARENA_ALIGN = 4
 
@@ -153,7 +155,8 @@ class CompiledModel:
 
     def c_files(self) -> list[Path]:
         """Static kernel .c files this model needs (absolute paths)."""
-        return sorted(set(self.kernels.values()))
+        support = {KERNELS_DIR / f for kind in self.kernels for f in KERNEL_SUPPORT.get(kind, ())}
+        return sorted(set(self.kernels.values()) | support)
 
     def header_files(self) -> list[Path]:
         return [KERNELS_DIR / h for h in KERNEL_HEADERS]
@@ -459,4 +462,5 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
 
 def all_kernel_files() -> list[Path]:
     """Every portable kernel source (for building a kernel library once)."""
-    return sorted({KERNELS_DIR / f for f in KERNEL_FILES.values()})
+    support = {KERNELS_DIR / f for files in KERNEL_SUPPORT.values() for f in files}
+    return sorted({KERNELS_DIR / f for f in KERNEL_FILES.values()} | support)
