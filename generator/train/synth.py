@@ -27,6 +27,7 @@ seeded noise component, and Kokoro's ONNX graph has no random ops.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import importlib.resources
 import importlib.util
@@ -443,24 +444,32 @@ class _Piper:
                               noise_w_scale=0.0)
         audio = np.concatenate([c.audio_int16_array for c in
                                 self.voice.synthesize(job.word, syn_config=cfg)])
-        p = tmp / f"piper_{id(job)}.wav"
-        write_wav(p, audio, self.voice.config.sample_rate)
-        return p
+        return _raw_wav(tmp, job, audio, self.voice.config.sample_rate)
 
 
-class _Phonemes:
+def _raw_wav(tmp: Path, job: Job, audio: np.ndarray, rate: int) -> Path:
+    """An in-process engine's output for sox: int16, or float in [-1, 1]."""
+    if audio.dtype.kind == "f":
+        audio = np.clip(np.round(np.ravel(audio) * 32767), -32768, 32767)
+    p = tmp / f"{job.engine}_{id(job)}.wav"
+    write_wav(p, audio, rate)
+    return p
+
+
+@functools.lru_cache(maxsize=None)
+def _g2p(accent: str):
+    """hibari's US or British G2P (loaded once: hibari and kokoro share it)."""
+    from hibari.g2p import G2P
+
+    return G2P(british=accent == "gb")
+
+
+def _phonemes(job: Job) -> str:
     """Kokoro's phoneme alphabet (misaki's) from hibari's US and British lexicons."""
-
-    def __init__(self):
-        from hibari.g2p import G2P
-
-        self.g2p = {"us": G2P(), "gb": G2P(british=True)}
-
-    def __call__(self, job: Job) -> str:
-        ph = self.g2p[job.params["accent"]](job.word)
-        if not ph:
-            raise SynthError(f"{job.engine}: no phonemes for {job.word!r}")
-        return ph
+    ph = _g2p(job.params["accent"])(job.word)
+    if not ph:
+        raise SynthError(f"{job.engine}: no phonemes for {job.word!r}")
+    return ph
 
 
 class _Hibari:
@@ -468,15 +477,12 @@ class _Hibari:
         from hibari import Hibari
 
         self.tts = Hibari()
-        self.phonemes = _Phonemes()
         self.rate = 24000
 
     def synth(self, job: Job, tmp: Path) -> Path:
-        audio = self.tts.from_phonemes(self.phonemes(job), speed=job.params["speed"],
+        audio = self.tts.from_phonemes(_phonemes(job), speed=job.params["speed"],
                                        seed=job.params["seed"])
-        p = tmp / f"hibari_{id(job)}.wav"
-        write_wav(p, np.clip(np.round(audio * 32767), -32768, 32767), self.rate)
-        return p
+        return _raw_wav(tmp, job, audio, self.rate)
 
 
 class _Kokoro:
@@ -497,11 +503,10 @@ class _Kokoro:
         with (data / "voices_ja.npz").open("rb") as f:
             npz = np.load(f)
             self.styles = {k: npz[k].astype(np.float32) for k in npz.files}
-        self.phonemes = _Phonemes()
         self.rate = 24000
 
     def synth(self, job: Job, tmp: Path) -> Path:
-        tokens = [self.vocab[c] for c in self.phonemes(job) if c in self.vocab]
+        tokens = [self.vocab[c] for c in _phonemes(job) if c in self.vocab]
         style = self.styles[job.voice]
         if job.params.get("blend"):
             w = job.params["weight"]
@@ -510,9 +515,7 @@ class _Kokoro:
             "tokens": np.array([[0, *tokens, 0]], np.int64),
             "style": style[min(len(tokens), len(style)) - 1].reshape(1, -1),
             "speed": np.array([job.params["speed"]], np.float32)})[0]
-        p = tmp / f"kokoro_{id(job)}.wav"
-        write_wav(p, np.clip(np.round(np.ravel(audio) * 32767), -32768, 32767), self.rate)
-        return p
+        return _raw_wav(tmp, job, audio, self.rate)
 
 
 IN_PROCESS = {"piper": _Piper, "hibari": _Hibari, "kokoro": _Kokoro}
