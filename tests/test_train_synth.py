@@ -91,8 +91,8 @@ def test_plan_names_the_neural_voices_and_blends():
     # tract; a male one raised, with a shorter one
     for voice, low in (("jf_alpha", True), ("bf_emma", True), ("am_adam", False)):
         crossed = [j for j in kokoro if j.voice == voice and j.variant in ("v2", "v3")]
-        assert all((j.cents < -300 and j.speed < 0.93) if low else (j.cents > 300 and j.speed > 1.07)
-                   for j in crossed), voice
+        assert crossed and all((j.cents < -300 and j.speed < 0.93) if low
+                               else (j.cents > 300 and j.speed > 1.07) for j in crossed), voice
 
 
 def test_plan_of_a_single_kokoro_voice_has_no_blends():

@@ -119,8 +119,10 @@ def default_kokoro_pack() -> Path:
 
 
 def kokoro_pack_hint(pack: Path) -> str:
-    return (f"npm pack {KOKORO_JS} --pack-destination {pack.parent}"
-            + ("" if pack.name == KOKORO_JS_FILE else f" && mv {pack.parent / KOKORO_JS_FILE} {pack}"))
+    hint = f"npm pack {KOKORO_JS} --pack-destination {pack.parent}"
+    if pack.name != KOKORO_JS_FILE:
+        hint += f" && mv {pack.parent / KOKORO_JS_FILE} {pack}"
+    return hint
 
 
 def _alnum(s: str) -> str:
@@ -174,7 +176,8 @@ def available_engines() -> dict[str, bool]:
 def fetch_kokoro_pack(pack: Path) -> None:
     """npm pack kokoro-js into pack (through a temporary folder: nothing half-written)."""
     if shutil.which("npm") is None:
-        raise SynthError("kokoro: npm is needed to fetch kokoro-js's voices (apt-get install -y npm)")
+        raise SynthError("kokoro: npm is needed to fetch kokoro-js's voices "
+                         "(apt-get install -y npm)")
     pack.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=pack.parent) as d:
         r = subprocess.run(["npm", "pack", "--silent", KOKORO_JS, "--pack-destination", d],
