@@ -155,21 +155,23 @@ def _setup_logging(quiet: bool) -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _choices(arg: str, option: str, allowed: tuple[str, ...]) -> list[str]:
+    """A comma separated option whose items must come from allowed."""
+    picked = [x.strip() for x in arg.split(",") if x.strip()]
+    bad = [x for x in picked if x not in allowed]
+    if bad or not picked:
+        raise TrainError(f"{option}: unknown {', '.join(bad) or '(empty)'}; choose from "
+                         f"{', '.join(allowed)}")
+    return picked
+
+
 def synth_main(argv: list[str]) -> int:
     from .synth import ENGINES, KOKORO_VOICES, SynthOptions, synthesize
 
     a = _synth_parser().parse_args(argv)
     _setup_logging(a.quiet)
-    engines = [e.strip() for e in a.engines.split(",") if e.strip()]
-    bad = [e for e in engines if e not in ENGINES]
-    if bad or not engines:
-        raise TrainError(f"--engines: unknown {', '.join(bad) or '(empty)'}; choose from "
-                         f"{', '.join(ENGINES)}")
-    kokoro_voices = [v.strip() for v in a.kokoro_voices.split(",") if v.strip()]
-    bad = [v for v in kokoro_voices if v not in KOKORO_VOICES]
-    if bad or not kokoro_voices:
-        raise TrainError(f"--kokoro-voices: unknown {', '.join(bad) or '(empty)'}; choose from "
-                         f"{', '.join(KOKORO_VOICES)}")
+    engines = _choices(a.engines, "--engines", ENGINES)
+    kokoro_voices = _choices(a.kokoro_voices, "--kokoro-voices", KOKORO_VOICES)
     from .data import check_label, parse_labels
     keywords = parse_labels(a.keywords)
     for k in keywords:

