@@ -9,8 +9,9 @@ import shutil
 import pytest
 
 from generator.train.data import scan_dataset, speaker_of
-from generator.train.synth import (KEYWORDS, KOKORO_VOICES, Job, SynthOptions, asterisk_words,
-                                   available_engines, default_kokoro_pack, finish_clip, plan)
+from generator.train.synth import (KEYWORDS, KOKORO_VOICES, UNKNOWN_WORDS, Job, SynthOptions,
+                                   asterisk_words, available_engines, default_kokoro_pack,
+                                   finish_clip, plan)
 
 
 def test_plan_is_deterministic_and_named_for_the_split():
@@ -68,6 +69,22 @@ def test_small_espeak_build_is_deterministic(tmp_path):
     assert {r["engine"] for r in rows} == {"espeak"} and all(r["voice"] and r["params"] for r in rows)
     ds = scan_dataset(tmp_path / "a", KEYWORDS)
     assert len(ds.clips) == len(rows) and ds.background
+
+
+@pytest.mark.skipif(not available_engines().get("hibari"), reason="hibari-tts not installed")
+def test_no_unknown_word_sounds_like_a_keyword():
+    """A homophone of a keyword ("know" for "no") labelled _unknown_ is noise no model can learn."""
+    from generator.train.synth import _g2p
+
+    def sound(word, accent):   # phonemes without stress marks
+        return _g2p(accent)(word).replace("ˈ", "").replace("ˌ", "")
+
+    assert sound("know", "us") == sound("no", "us")      # the check can see a homophone
+    for accent in ("us", "gb"):
+        keywords = {sound(k, accent): k for k in KEYWORDS}
+        clashes = [(w, keywords[sound(w, accent)]) for w in UNKNOWN_WORDS
+                   if sound(w, accent) in keywords]
+        assert not clashes, accent
 
 
 def test_plan_names_the_neural_voices_and_blends():
