@@ -138,7 +138,8 @@ def _synth_parser() -> argparse.ArgumentParser:
                         "Japanese jf_/jm_, and the e, f, h, i, p, z voice styles)")
     p.add_argument("--kokoro-pack", type=Path, default=default_kokoro_pack(),
                    help=f"{KOKORO_JS_FILE} from `npm pack {KOKORO_JS}`, which carries Kokoro's "
-                        "voice styles but the Japanese ones (default: where `make setup` puts it, %(default)s)")
+                        "voice styles but the Japanese ones (default: where `make setup` puts "
+                        "it, %(default)s)")
     p.add_argument("--noise-seconds", type=int, default=60)
     p.add_argument("--jobs", type=int, default=2, help="parallel synthesis processes")
     p.add_argument("--install", action="store_true",
