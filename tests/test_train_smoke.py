@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from generator.train.cli import main
+from generator.train.errors import TrainError
 
 
 def _write(path: Path, pcm: np.ndarray) -> None:
@@ -128,3 +129,37 @@ def test_architectures_macs():
     assert 2_500_000 <= count_macs(ds) <= 3_200_000     # MLPerf Tiny DS-CNN: 2.7 M
     tiny = build_model("tiny_conv", (49, 40), 4)
     assert count_macs(tiny) < 500_000
+
+
+def test_train_unknown_share_is_training_only(tmp_path):
+    """--train-unknown-percent sets the _unknown_ share of each training epoch;
+    the evaluation splits keep --unknown-percent."""
+    from generator.frontend import Frontend, FrontendConfig
+    from generator.train.augment import AugmentConfig
+    from generator.train.data import load_clips, scan_dataset
+    from generator.train.train import TrainOptions, _eval_set, _train_epoch_set, train
+
+    data = make_tiny_dataset(tmp_path / "data", speakers=24)
+    ds = scan_dataset(data, ["up", "down"])
+    pcm, kept = load_clips(ds.clips, 16000, 16000, False)
+    by_path = {c.path: pcm[i] for i, c in enumerate(kept)}
+    train_clips = [c for c in kept if c.split == "train"]
+    train_pcm = np.stack([by_path[c.path] for c in train_clips])
+    n_kw = sum(c.label in ("up", "down") for c in train_clips)
+    unk = ds.labels.index("_unknown_")
+    frontend = Frontend(FrontendConfig(output="int8"))
+
+    def counts(**kw):
+        opts = TrainOptions(data=data, out=tmp_path / "out", **kw)
+        _, y = _train_epoch_set(ds, train_pcm, train_clips, np.random.default_rng(0), opts,
+                                frontend, AugmentConfig.none(), None)
+        _, vy, _ = _eval_set(ds, "validation", by_path, np.random.default_rng(0), opts)
+        return int(np.sum(y == unk)), int(np.sum(vy == unk))
+
+    base_train, base_val = counts()
+    assert base_train == int(np.ceil(n_kw * 0.10))
+    more_train, more_val = counts(train_unknown_percentage=40.0)
+    assert more_train == int(np.ceil(n_kw * 0.40)) > base_train
+    assert more_val == base_val
+    with pytest.raises(TrainError, match="--train-unknown-percent"):
+        train(TrainOptions(data=data, out=tmp_path / "o2", train_unknown_percentage=-5.0))

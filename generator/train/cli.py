@@ -95,6 +95,9 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="_silence_ clips per split, as a percentage of the keyword clips")
     p.add_argument("--unknown-percent", type=float, default=10.0,
                    help="_unknown_ clips per epoch and split, as a percentage of the keyword clips")
+    p.add_argument("--train-unknown-percent", type=float,
+                   help="_unknown_ clips per training epoch only (default: --unknown-percent); "
+                        "validation, test and held-out splits keep --unknown-percent")
     p.add_argument("--no-augment", action="store_true", help="train on the clips as they are")
     p.add_argument("--cache-dir", type=Path, default=Path("build/kws-train-cache"),
                    help="where decoded clips are cached as .npz (default build/kws-train-cache)")
@@ -202,7 +205,7 @@ def train_main(argv: list[str]) -> int:
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,
         patience=a.patience, average=a.average, validation_percentage=a.validation_percent,
         testing_percentage=a.test_percent, silence_percentage=a.silence_percent,
-        unknown_percentage=a.unknown_percent,
+        unknown_percentage=a.unknown_percent, train_unknown_percentage=a.train_unknown_percent,
         holdout=[h.strip() for h in a.holdout.split(",") if h.strip()],
         augment=not a.no_augment, cache_dir=None if a.no_cache else a.cache_dir,
         skip_bad_files=a.skip_bad_files,

@@ -41,6 +41,7 @@ class TrainOptions:
     testing_percentage: float = 10.0
     silence_percentage: float = 10.0
     unknown_percentage: float = 10.0
+    train_unknown_percentage: float | None = None   # per training epoch; None: unknown_percentage
     holdout: list[str] = field(default_factory=list)
     augment: bool = True
     cache_dir: Path | None = Path("build/kws-train-cache")
@@ -93,13 +94,21 @@ def _eval_set(ds: Dataset, split: str, pcm_by_path: dict, rng: np.random.Generat
     return (np.stack(pcm) if pcm else np.zeros((0, 16000), np.int16)), y, chosen
 
 
+def train_unknown_percentage(opts: TrainOptions) -> float:
+    """The _unknown_ share of each training epoch (the evaluation splits keep
+    opts.unknown_percentage, so their figures stay comparable)."""
+    if opts.train_unknown_percentage is None:
+        return opts.unknown_percentage
+    return opts.train_unknown_percentage
+
+
 def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip],
                      rng: np.random.Generator, opts: TrainOptions, frontend, aug: AugmentConfig,
                      show) -> tuple[np.ndarray, np.ndarray]:
     kw_idx = [i for i, c in enumerate(train_clips) if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
     unk_idx = [i for i, c in enumerate(train_clips) if c.label == UNKNOWN_LABEL]
     sil_idx = [i for i, c in enumerate(train_clips) if c.label == SILENCE_LABEL]
-    n_unk = min(len(unk_idx), ceil_pct(len(kw_idx), opts.unknown_percentage))
+    n_unk = min(len(unk_idx), ceil_pct(len(kw_idx), train_unknown_percentage(opts)))
     chosen = kw_idx + list(rng.permutation(unk_idx)[:n_unk]) + sil_idx
     n_sil = ceil_pct(len(kw_idx), opts.silence_percentage)
     n = len(chosen) + n_sil
@@ -164,6 +173,11 @@ def train(opts: TrainOptions) -> dict:
         raise TrainError(f"--arch {opts.arch!r}: choose one of {', '.join(ARCHS)}")
     if opts.epochs < 1:
         raise TrainError("--epochs must be at least 1")
+    for flag, value in (("--silence-percent", opts.silence_percentage),
+                        ("--unknown-percent", opts.unknown_percentage),
+                        ("--train-unknown-percent", train_unknown_percentage(opts))):
+        if value < 0:
+            raise TrainError(f"{flag} {value:g}: must be 0 or more")
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise TrainError(f"--out {out}: exists and is not a folder")
@@ -301,7 +315,8 @@ def train(opts: TrainOptions) -> dict:
         "model_sha256": hashlib.sha256(tfl).hexdigest(),
         "augment": opts.augment,
         "percentages": {"validation": opts.validation_percentage, "test": opts.testing_percentage,
-                        "silence": opts.silence_percentage, "unknown": opts.unknown_percentage},
+                        "silence": opts.silence_percentage, "unknown": opts.unknown_percentage,
+                        "train_unknown": train_unknown_percentage(opts)},
     }
 
     # ---------------------------------------------------------- write OUT
