@@ -411,10 +411,10 @@ def plan(opts: SynthOptions) -> list[Job]:
         voices = opts.kokoro_voices
         # blocks of KOKORO_BLOCK variants over all voices: more variants per voice add
         # speakers after the ones a smaller count makes, and leave those unchanged
-        blocks = [(v, voice, k) for first in range(0, opts.kokoro_variants, KOKORO_BLOCK)
-                  for v, voice in enumerate(voices)
-                  for k in range(first, min(first + KOKORO_BLOCK, opts.kokoro_variants))]
-        for v, voice, k in blocks:
+        order = [(v, voice, k) for first in range(0, opts.kokoro_variants, KOKORO_BLOCK)
+                 for v, voice in enumerate(voices)
+                 for k in range(first, min(first + KOKORO_BLOCK, opts.kokoro_variants))]
+        for v, voice, k in order:
             speed = float(rng.uniform(0.8, 1.2))
             blend = {}
             if k % 2 and len(voices) > 1:   # odd variants: a blend with another voice's style
