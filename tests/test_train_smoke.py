@@ -160,6 +160,8 @@ def test_train_unknown_share_is_training_only(tmp_path):
     assert base_train == int(np.ceil(n_kw * 0.10))
     more_train, more_val = counts(train_unknown_percentage=40.0)
     assert more_train == int(np.ceil(n_kw * 0.40)) > base_train
+    # validation holds enough unknown clips that a 40 % share leaking into it would show
+    assert sum(c.label == "_unknown_" for c in ds.split("validation")) > base_val
     assert more_val == base_val
     with pytest.raises(TrainError, match="--train-unknown-percent"):
         train(TrainOptions(data=data, out=tmp_path / "o2", train_unknown_percentage=-5.0))
