@@ -15,8 +15,9 @@ export PLATFORMIO_SETTING_ENABLE_TELEMETRY := No
 .PHONY: setup system-packages demo test test-fast bench default-model clean
 
 KOKORO_PACK := $(VENV)/share/tinykws/kokoro-js-1.2.1.tgz
+DEBIAN_VOICES := $(VENV)/share/tinykws/debian-voices/.complete
 
-setup: system-packages $(VENV)/.installed $(KOKORO_PACK)
+setup: system-packages $(VENV)/.installed $(KOKORO_PACK) $(DEBIAN_VOICES)
 
 # Installs only what is missing; needs root or sudo the first time.
 system-packages:
@@ -45,6 +46,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 $(KOKORO_PACK): | $(VENV)/.installed
 	$(PY) -c "from generator.train.synth import fetch_kokoro_pack, default_kokoro_pack; \
 	fetch_kokoro_pack(default_kokoro_pack())"
+
+# RHVoice and pico (kws-train synth --engines ...,rhvoice,pico): pinned .debs from Debian's
+# non-free section, SHA-256 checked, unpacked into the venv; no apt source is added.
+$(DEBIAN_VOICES): | $(VENV)/.installed
+	$(PY) -c "from generator.train.debian_voices import fetch, default_root; fetch(default_root())"
 
 demo: setup
 	$(VENV)/bin/gen-firmware --board nucleo_f746 --out build/nucleo_f746 --build

