@@ -165,3 +165,47 @@ def test_train_unknown_share_is_training_only(tmp_path):
     assert more_val == base_val
     with pytest.raises(TrainError, match="--train-unknown-percent"):
         train(TrainOptions(data=data, out=tmp_path / "o2", train_unknown_percentage=-5.0))
+
+
+@pytest.mark.slow
+def test_distillation_from_teachers(tmp_path, capsys):
+    """--teachers mixes the teachers' mean int8 scores into the target; bad
+    teacher folders are clear errors."""
+    from generator.frontend import Frontend, FrontendConfig
+    from generator.train.quantize import int8_predict
+    from generator.train.train import _Teachers
+
+    data = make_tiny_dataset(tmp_path / "data", speakers=12)
+    common = ["--data", str(data), "--arch", "tiny_conv", "--labels", "up,down", "--epochs", "1",
+              "--no-cache", "--no-progress", "-q"]
+    teachers = [tmp_path / "t1", tmp_path / "t2"]
+    for seed, t in enumerate(teachers):
+        assert main(common + ["--out", str(t), "--seed", str(seed)]) == 0
+    out = tmp_path / "student"
+    assert main(common + ["--out", str(out), "--teachers", ",".join(map(str, teachers))]) == 0
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["training"]["teachers"] == [str(t) for t in teachers]
+    assert rep["training"]["teacher_weight"] == 0.5
+
+    labels = json.loads((out / "labels.json").read_text())
+    fe = Frontend(FrontendConfig(output="int8"))
+    rng = np.random.default_rng(5)
+    feats = np.stack([fe.compute((rng.standard_normal(16000) * 3000).astype(np.int16))
+                      for _ in range(3)])
+    got = _Teachers(teachers, labels).scores(feats)
+    want = np.mean([(int8_predict((t / "model.tflite").read_bytes(), feats).astype(float) + 128)
+                    / 256 for t in teachers], axis=0)
+    want /= want.sum(1, keepdims=True)
+    # TensorFlow Lite's optimized kernels (fast enough to score every epoch) may round a
+    # few int8 steps away from TFLite Micro's reference ones: close, not bit-exact
+    np.testing.assert_allclose(got.sum(1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(got, want, atol=0.05)
+    assert (got.argmax(1) == want.argmax(1)).all()
+
+    capsys.readouterr()
+    assert main(common + ["--out", str(tmp_path / "s2"), "--teachers", str(tmp_path / "nope")]) == 2
+    assert "--teachers" in capsys.readouterr().err
+    assert main(common[:5] + ["up"] + common[6:] + ["--out", str(tmp_path / "s3"),
+                                                    "--teachers", str(teachers[0])]) == 2
+    assert "labels" in capsys.readouterr().err
+    assert not (tmp_path / "s2").exists() and not (tmp_path / "s3").exists()

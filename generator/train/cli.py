@@ -86,6 +86,9 @@ def _train_parser() -> argparse.ArgumentParser:
     p.add_argument("--average", type=int, default=5, help="average the weights of the N best "
                    "validation epochs when that does not lower validation accuracy (default 5; "
                    "1 turns it off)")
+    p.add_argument("--teachers", default="", help="comma separated kws-train output folders "
+                   "whose mean int8 scores are mixed into the training target (distillation)")
+    p.add_argument("--teacher-weight", type=float, default=0.5)
     p.add_argument("--frontend", type=Path, help="FrontendConfig JSON (default: tinykws' "
                    "defaults, 30 ms window, 20 ms stride, 40 channels, int8 output)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -213,7 +216,9 @@ def train_main(argv: list[str]) -> int:
     opts = TrainOptions(
         data=a.data, out=a.out, arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,
-        patience=a.patience, average=a.average, validation_percentage=a.validation_percent,
+        patience=a.patience, average=a.average,
+        teachers=[Path(t.strip()) for t in a.teachers.split(",") if t.strip()],
+        teacher_weight=a.teacher_weight, validation_percentage=a.validation_percent,
         testing_percentage=a.test_percent, silence_percentage=a.silence_percent,
         unknown_percentage=a.unknown_percent, train_unknown_percentage=a.train_unknown_percent,
         holdout=[h.strip() for h in a.holdout.split(",") if h.strip()],

@@ -88,7 +88,7 @@ def write_report(out: Path, meta: dict, results: dict, labels: list[str]) -> dic
                                           "model_sha256")},
            "labels": labels, "training": {k: meta[k] for k in (
                "seed", "epochs_max", "epochs_run", "best_epoch", "averaged_epochs", "train_seconds", "history",
-               "holdout", "counts", "data", "background", "command", "renamed_labels", "augment",
+               "holdout", "teachers", "teacher_weight", "counts", "data", "background", "command", "renamed_labels", "augment",
                "percentages")},
            "frontend": meta["frontend"], "splits": {}}
     for split, res in results.items():
@@ -138,6 +138,8 @@ def markdown(rep: dict) -> str:
              if t["averaged_epochs"] else "") + f", {t['train_seconds']:.0f} s",
           f"- held-out voices (never in training or validation): "
           f"{', '.join(t['holdout']) if t['holdout'] else 'none'}",
+          (f"- distilled: target = {1 - t['teacher_weight']:g} x label + {t['teacher_weight']:g} x "
+           f"mean int8 scores of {', '.join(t['teachers'])}" if t.get("teachers") else ""),
           f"- command: `{t['command']}`" if t["command"] else "", ""]
     L += ["## Accuracy", "", "| split | clips | float | int8 | float → int8 |",
           "|---|---:|---:|---:|---:|"]

@@ -37,6 +37,8 @@ class TrainOptions:
     learning_rate: float = 3e-3
     patience: int = 6
     average: int = 5          # average the weights of the N best epochs (1: off)
+    teachers: list[Path] = field(default_factory=list)   # kws-train OUT folders to distil
+    teacher_weight: float = 0.5   # share of the teachers' mean scores in the training target
     validation_percentage: float = 10.0
     testing_percentage: float = 10.0
     silence_percentage: float = 10.0
@@ -151,12 +153,77 @@ def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
     if cache is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp.npz")
-            np.savez(tmp, pcm=pcm, paths=np.array([str(c.path) for c in kept]))
-            os.replace(tmp, cache)
+            # a private temporary name: runs sharing a cache folder may write at once
+            fd, tmp = tempfile.mkstemp(prefix=cache.stem + ".", suffix=".tmp.npz", dir=cache.parent)
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    np.savez(f, pcm=pcm, paths=np.array([str(c.path) for c in kept]))
+                os.replace(tmp, cache)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
         except OSError as e:
             log.warning("could not write cache %s (%s)", cache, e)
     return pcm, kept
+
+
+class _Teachers:
+    """Previous kws-train models whose mean int8 scores become part of the target,
+    from TensorFlow Lite's interpreter: its optimized kernels score a whole epoch
+    in seconds, and a training target needs no bit-exactness."""
+
+    def __init__(self, dirs: list[Path], labels: list[str]):
+        import tensorflow as tf
+
+        self.its, self.labels = [], labels
+        for d in dirs:
+            d = Path(d)
+            try:
+                theirs = json.loads((d / "labels.json").read_text())
+                tfl = (d / "model.tflite").read_bytes()
+            except OSError as e:
+                raise TrainError(f"--teachers {d}: {e.strerror}; give kws-train output folders") \
+                    from None
+            if theirs != labels:
+                raise TrainError(f"--teachers {d}: labels {theirs} differ from {labels}")
+            it = tf.lite.Interpreter(model_content=tfl, num_threads=2)
+            self.its.append(it)
+
+    def scores(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
+        """Mean of the teachers' dequantized int8 scores, rows normalized to 1."""
+        total = np.zeros((len(x), len(self.labels)))
+        for it in self.its:
+            total += _tflite_scores(it, x, batch)
+        return total / np.maximum(total.sum(1, keepdims=True), 1e-12)
+
+
+def _tflite_scores(it, x: np.ndarray, batch: int) -> np.ndarray:
+    """Dequantized outputs of an int8 model for x, in batches where the model's
+    graph allows another batch size (models with a fixed-shape RESHAPE do not)."""
+    d, o = it.get_input_details()[0], it.get_output_details()[0]
+    one = [1, *d["shape"][1:]]
+    try:
+        it.resize_tensor_input(d["index"], [batch, *one[1:]])
+        it.allocate_tensors()
+    except (RuntimeError, ValueError):
+        batch = 1
+        it.resize_tensor_input(d["index"], one)
+        it.allocate_tensors()
+    scale, zero = o["quantization"]
+    parts = []
+    for start in range(0, len(x), batch):
+        xb = x[start:start + batch].reshape(-1, *one[1:]).astype(np.int8)
+        if len(xb) < batch:   # the last, short batch: pad to the allocated shape
+            xb = np.concatenate([xb, np.zeros((batch - len(xb), *one[1:]), np.int8)])
+        it.set_tensor(d["index"], xb)
+        it.invoke()
+        parts.append(it.get_tensor(o["index"])[:len(x) - start].reshape(-1, o["shape"][-1]))
+    return (np.concatenate(parts).astype(np.float64) - zero) * scale
+
+
+def _accuracy(model, xy) -> float:
+    p = model.predict(to_model_input(xy[0]), batch_size=256, verbose=0)
+    return float(np.mean(np.argmax(p, 1) == xy[1]))
 
 
 def train(opts: TrainOptions) -> dict:
@@ -215,6 +282,7 @@ def train(opts: TrainOptions) -> dict:
             eval_sets[split] = (feats, y, clips)
     if "validation" not in eval_sets:
         log.warning("no validation clips (too few speakers): early stopping watches training loss")
+    selection = eval_sets["validation"][:2] if "validation" in eval_sets else None
 
     # ---------------------------------------------------------------- train
     try:  # the thread counts the default model was trained with (2 cores)
@@ -231,8 +299,10 @@ def train(opts: TrainOptions) -> dict:
     steps = int(np.ceil(len(y0) / opts.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(opts.learning_rate, steps * opts.epochs,
                                                       alpha=0.02)
+    teachers = _Teachers(opts.teachers, ds.labels) if opts.teachers else None
     model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="categorical_crossentropy" if teachers else "sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
     best, best_epoch, best_weights, wait = -np.inf, 0, model.get_weights(), 0
     history = []
     snapshots: list = []      # (validation score, epoch, weights) of the best epochs
@@ -240,13 +310,15 @@ def train(opts: TrainOptions) -> dict:
     for epoch in bar:
         x, y = (x0, y0) if epoch == 0 else _train_epoch_set(ds, train_pcm, train_clips, rng, opts,
                                                             frontend, aug, None)
-        h = model.fit(to_model_input(x), y, batch_size=opts.batch_size, epochs=1, verbose=0,
+        target = y
+        if teachers is not None:
+            w = opts.teacher_weight
+            target = (1 - w) * np.eye(len(ds.labels), dtype=np.float32)[y] + w * teachers.scores(x)
+        h = model.fit(to_model_input(x), target, batch_size=opts.batch_size, epochs=1, verbose=0,
                       shuffle=True)
         loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
-        if "validation" in eval_sets:
-            vx, vy, _ = eval_sets["validation"]
-            vp = model.predict(to_model_input(vx), batch_size=256, verbose=0)
-            score = float(np.mean(np.argmax(vp, 1) == vy))
+        if selection is not None:
+            score = _accuracy(model, selection)
         else:
             score = -loss
         history.append({"epoch": epoch + 1, "loss": loss, "accuracy": acc, "val_accuracy":
@@ -255,12 +327,13 @@ def train(opts: TrainOptions) -> dict:
                  f", val acc {score:.4f}" if "validation" in eval_sets else "")
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{loss:.3f}", val=f"{score:.3f}")
-        if epoch + 1 >= min(10, opts.epochs // 3):
+        warm = epoch + 1 >= min(10, opts.epochs // 3)
+        if warm:
             snapshots.append((score, epoch + 1, model.get_weights()))
             snapshots = sorted(snapshots, key=lambda t: -t[0])[:opts.average]
-        if score > best:
+        if score > best or not warm:   # a lucky warm-up epoch is never kept
             best, best_epoch, best_weights, wait = score, epoch + 1, model.get_weights(), 0
-        elif epoch + 1 >= min(10, opts.epochs // 3):   # no early stop while warming up
+        else:   # after warm-up: count the epochs without improvement
             wait += 1
             if wait >= opts.patience:
                 log.info("early stop: no better validation accuracy for %d epochs (best %d)",
@@ -273,9 +346,7 @@ def train(opts: TrainOptions) -> dict:
         # validation accuracy does not drop
         avg = [np.mean([w[i] for _, _, w in snapshots], axis=0) for i in range(len(best_weights))]
         model.set_weights(avg)
-        vx, vy, _ = eval_sets["validation"]
-        vp = model.predict(to_model_input(vx), batch_size=256, verbose=0)
-        avg_score = float(np.mean(np.argmax(vp, 1) == vy))
+        avg_score = _accuracy(model, selection)
         if avg_score >= best:
             averaged_epochs = sorted(e for _, e, _ in snapshots)
             log.info("averaged the weights of epochs %s: validation accuracy %.4f (best single "
@@ -309,7 +380,8 @@ def train(opts: TrainOptions) -> dict:
         "macs": count_macs(model), "params": int(model.count_params()),
         "tflite_bytes": len(tfl), "ops": model_ops(tfl), "io": io,
         "labels": ds.labels, "renamed_labels": ds.renamed,
-        "holdout": opts.holdout, "counts": counts, "data": str(opts.data),
+        "holdout": opts.holdout, "teachers": [str(t) for t in opts.teachers],
+        "teacher_weight": opts.teacher_weight if opts.teachers else None, "counts": counts, "data": str(opts.data),
         "background": ds.background_names, "command": opts.command,
         "frontend": fe_cfg.to_dict(),
         "model_sha256": hashlib.sha256(tfl).hexdigest(),
