@@ -90,3 +90,18 @@ def test_default_model_on_test_set_matches_manifest():
     assert pred == [r["int8_label"] for r in rows]
     acc = np.mean([p == r["label"] for p, r in zip(pred, rows)])
     assert acc >= 0.5, acc   # a sanity floor; the real figure is in report.md
+
+
+def test_default_model_is_distilled_from_the_documented_teachers():
+    """The shipped report, the model README and make_default agree on the recipe."""
+    from generator.train import make_default as md
+
+    rep = json.loads((MODEL_DIR / "report.json").read_text())
+    work = Path("build/make-default")
+    assert rep["training"]["teachers"] == [str(p) for p in md.teacher_dirs(work)]
+    assert rep["training"]["teacher_weight"] == md.TEACHER_WEIGHT
+    assert rep["training"]["seed"] == md.TRAIN_SEED
+    readme = (MODEL_DIR / "README.md").read_text()
+    for seed, out in zip(md.TEACHER_SEEDS, md.teacher_dirs(work)):
+        assert f"--out {out} " in readme and f"--seed {seed} " in readme
+    assert "--teachers " + ",".join(map(str, md.teacher_dirs(work))) in readme
