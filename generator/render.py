@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from .board_config import board_config
 from .boards import Board
 from .cstrings import c_comment, c_identifier, c_string
 from .emulator import qemu_argv, tcp_serial
+from .staging import replacing_dir
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
 PROTOCOL_VERSION = 1
@@ -182,9 +182,7 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
     files["info.c"] = env.get_template("info.c.j2").render(info_chunks=_info_chunks(info))
     command, note = upload_command(board, qemu_port)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with replacing_dir(out_dir) as staging:
         src = staging / "src"
         src.mkdir()
         for name, content in sorted(files.items()):
@@ -213,12 +211,6 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
             {"generator": __version__, "board": board.id, "build_flags": build_flags,
              "info": info}, indent=2) + "\n",
             encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 

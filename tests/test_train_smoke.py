@@ -208,4 +208,7 @@ def test_distillation_from_teachers(tmp_path, capsys):
     assert main(common[:5] + ["up"] + common[6:] + ["--out", str(tmp_path / "s3"),
                                                     "--teachers", str(teachers[0])]) == 2
     assert "labels" in capsys.readouterr().err
-    assert not (tmp_path / "s2").exists() and not (tmp_path / "s3").exists()
+    assert main(common + ["--out", str(tmp_path / "s4"), "--teachers", str(teachers[0]),
+                          "--teacher-weight", "1.5"]) == 2
+    assert "--teacher-weight 1.5" in capsys.readouterr().err
+    assert not any((tmp_path / s).exists() for s in ("s2", "s3", "s4"))

@@ -22,12 +22,12 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from pathlib import Path
 
 import numpy as np
 
+from ..staging import replacing_dir
 from .errors import SynthError
 
 log = logging.getLogger("kws-train")
@@ -76,9 +76,7 @@ def fetch(root: str | Path) -> None:
                          f"{platform.machine()}")
     if shutil.which("dpkg-deb") is None:
         raise SynthError("rhvoice/pico: dpkg-deb is needed to unpack the .debs (Debian's dpkg)")
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=root.parent))
-    try:
+    with replacing_dir(root) as tmp:
         for path, sha in DEBS.items():
             url = MIRROR + path
             log.info("fetching %s", url)
@@ -94,12 +92,6 @@ def fetch(root: str | Path) -> None:
             subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)], check=True)
             deb.unlink()
         (tmp / ".complete").write_text("\n".join(DEBS) + "\n")
-        if root.exists():
-            shutil.rmtree(root)
-        tmp.replace(root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _check(root: Path, engine: str) -> None:

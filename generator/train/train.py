@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from .augment import AugmentConfig, augment_clip, features, spec_augment, to_mod
 from .data import (SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct, data_fingerprint,
                    load_clips, scan_dataset)
 from .errors import TrainError
+from ..staging import replacing_dir
 from .progress import progress
 
 log = logging.getLogger("kws-train")
@@ -240,6 +240,9 @@ def train(opts: TrainOptions) -> dict:
         raise TrainError(f"--arch {opts.arch!r}: choose one of {', '.join(ARCHS)}")
     if opts.epochs < 1:
         raise TrainError("--epochs must be at least 1")
+    if not 0.0 <= opts.teacher_weight <= 1.0:
+        raise TrainError(f"--teacher-weight {opts.teacher_weight:g}: must be between 0 and 1 "
+                         "(the teachers' share of the training target)")
     for flag, value in (("--silence-percent", opts.silence_percentage),
                         ("--unknown-percent", opts.unknown_percentage),
                         ("--train-unknown-percent", train_unknown_percentage(opts))):
@@ -392,18 +395,10 @@ def train(opts: TrainOptions) -> dict:
     }
 
     # ---------------------------------------------------------- write OUT
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with replacing_dir(out) as tmp:
         (tmp / "model.tflite").write_bytes(tfl)
         (tmp / "labels.json").write_text(json.dumps(ds.labels, indent=1) + "\n")
         (tmp / "frontend.json").write_text(fe_cfg.to_json() + "\n")
         rep = report_mod.write_report(tmp, meta, results, ds.labels)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("wrote %s (model.tflite %d bytes, %d MACs)", out, len(tfl), meta["macs"])
     return rep
