@@ -62,7 +62,7 @@ demo: setup
 		--data tests/data/kws_test_set --limit 2 --report reports/demo/eval
 
 test: setup
-	$(PY) -m pytest -ra
+	$(PY) -m pytest -ra --durations=15
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow"
