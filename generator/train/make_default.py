@@ -2,8 +2,9 @@
 
     python -m generator.train.make_default
 
-1. installs missing Debian voices/noise packages (apt-get, as root or via sudo),
-2. `kws-train synth` -> WORK/data (seed 0),
+1. installs missing Debian voices/noise packages (apt-get, as root or via sudo;
+   RHVoice and pico unpacked from pinned non-free .debs into the venv),
+2. `kws-train synth` with every engine -> WORK/data (seed 0),
 3. `kws-train` four times (ds_cnn, seeds 0-3, held-out voices: piper joe,
    festival's HTS slt, flite's slt) -> WORK/teachers/, then once more with
    those four as teachers -> generator/models/default/ (model.tflite,
@@ -32,6 +33,7 @@ import numpy as np
 
 from .data import SILENCE_LABEL, UNKNOWN_LABEL, read_wav, speaker_of
 from .errors import TrainError
+from .synth import ENGINES
 
 log = logging.getLogger("kws-train")
 
@@ -57,7 +59,10 @@ COMMAND = "python -m generator.train.make_default"
 
 
 def synth_args(data: Path) -> list[str]:
-    return ["synth", "--out", str(data), "--seed", str(SYNTH_SEED), "--install"]
+    # every engine, RHVoice and SVOX pico (Debian non-free) too: more speakers, fewer
+    # errors on voices never heard (docs/training.md)
+    return ["synth", "--out", str(data), "--seed", str(SYNTH_SEED), "--engines", ",".join(ENGINES),
+            "--install"]
 
 
 def train_args(data: Path, out: Path, epochs: int, seed: int = TRAIN_SEED,
