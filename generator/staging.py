@@ -1,7 +1,8 @@
-"""Write a folder whole or not at all."""
+"""Write a folder or a file whole or not at all."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -24,3 +25,20 @@ def replacing_dir(dst: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+@contextmanager
+def replacing_file(dst: Path) -> Iterator[Path]:
+    """A private temporary path beside dst (same suffix) to write; when the block ends
+    without an error it replaces dst, otherwise it is removed. Private, so that
+    processes writing the same dst at once never write into one file."""
+    dst = Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=f".tmp{dst.suffix}", dir=dst.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        tmp.replace(dst)
+    finally:
+        tmp.unlink(missing_ok=True)

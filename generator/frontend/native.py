@@ -16,12 +16,12 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
 import numpy as np
 
+from ..staging import replacing_file
 from .tables import FrontendTables
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "firmware_templates" / "frontend"
@@ -89,20 +89,13 @@ def build_library(extra_flags: tuple[str, ...] = ()) -> Path:
     path = _library_path(cc, flags)
     if path.exists():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    cmd = [cc, *flags, "-I", str(TEMPLATE_DIR),
-           *[str(TEMPLATE_DIR / s) for s in HOST_SOURCES], "-o", tmp]
-    try:
+    with replacing_file(path) as tmp:
+        cmd = [cc, *flags, "-I", str(TEMPLATE_DIR),
+               *[str(TEMPLATE_DIR / s) for s in HOST_SOURCES], "-o", str(tmp)]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise FrontendBuildError(
                 f"compiling the frontend host library failed:\n{' '.join(cmd)}\n{res.stderr}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

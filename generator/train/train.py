@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,7 @@ from .augment import AugmentConfig, augment_clip, features, spec_augment, to_mod
 from .data import (SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct, data_fingerprint,
                    load_clips, scan_dataset)
 from .errors import TrainError
-from ..staging import replacing_dir
+from ..staging import replacing_dir, replacing_file
 from .progress import progress
 
 log = logging.getLogger("kws-train")
@@ -152,16 +150,8 @@ def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
                            progress=progress("reading wavs", show))
     if cache is not None:
         try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            # a private temporary name: runs sharing a cache folder may write at once
-            fd, tmp = tempfile.mkstemp(prefix=cache.stem + ".", suffix=".tmp.npz", dir=cache.parent)
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    np.savez(f, pcm=pcm, paths=np.array([str(c.path) for c in kept]))
-                os.replace(tmp, cache)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            with replacing_file(cache) as tmp:   # runs sharing a cache folder may write at once
+                np.savez(tmp, pcm=pcm, paths=np.array([str(c.path) for c in kept]))
         except OSError as e:
             log.warning("could not write cache %s (%s)", cache, e)
     return pcm, kept
@@ -384,7 +374,8 @@ def train(opts: TrainOptions) -> dict:
         "tflite_bytes": len(tfl), "ops": model_ops(tfl), "io": io,
         "labels": ds.labels, "renamed_labels": ds.renamed,
         "holdout": opts.holdout, "teachers": [str(t) for t in opts.teachers],
-        "teacher_weight": opts.teacher_weight if opts.teachers else None, "counts": counts, "data": str(opts.data),
+        "teacher_weight": opts.teacher_weight if opts.teachers else None,
+        "counts": counts, "data": str(opts.data),
         "background": ds.background_names, "command": opts.command,
         "frontend": fe_cfg.to_dict(),
         "model_sha256": hashlib.sha256(tfl).hexdigest(),
