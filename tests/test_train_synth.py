@@ -31,6 +31,16 @@ def test_plan_is_deterministic_and_named_for_the_split():
     assert {j.engine for j in a} == {"espeak", "flite", "festival", "piper"}
 
 
+def test_a_keyword_is_never_planned_as_an_unknown_word():
+    # "on" and "off" are unknown words of the 8-keyword set and keywords of the 12-class task
+    twelve = KEYWORDS + ["on", "off"]
+    jobs = plan(SynthOptions(out="x", seed=0, engines=["espeak", "flite"], keywords=twelve))
+    assert {"on", "off"} <= {j.word for j in jobs}
+    for j in jobs:
+        assert (j.word in twelve) == (j.folder in twelve), (j.word, j.folder)
+    assert sum(j.word == "on" for j in jobs) == sum(j.word == "yes" for j in jobs)
+
+
 def test_asterisk_words_exclude_keywords():
     for _, word in asterisk_words(KEYWORDS):
         for k in KEYWORDS:

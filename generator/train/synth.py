@@ -341,8 +341,10 @@ def _common(rng: np.random.Generator, job: Job) -> Job:
 
 def _speaker_words(opts: SynthOptions, rng: np.random.Generator) -> list[tuple[str, int]]:
     words = [(k, r) for k in opts.keywords for r in range(opts.reps)]
-    pick = rng.permutation(len(opts.unknown_words))[:opts.unknown_per_speaker]
-    words += [(opts.unknown_words[i], 0) for i in sorted(pick)]
+    # a keyword is never an unknown word too ("on" and "off" are both in the 12-class task)
+    others = [w for w in opts.unknown_words if word_folder(w) not in opts.keywords]
+    pick = rng.permutation(len(others))[:opts.unknown_per_speaker]
+    words += [(others[i], 0) for i in sorted(pick)]
     return words
 
 
