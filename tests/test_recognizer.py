@@ -1,10 +1,11 @@
 """recognizer.json: the recognizer's parameters belong to the model.
 
 One loader (generator.stream.load_recognizer) for gen-firmware, its
---recognizer override and the repository's PlatformIO path: every error
-names the file and the field. A model folder without the file runs with
-RecognizerParams() defaults, and says so. The firmware renders the values
-it was given, and INFO reports them and where they came from.
+--recognizer override, the repository's PlatformIO path and the host
+pipeline: every error names the file and the field. A model folder without
+the file runs with RecognizerParams() defaults, and says so. The firmware
+renders the values it was given, INFO reports them and where they came from,
+and the host pipeline uses the same ones.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +23,21 @@ import pytest
 
 import generator.firmware as firmware
 from generator.boards import load_board
+from generator.build import build_project
 from generator.cli import main as gen_firmware
 from generator.firmware import default_model, frontend_for, recognizer_for, render_default
-from generator.frontend import FrontendConfig
+from generator.frontend import FrontendConfig, load_wav
 from generator.stream import (MAX_CHOSEN_BYTES, RECOGNIZER_FILE, SOURCE_BUNDLE, SOURCE_DEFAULTS,
                               SOURCE_OPTION, RecognizerParams, StreamConfigError, load_recognizer,
                               recognizer_beside, recognizer_differences, stream_settings,
                               write_recognizer)
+from harness.client import open_device
+from harness.pipeline import HostPipeline
+from harness.recording import make_recording
+from harness.stream import device_stream, host_stream, settings_for
 
+ROOT = Path(__file__).resolve().parents[1]
+TEST_SET = ROOT / "tests" / "data" / "kws_test_set"
 needs_model = pytest.mark.skipif(default_model() is None, reason="no bundled default model")
 pytestmark = needs_model
 
@@ -35,6 +46,9 @@ CHOSEN_PARAMS = RecognizerParams(average_window_ms=600, threshold=150, suppressi
                                  minimum_count=2, every=5, never_trigger=("_silence_",))
 CHOSEN = {"target_fa_per_hour": 1.0, "measured": {"fa_per_hour": 0.8, "miss_rate": 0.07,
                                                     "hours": 2.5}}
+# Every inference a detection, whatever the scores.
+EVERY_INFERENCE = RecognizerParams(threshold=0, minimum_count=1, suppression_ms=0, every=1,
+                                   never_trigger=())
 
 
 def labels() -> list[str]:
@@ -282,3 +296,96 @@ def test_recognizer_differences_name_the_fields():
         "suppression_ms 1000 instead of 1500", "minimum_count 2 instead of 3",
         'never_trigger ["_silence_"] instead of ["_silence_", "_unknown_"]']
     assert recognizer_differences(device, device) == []
+
+
+# --------------------------------------------------------------- host pipeline
+def test_host_pipeline_runs_with_the_bundles_values(tmp_path):
+    pcm = (np.random.default_rng(3).standard_normal(3 * 16000) * 2000).astype(np.int16)
+    own = HostPipeline(bundle(tmp_path / "own", EVERY_INFERENCE))
+    plain = HostPipeline(bundle(tmp_path / "plain"))
+    assert own.recognizer.source == SOURCE_BUNDLE and plain.recognizer.source == SOURCE_DEFAULTS
+    assert settings_for(own) == settings_for(plain, EVERY_INFERENCE)
+    assert settings_for(plain) == stream_settings(RecognizerParams(), plain.config, labels())
+    stats: dict = {}
+    got = host_stream(own, pcm, stats=stats)  # no settings given: the bundle's
+    # every=1: an inference on each frame from the 49th; each one a detection
+    assert stats["inferences"] == own.config.num_frames(pcm.size) - 49 + 1
+    assert len(got) == stats["inferences"]
+    assert [d.key() for d in got] == [d.key() for d in host_stream(
+        plain, pcm, settings_for(plain, EVERY_INFERENCE))]
+    # the defaults (every 5, 1.5 s suppression) cannot detect that often
+    assert len(host_stream(plain, pcm)) <= 2
+    # a broken bundle file stops the pipeline, or its settings, with its name
+    path = tmp_path / "own" / RECOGNIZER_FILE
+    path.write_text('{"format": 1, "threshold": 200}')
+    with pytest.raises(StreamConfigError, match=f"^{re.escape(str(path))}: missing"):
+        HostPipeline(path.parent / "model.tflite")
+    write_recognizer(path.parent, RecognizerParams(average_window_ms=600, minimum_count=7))
+    with pytest.raises(StreamConfigError, match=f"^{re.escape(str(path))}: minimum_count=7"):
+        settings_for(HostPipeline(path.parent / "model.tflite"))
+
+
+# --------------------------------------------------------------- end to end, host build
+@pytest.fixture(scope="module")
+def chosen_firmware(tmp_path_factory):
+    """(model, firmware): the host build of a bundle with its own recognizer.json, built once."""
+    folder = tmp_path_factory.mktemp("chosen")
+    model = bundle(folder / "model", CHOSEN_PARAMS, CHOSEN)
+    project = render_default(load_board("host"), folder / "fw", model=model)
+    return model, build_project(project, load_board("host")).firmware
+
+
+def run_harness(*args):
+    return subprocess.run([sys.executable, "-m", "harness.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+
+
+@pytest.mark.slow
+def test_info_and_stream_carry_the_bundles_values(chosen_firmware, tmp_path):
+    model, fw = chosen_firmware
+    make_recording(TEST_SET, [k for k in labels() if not k.startswith("_")], seconds=20, seed=1,
+                   out_wav=tmp_path / "long.wav", out_csv=tmp_path / "truth.csv", snr_db=20)
+    pcm = load_wav(tmp_path / "long.wav")
+    host = HostPipeline(model)
+    with open_device(f"exec:{fw}") as device:
+        info = device.info()
+        got = device_stream(device, pcm, info=info)
+    stream = info["stream"]
+    assert {k: stream[k] for k in settings_for(host)} == settings_for(host)
+    assert (stream["threshold"], stream["average_window_samples"], stream["capacity"]) == (
+        150, 9600, 6)
+    assert stream["recognizer_source"] == SOURCE_BUNDLE and stream["recognizer_chosen"] == CHOSEN
+    # the host, given nothing but the model folder, runs as the device did
+    want = host_stream(host, pcm)
+    assert [d.key() for d in got] == [d.key() for d in want] and got
+    assert all(d.score >= 150 for d in got)
+
+    proc = run_harness("info", "--port", f"exec:{fw}")
+    assert proc.returncode == 0, proc.stderr
+    assert "recognizer threshold 150, 600 ms window" in proc.stdout
+    assert "from     model bundle" in proc.stdout and '"target_fa_per_hour": 1.0' in proc.stdout
+
+
+@pytest.mark.slow
+def test_stream_cli_warns_when_the_firmware_differs_from_the_model(chosen_firmware, tmp_path):
+    model, fw = chosen_firmware
+    wav = tmp_path / "noise.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes((np.random.default_rng(1).standard_normal(3 * 16000) * 500)
+                      .astype("<i2").tobytes())
+    proc = run_harness("stream", "--port", f"exec:{fw}", "--wav", wav, "--model", model)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr
+    # the same model.tflite in a folder without recognizer.json: the model's are the defaults
+    plain = bundle(tmp_path / "plain")
+    proc = run_harness("stream", "--port", f"exec:{fw}", "--wav", wav, "--model", plain)
+    assert proc.returncode == 0, proc.stderr  # a warning only: the host follows the device
+    assert "host agrees: yes" in proc.stdout
+    assert (f"warning: the firmware's recognizer differs from the model's, micro_speech's "
+            f"defaults (no {tmp_path / 'plain' / RECOGNIZER_FILE}): average_window_ms 600 "
+            "instead of 1000; threshold 150 instead of 200; suppression_ms 1000 instead of 1500; "
+            'minimum_count 2 instead of 3; never_trigger ["_silence_"] instead of '
+            '["_silence_", "_unknown_"]. The host runs with the firmware\'s.') in proc.stderr
