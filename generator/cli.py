@@ -10,10 +10,11 @@ from pathlib import Path
 from . import __version__
 from .boards import BoardError, load_all_boards, load_board
 from .build import BuildError, build_project
-from .firmware import default_model, render_default
+from .firmware import default_model, recognizer_for, render_default
 from .frontend import FrontendConfig, FrontendConfigError
 from .model import ModelError, tflm_arena_bytes
 from .render import DEFAULT_QEMU_PORT, MANIFEST, RenderError
+from .stream import StreamConfigError, describe_settings
 
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_BUILD = 0, 2, 3, 4
 
@@ -40,6 +41,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="full-int8 .tflite model (default: the bundled default model, if any)")
     model.add_argument("--no-model", action="store_true",
                        help="firmware without a model (frontend and protocol only)")
+    parser.add_argument("--recognizer", type=Path, metavar="FILE",
+                        help="recognizer parameters (a recognizer.json, docs/stream.md) instead of "
+                             "the model's own recognizer.json (default: that file, else "
+                             "micro_speech's defaults)")
     parser.add_argument("--no-tflm-compare", action="store_true",
                         help="with --build: skip measuring TFLite Micro's minimal arena for the "
                              "same model (a bisection with its interpreter, a few seconds)")
@@ -116,21 +121,34 @@ def main(argv: list[str] | None = None) -> int:
             _parser().print_usage(sys.stderr)
             print("gen-firmware: give --board (see --list-boards)", file=sys.stderr)
             return EXIT_USAGE
+        if args.recognizer is not None and args.no_model:
+            _parser().print_usage(sys.stderr)
+            print("gen-firmware: --recognizer sets a model's recognizer: drop --no-model",
+                  file=sys.stderr)
+            return EXIT_USAGE
         board = load_board(args.board)
         out = args.out or Path("build") / board.id
         frontend = _frontend_config(args.frontend)
-        model = None if args.no_model else (args.model or "default")
         if args.model is not None and not args.model.is_file():
             raise FileNotFoundError(f"no model file at {args.model}")
+        model = None if args.no_model else (args.model or default_model())
+        recognizer = recognizer_for(model, args.recognizer)
         project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend,
-                                 model=model, runner=args.runner)
-    except (BoardError, RenderError, FrontendConfigError, ModelError, OSError) as exc:
+                                 model=model, runner=args.runner, recognizer=recognizer)
+    except (BoardError, RenderError, FrontendConfigError, ModelError, StreamConfigError,
+            OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     info = json.loads((project / MANIFEST).read_text())["info"]
     report: dict = {"board": board.id, "project": str(project), "model": info["model"]}
+    stream = info.get("stream")
+    if stream is not None:
+        report["recognizer"] = {"from": recognizer.origin, "source": recognizer.source,
+                                **recognizer.params.to_dict(), "chosen": recognizer.chosen}
     if not args.json:
         print(f"rendered {board.id} project in {project}")
+        if stream is not None:
+            print(f"recognizer: {describe_settings(stream)}\n            from {recognizer.origin}")
     if args.build:
         try:
             result = build_project(project, board, verbose=args.verbose)

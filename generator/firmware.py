@@ -12,7 +12,8 @@ from .model import ModelError, compile_model, load_model
 from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
                      render_project)
 from .runner import runner_component
-from .stream import RecognizerParams, stream_component
+from .stream import (SOURCE_OPTION, Recognizer, StreamConfigError, load_recognizer,
+                     recognizer_beside, stream_component)
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
@@ -118,12 +119,30 @@ def frontend_for(model: Path | None) -> FrontendConfig:
     return FrontendConfig()
 
 
+def recognizer_for(model: Path | None, override: Path | None = None) -> Recognizer | None:
+    """The recognizer a firmware of `model` runs with: the file given
+    (gen-firmware --recognizer), else the model's own recognizer.json, else
+    RecognizerParams() defaults. None without a model. Never-trigger names
+    are checked against labels.json beside the model."""
+    if model is None:
+        if override is not None:
+            raise StreamConfigError(f"--recognizer {override}: a firmware without a model has "
+                                    "no recognizer; give a model or drop --recognizer")
+        return None
+    labels = _labels_beside(Path(model))
+    if override is not None:
+        return load_recognizer(override, labels, SOURCE_OPTION)
+    return recognizer_beside(model, labels)
+
+
 def firmware_components(board: Board, frontend: FrontendConfig | None = None,
                         model: Path | None = None, runner: str | None = None,
-                        stream: RecognizerParams | None = None) -> list[Component]:
+                        recognizer: Recognizer | None = None) -> list[Component]:
     """Components beyond the runtime and board support. `runner` ("mlperf")
-    replaces the binary protocol's main loop with a benchmark's text protocol."""
+    replaces the binary protocol's main loop with a benchmark's text protocol.
+    `recognizer` (default: recognizer_for(model)) sets STREAM's parameters."""
     frontend = frontend or frontend_for(model)
+    recognizer = recognizer or recognizer_for(model)
     components = [frontend_component(frontend)]
     model_info = None
     if model is not None:
@@ -132,8 +151,11 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
         app = app_component(board, frontend, model_info)
         if app is not None:
             components.append(app)
-            components.append(stream_component(board, frontend, model_info,
-                                               stream or RecognizerParams()))
+            components.append(stream_component(board, frontend, model_info, recognizer))
+        elif recognizer is not None and recognizer.source == SOURCE_OPTION:
+            raise StreamConfigError(
+                f"{recognizer.origin}: {Path(model).name} has no STREAM (its input is not the "
+                "frontend's int8 frames), so there is no recognizer to set; drop --recognizer")
     if runner is not None:
         components.append(runner_component(runner, model_info, board))
     return components
@@ -141,8 +163,10 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
 
 def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT,
                    frontend: FrontendConfig | None = None, model: Path | None | str = "default",
-                   runner: str | None = None) -> Path:
-    """Render `board`'s firmware; model="default" takes the bundled model if there is one."""
+                   runner: str | None = None, recognizer: Recognizer | None = None) -> Path:
+    """Render `board`'s firmware; model="default" takes the bundled model if there is one.
+    The recognizer is the model's own (recognizer_for) unless one is given."""
     chosen = default_model() if model == "default" else model
-    return render_project(board, out, extra=firmware_components(board, frontend, chosen, runner),
+    return render_project(board, out, extra=firmware_components(board, frontend, chosen, runner,
+                                                                recognizer),
                           qemu_port=qemu_port)

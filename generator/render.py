@@ -26,6 +26,7 @@ from .staging import replacing_dir
 TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
 PROTOCOL_VERSION = 1
 MAX_BODY = 4096
+INFO_TAIL_BYTES = 80  # cmd_basic.c's tail buffer: what the firmware appends to the rendered INFO
 STACK_BYTES = 8192
 DEFAULT_QEMU_PORT = 4321
 # -Werror: generated code must build without a single warning.
@@ -179,6 +180,11 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
                                  for name, value in sorted(comp.defines.items())]
     files["commands.c"] = env.get_template("commands.c.j2").render(
         commands=[c for comp in components for c in comp.commands])
+    info_bytes = len("".join(_info_chunks(info))) + INFO_TAIL_BYTES
+    if info_bytes > MAX_BODY:
+        raise RenderError(f"INFO would take up to {info_bytes} bytes, more than one frame's "
+                          f"{MAX_BODY}-byte body: use fewer or shorter labels, or a shorter "
+                          "\"chosen\" in recognizer.json")
     files["info.c"] = env.get_template("info.c.j2").render(info_chunks=_info_chunks(info))
     command, note = upload_command(board, qemu_port)
 

@@ -3,12 +3,16 @@
 Decisions are made here, once, in samples: `stream_settings` turns the
 millisecond parameters into the integers the firmware is rendered with, and
 the same dictionary goes into INFO (`stream`), so the host's recognizer
-(harness/stream.py) runs with exactly the device's numbers. See docs/stream.md.
+(harness/stream.py) runs with exactly the device's numbers. The parameters
+belong to the model: `recognizer.json` in its folder, read by
+`load_recognizer` / `recognizer_beside` and written by `write_recognizer`.
+See docs/stream.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +21,7 @@ from .boards import Board
 from .frontend import FrontendConfig
 from .model import ModelError
 from .render import TEMPLATES, Command, Component, template_environment
+from .staging import replacing_file
 
 STREAM_CODE = 0x31
 MAX_CHUNK_SAMPLES = 2044          # 7 header bytes + 2 bytes a sample <= the 4096-byte body
@@ -25,10 +30,25 @@ MAX_LABELS = 255                  # kws_recognizer.h: KWS_RECOGNIZER_MAX_LABELS
 MAX_EVENTS = 255                  # events u8 in the reply
 NEVER_TRIGGER = ("_silence_", "_unknown_")
 STREAM_SOURCES = ("kws_recognizer.h", "kws_recognizer.c", "cmd_stream.c")
+RECOGNIZER_FILE = "recognizer.json"  # in a model folder, beside labels.json and frontend.json
+RECOGNIZER_FORMAT = 1
+# "chosen" goes into INFO, whose whole body must fit one 4096-byte frame
+# (about 1.6 KB with 10 labels); this leaves room for many more labels.
+MAX_CHOSEN_BYTES = 1024
+# Where a firmware's or a host pipeline's recognizer parameters came from (INFO recognizer_source).
+SOURCE_BUNDLE, SOURCE_OPTION, SOURCE_DEFAULTS = "model bundle", "--recognizer", "defaults"
 
 
 class StreamConfigError(ValueError):
     """Recognizer parameters the firmware cannot run with."""
+
+
+def _shown(value) -> str:
+    """A value as its JSON (the errors are mostly about recognizer.json), else its repr."""
+    try:
+        return json.dumps(list(value) if isinstance(value, tuple) else value)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 @dataclass(frozen=True)
@@ -46,7 +66,7 @@ class RecognizerParams:
         def need_int(name: str, low: int, high: int | None = None) -> None:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
-                raise StreamConfigError(f"{name}={value!r}: must be an integer")
+                raise StreamConfigError(f"{name}={_shown(value)}: must be an integer")
             if value < low or (high is not None and value > high):
                 span = f"between {low} and {high}" if high is not None else f">= {low}"
                 raise StreamConfigError(f"{name}={value}: must be {span}")
@@ -56,10 +76,10 @@ class RecognizerParams:
         need_int("suppression_ms", 0)
         need_int("minimum_count", 1, MAX_CAPACITY)
         need_int("every", 1, 65535)
-        if isinstance(self.never_trigger, str) or not all(
+        if not isinstance(self.never_trigger, (tuple, list)) or not all(
                 isinstance(x, str) for x in self.never_trigger):
-            raise StreamConfigError(f"never_trigger={self.never_trigger!r}: must be a list of "
-                                    "label names")
+            raise StreamConfigError(f"never_trigger={_shown(self.never_trigger)}: must be a list "
+                                    "of label names")
         return self
 
     def to_dict(self) -> dict:
@@ -68,20 +88,200 @@ class RecognizerParams:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RecognizerParams":
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise StreamConfigError(f"unknown recognizer parameter(s) {', '.join(unknown)}; "
-                                    f"known: {', '.join(sorted(known))}")
-        data = dict(data)
-        if "never_trigger" in data and isinstance(data["never_trigger"], list):
-            data["never_trigger"] = tuple(data["never_trigger"])
-        return cls(**data).validate()
+    def from_dict(cls, data: dict, where: str = "recognizer parameters") -> "RecognizerParams":
+        """Every field given, no others, each checked; errors start with `where`."""
+        fields = [f.name for f in dataclasses.fields(cls)]
+        _refuse_unknown(data, fields, where)
+        missing = [name for name in fields if name not in data]
+        if missing:
+            defaults = cls()
+            raise StreamConfigError(
+                f"{where}: missing {', '.join(missing)}; every recognizer parameter must be "
+                "given (the defaults are " + ", ".join(
+                    f"{name} {json.dumps(defaults.to_dict()[name])}" for name in missing) + ")")
+        values = dict(data)
+        if isinstance(values["never_trigger"], list):
+            values["never_trigger"] = tuple(values["never_trigger"])
+        try:
+            return cls(**values).validate()
+        except StreamConfigError as exc:
+            raise StreamConfigError(f"{where}: {exc}") from None
 
-    @classmethod
-    def from_json(cls, path: str | Path) -> "RecognizerParams":
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    def to_json(self, chosen: dict | None = None) -> str:
+        """The text of a recognizer.json with these parameters; `chosen` says how
+        they were chosen (free-form, shown by the tools, at most MAX_CHOSEN_BYTES)."""
+        data = {"format": RECOGNIZER_FORMAT, **self.validate().to_dict()}
+        if chosen is not None:
+            data["chosen"] = chosen
+        try:
+            text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+        except (TypeError, ValueError) as exc:
+            raise StreamConfigError(f"chosen: {exc}; use plain JSON values (dict, list, str, "
+                                    "int, finite float, bool, None)") from None
+        _parse_recognizer(json.loads(text), RECOGNIZER_FILE)  # what is written, loads
+        return text
+
+
+def _refuse_unknown(data: dict, fields: list[str], where: str) -> None:
+    unknown = [name for name in data if name not in fields]
+    if unknown:
+        close = difflib.get_close_matches(str(unknown[0]), fields, n=1)
+        raise StreamConfigError(
+            f"{where}: unknown field {unknown[0]!r}" + (f" (did you mean {close[0]}?)" if close
+                                                        else "")
+            + f"; the fields are {', '.join(fields)}")
+
+
+def _json_type(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")
+
+
+def _parse_recognizer(data, where: str) -> tuple[RecognizerParams, dict | None]:
+    """A recognizer.json's parsed JSON -> (parameters, "chosen" or None)."""
+    if not isinstance(data, dict):
+        raise StreamConfigError(f'{where}: must be a JSON object {{"format": {RECOGNIZER_FORMAT}, '
+                                f'"threshold": ...}}, not {_json_type(data)}')
+    params_fields = [f.name for f in dataclasses.fields(RecognizerParams)]
+    _refuse_unknown(data, ["format", *params_fields, "chosen"], where)
+    if "format" not in data:
+        raise StreamConfigError(f'{where}: missing format; a recognizer file says '
+                                f'"format": {RECOGNIZER_FORMAT}')
+    if type(data["format"]) is not int or data["format"] != RECOGNIZER_FORMAT:
+        raise StreamConfigError(f"{where}: format={_shown(data['format'])}: this tinykws reads "
+                                f"format {RECOGNIZER_FORMAT}")
+    params = RecognizerParams.from_dict({k: v for k, v in data.items()
+                                         if k not in ("format", "chosen")}, where)
+    chosen = data.get("chosen")
+    if chosen is not None:
+        if not isinstance(chosen, dict):
+            raise StreamConfigError(f"{where}: chosen: must be an object (how the values were "
+                                    f"chosen), not {_json_type(chosen)}")
+        try:
+            size = len(json.dumps(chosen, ensure_ascii=True, separators=(",", ":"),
+                                  allow_nan=False))
+        except ValueError:
+            raise StreamConfigError(f"{where}: chosen: NaN or Infinity is not JSON; write "
+                                    "null or a finite number") from None
+        if size > MAX_CHOSEN_BYTES:
+            raise StreamConfigError(
+                f"{where}: chosen: {size} bytes as compact JSON, at most {MAX_CHOSEN_BYTES}: "
+                "it goes into INFO, which must fit one 4096-byte frame; keep the figures and "
+                "leave the detail to a report")
+    return params, chosen
+
+
+def _check_never_trigger(params: RecognizerParams, labels: list[str]) -> None:
+    for name in params.never_trigger:
+        if name not in labels:
+            raise StreamConfigError(f"never_trigger: {name!r} is not one of the model's labels "
+                                    f"({', '.join(labels)}); list only labels of labels.json")
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    """Recognizer parameters and where they came from."""
+
+    params: RecognizerParams
+    source: str                 # SOURCE_BUNDLE, SOURCE_OPTION or SOURCE_DEFAULTS
+    path: Path | None = None    # the file read; for the defaults, the file that was not there
+    chosen: dict | None = None  # the file's "chosen": how the values were chosen
+
+    @property
+    def origin(self) -> str:
+        """Where the values came from, for people (and at the head of errors)."""
+        if self.source == SOURCE_DEFAULTS:
+            return "micro_speech's defaults" + (f" (no {self.path})" if self.path else "")
+        if self.source == SOURCE_OPTION:
+            return f"--recognizer {self.path}"
+        return str(self.path)
+
+    def info(self) -> dict:
+        """What INFO's `stream` says of where the parameters came from."""
+        return {"recognizer_source": self.source, "recognizer_chosen": self.chosen}
+
+    def settings(self, frontend: FrontendConfig, labels: list[str]) -> dict:
+        """stream_settings for these parameters; errors name the file.
+
+        The defaults' never_trigger names are those of micro_speech's labels and
+        apply where present; a file's must all be labels of the model.
+        """
+        try:
+            if self.source != SOURCE_DEFAULTS:
+                _check_never_trigger(self.params, labels)
+            return stream_settings(self.params, frontend, labels)
+        except StreamConfigError as exc:
+            raise StreamConfigError(f"{self.origin}: {exc}") from None
+
+
+def load_recognizer(path: str | Path, labels: list[str] | None = None,
+                    source: str = SOURCE_OPTION) -> Recognizer:
+    """Read a recognizer.json (format in docs/stream.md). Every error is a
+    StreamConfigError that names the file and the field; with `labels`, each
+    never_trigger name must be one of them."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StreamConfigError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise StreamConfigError(f"{path}: not UTF-8 text; a recognizer file is JSON") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise StreamConfigError(f"{path}: line {exc.lineno} column {exc.colno}: not valid "
+                                f"JSON: {exc.msg}") from None
+    params, chosen = _parse_recognizer(data, str(path))
+    if labels is not None:
+        try:
+            _check_never_trigger(params, labels)
+        except StreamConfigError as exc:
+            raise StreamConfigError(f"{path}: {exc}") from None
+    return Recognizer(params, source, path, chosen)
+
+
+def recognizer_beside(model_path: str | Path, labels: list[str] | None = None) -> Recognizer:
+    """The model's own recognizer: recognizer.json in its folder, or
+    RecognizerParams() defaults when the folder has none."""
+    path = Path(model_path).parent / RECOGNIZER_FILE
+    if path.is_file():
+        return load_recognizer(path, labels, SOURCE_BUNDLE)
+    return Recognizer(RecognizerParams(), SOURCE_DEFAULTS, path)
+
+
+def write_recognizer(folder: str | Path, params: RecognizerParams, chosen: dict | None = None,
+                     labels: list[str] | None = None) -> Path:
+    """Write FOLDER/recognizer.json (whole or not at all) and return its path.
+
+    Refuses, as the loader would, parameters out of range, a `chosen` that is
+    not a small JSON object, and (given `labels`) never_trigger names that
+    are not labels. kws-train calls this with the labels it writes beside.
+    """
+    text = params.to_json(chosen)
+    if labels is not None:
+        _check_never_trigger(params, labels)
+    path = Path(folder) / RECOGNIZER_FILE
+    with replacing_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def recognizer_differences(settings: dict, expected: dict) -> list[str]:
+    """The recognizer parameters in which two stream settings differ (for
+    example a device's INFO `stream` and the model's own), as
+    "name <settings' value> instead of <expected's>"."""
+    return [f"{name} {_shown(settings.get(name))} instead of {_shown(expected.get(name))}"
+            for name in (f.name for f in dataclasses.fields(RecognizerParams))
+            if settings.get(name) != expected.get(name)]
+
+
+def describe_settings(settings: dict) -> str:
+    """One line of INFO `stream` settings, for people (gen-firmware, kws-harness info)."""
+    never = ", ".join(settings["never_trigger"]) or "none"
+    return (f"threshold {settings['threshold']}, {settings['average_window_ms']} ms window, "
+            f"minimum {settings['minimum_count']} inferences, {settings['suppression_ms']} ms "
+            f"suppression, an inference every {settings['every']} frames, never triggers: "
+            f"{never}")
 
 
 def stream_settings(params: RecognizerParams, frontend: FrontendConfig,
@@ -187,18 +387,19 @@ def _labels(model_info: dict) -> list[str]:
 
 
 def stream_component(board: Board, frontend_config: FrontendConfig, model_info: dict,
-                     params: RecognizerParams = RecognizerParams()) -> Component:
+                     recognizer: Recognizer) -> Component:
     """STREAM: continuous audio, detections with time stamps.
 
     Goes with app_component (it drives the same kws_pipeline); add it only
-    where app_component gave a component. Raises StreamConfigError for
-    parameters the firmware cannot run with, before anything is written.
+    where app_component gave a component. Raises StreamConfigError, naming
+    the recognizer's file, for parameters the firmware cannot run with,
+    before anything is written.
     """
     labels = _labels(model_info)
-    settings = stream_settings(params, frontend_config, labels)
+    settings = recognizer.settings(frontend_config, labels)
     files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in STREAM_SOURCES}
     files["stream_config.h"] = render_stream_config(settings, labels)
     actions = {label: board.actions[label] for label in labels if label in board.actions}
     return Component(name="stream", files=files,
                      commands=[Command("STREAM", STREAM_CODE, "kws_cmd_stream")],
-                     info={"stream": {**settings, "actions": actions}})
+                     info={"stream": {**settings, "actions": actions, **recognizer.info()}})

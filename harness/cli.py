@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from generator.boards import load_board
+from generator.stream import describe_settings
 
 from .client import DeviceError, DeviceReset, DeviceTimeout, open_device
 from .transports import TransportError
@@ -45,6 +46,12 @@ def _print_info(info: dict) -> None:
                   f"scale {t.get('scale')} zero point {t.get('zero_point')}")
     frontend = info.get("frontend")
     print("frontend   " + ("none" if frontend is None else json.dumps(frontend)))
+    stream = info.get("stream")
+    if stream is not None:
+        print(f"recognizer {describe_settings(stream)}")
+        print(f"  from     {stream.get('recognizer_source', 'not said (an older firmware)')}")
+        if stream.get("recognizer_chosen"):
+            print(f"  chosen   {json.dumps(stream['recognizer_chosen'])}")
 
 
 def cmd_info(args) -> int:

@@ -18,6 +18,7 @@ import numpy as np
 
 from generator.frontend import Frontend, FrontendConfig
 from generator.model import Reference
+from generator.stream import recognizer_beside
 
 CLASSIFY, BENCH = 0x30, 0x32
 FLAG_FIRST, FLAG_LAST = 0x01, 0x02
@@ -36,7 +37,8 @@ class Decision:
 
 class HostPipeline:
     """micro_speech's pipeline on the host, for one model directory
-    (model.tflite with labels.json and frontend.json beside it, as kws-train writes)."""
+    (model.tflite with labels.json and frontend.json beside it, as kws-train writes,
+    and recognizer.json if the model has its own recognizer parameters)."""
 
     def __init__(self, model_path: str | Path):
         model_path = Path(model_path)
@@ -48,6 +50,8 @@ class HostPipeline:
                                     "use a kws-train output folder")
         self.config = FrontendConfig.from_json(frontend_json.read_text())
         self.labels: list[str] = json.loads(labels_json.read_text())
+        # STREAM's parameters, as gen-firmware renders them for this model by default
+        self.recognizer = recognizer_beside(model_path, self.labels)
         self.reference = Reference(self.model_bytes)
         self.frontend = Frontend(self.config)
         self.input_shape = tuple(int(d) for d in self.reference.input_details["shape"])

@@ -112,8 +112,11 @@ class HostRecognizer:
 
 
 def settings_for(pipeline: HostPipeline, params: RecognizerParams | None = None) -> dict:
-    """The stream settings a firmware rendered with `params` runs with."""
-    return stream_settings(params or RecognizerParams(), pipeline.config, pipeline.labels)
+    """The stream settings a firmware rendered with `params` runs with; without
+    them, the model's own (its recognizer.json, else the defaults)."""
+    if params is None:
+        return pipeline.recognizer.settings(pipeline.config, pipeline.labels)
+    return stream_settings(params, pipeline.config, pipeline.labels)
 
 
 def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
@@ -121,8 +124,8 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
                 stats: dict | None = None) -> list[Detection]:
     """The firmware's STREAM on the host, from a fresh state.
 
-    `settings` is the device's INFO `stream` section (default: the settings
-    of RecognizerParams() for this pipeline). Chunking does not change the
+    `settings` is the device's INFO `stream` section (default: the model's
+    own, settings_for(pipeline)). Chunking does not change the
     result (the frontend streams); it only bounds memory.
     """
     settings = settings or settings_for(pipeline)

@@ -7,9 +7,11 @@ add_make_recording_parser(sub).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from generator.frontend import load_wav
+from generator.stream import SOURCE_OPTION, recognizer_differences
 
 from .stream import DEFAULT_TOLERANCE_S, MAX_CHUNK_SAMPLES
 
@@ -85,10 +87,11 @@ def cmd_stream(args) -> int:
     from .cli import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _write_json
     from .client import DeviceError, open_device
     from .pipeline import HostPipeline
-    from .stream import device_stream, host_stream, read_truth, score_detections
+    from .stream import device_stream, host_stream, read_truth, score_detections, settings_for
 
     model_path = _model_arg(args.model)
     host = HostPipeline(model_path)
+    own_settings = settings_for(host)  # the model's recognizer: any error before streaming
     rate = host.config.sample_rate
     pcm = load_wav(args.wav, rate)
     truth = read_truth(args.truth) if args.truth else None
@@ -102,6 +105,13 @@ def cmd_stream(args) -> int:
         detections = device_stream(device, pcm, args.chunk, args.realtime, info=info,
                                    timeout=args.timeout, stats=stats)
     settings = info["stream"]
+    differ = recognizer_differences(settings, own_settings)
+    if differ:  # legitimate with gen-firmware --recognizer; the host follows the device
+        print(f"warning: the firmware's recognizer differs from the model's, "
+              f"{host.recognizer.origin}: " + "; ".join(differ)
+              + (" (it was rendered with --recognizer)" if settings.get("recognizer_source")
+                 == SOURCE_OPTION else "") + ". The host runs with the firmware's.",
+              file=sys.stderr)
     host_detections = host_stream(host, pcm, settings)
     same = [d.key() for d in detections] == [d.key() for d in host_detections]
     duration = pcm.size / rate

@@ -103,3 +103,19 @@ def test_cli_frontend_option(tmp_path, capsys):
     assert gen_firmware(["--board", "qemu_m7", "--out", str(tmp_path / "no"), "--frontend", str(bad)]) == 3
     assert "channels=0" in capsys.readouterr().err
     assert not (tmp_path / "no").exists()
+
+
+def test_info_must_fit_one_frame(tmp_path):
+    """The firmware sends INFO in one reply of at most 4096 bytes, 80 of them its own tail."""
+    board = load_board("host")
+    base = json.loads((render_project(board, tmp_path / "base") / "tinykws.json").read_text())
+    head = len(json.dumps(base["info"], separators=(",", ":"))) - 1  # without the closing brace
+    room = 4096 - 80 - head - len('"note":"",')
+
+    def note(size: int) -> Component:
+        return Component("odd", info={"note": "x" * size})
+    render_project(board, tmp_path / "ok", extra=[note(room)])
+    with pytest.raises(RenderError, match="INFO would take up to 4097 bytes, more than one "
+                                          "frame's 4096-byte body"):
+        render_project(board, tmp_path / "no", extra=[note(room + 1)])
+    assert not (tmp_path / "no").exists()

@@ -31,11 +31,11 @@ from model_zoo import SANITIZE, _tf, get_zoo
 
 from generator.boards import load_board
 from generator.build import build_project
-from generator.firmware import firmware_components, frontend_for
+from generator.firmware import firmware_components
 from generator.frontend import Frontend, FrontendConfig, load_wav
 from generator.render import TEMPLATES, render_project
-from generator.stream import (RecognizerParams, StreamConfigError, render_stream_config,
-                              stream_component, stream_settings)
+from generator.stream import (RecognizerParams, StreamConfigError, load_recognizer,
+                              render_stream_config, stream_settings, write_recognizer)
 from harness.client import Device, DeviceError, open_device
 from harness.pipeline import HostPipeline, device_classify
 from harness.recording import active_span, make_recording
@@ -121,13 +121,11 @@ def band_tflite(features: np.ndarray) -> bytes:
 
 
 def stream_project(board_id: str, model: Path, out: Path, params: RecognizerParams) -> Path:
-    """The firmware with `params`: generator.firmware's components, and ours
-    for STREAM (replacing one firmware_components may already add)."""
+    """The firmware of `model` with `params`, as gen-firmware --recognizer renders it."""
     board = load_board(board_id)
-    components = [c for c in firmware_components(board, None, model) if c.name != "stream"]
-    model_info = next(c for c in components if c.name == "model").info["model"]
-    assert any(c.name == "app" for c in components)
-    components.append(stream_component(board, frontend_for(model), model_info, params))
+    path = write_recognizer(out.parent / f"{out.name}-recognizer", params)
+    components = firmware_components(board, None, model, recognizer=load_recognizer(path))
+    assert any(c.name == "stream" for c in components)
     return render_project(board, out, extra=components)
 
 
@@ -218,11 +216,13 @@ def test_settings_refuse_what_the_firmware_cannot_run(params, message):
 
 
 def test_params_from_dict():
-    p = RecognizerParams.from_dict({"threshold": 150, "never_trigger": ["_silence_"]})
-    assert p.threshold == 150 and p.never_trigger == ("_silence_",)
+    p = RecognizerParams(threshold=150, never_trigger=("_silence_",))
     assert RecognizerParams.from_dict(p.to_dict()) == p
-    with pytest.raises(StreamConfigError, match="unknown"):
-        RecognizerParams.from_dict({"thresh": 1})
+    assert p.to_dict()["never_trigger"] == ["_silence_"]
+    with pytest.raises(StreamConfigError, match="unknown field 'thresh' .did you mean threshold"):
+        RecognizerParams.from_dict({**p.to_dict(), "thresh": 1})
+    with pytest.raises(StreamConfigError, match="missing every"):
+        RecognizerParams.from_dict({k: v for k, v in p.to_dict().items() if k != "every"})
 
 
 # --------------------------------------------------------------- recognizer: C == Python
@@ -483,7 +483,8 @@ def test_stream_equals_host_in_qemu_m7(band_firmware, band_model, recording):
     with open_device(f"qemu:{band_firmware('qemu_m7')}") as device:
         info = device.info()
         assert "STREAM" in info["commands"]
-        assert info["stream"] == {**settings_for(host), "actions": info["stream"]["actions"]}
+        assert info["stream"] == {**settings_for(host), "actions": info["stream"]["actions"],
+                                  "recognizer_source": "--recognizer", "recognizer_chosen": None}
         stats: dict = {}
         got = device_stream(device, pcm, info=info, stats=stats)
     host_stats: dict = {}
