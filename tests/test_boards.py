@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -97,3 +98,19 @@ def test_actions_must_name_a_board_led(tmp_path):
     data["tinykws"]["actions"]["left"] = "LD9"
     with pytest.raises(BoardError, match="tinykws.actions.left' names LED 'LD9'"):
         load_board("act", _write(tmp_path, "act", data))
+
+
+@pytest.mark.parametrize("baud, message", [
+    (4_000_000, "4000000 is too fast for tinykws.uart.clock_hz 54000000: the divisor would be "
+                "14, at least 16 is needed (at most 3375000 baud)"),
+    (500, "500 is too slow for tinykws.uart.clock_hz 54000000: the divisor would be 108000, "
+          "at most 65535"),
+    (3_300_000, "3300000 cannot be made from tinykws.uart.clock_hz 54000000: divisor 16 gives "
+                "3375000 baud, +2.27% off (at most 1.5%)"),
+    (0, "'tinykws.uart.baud' must be a positive rate in baud, not 0"),
+])
+def test_uart_rate_the_driver_cannot_make_is_refused(tmp_path, baud, message):
+    data = _nucleo()
+    data["tinykws"]["uart"]["baud"] = baud
+    with pytest.raises(BoardError, match=re.escape(message)):
+        load_board("fast", _write(tmp_path, "fast", data))
