@@ -141,9 +141,11 @@ class Device:
 
 
 @contextlib.contextmanager
-def open_device(url: str, board: str | None = None, ready_timeout: float = 30.0) -> Iterator[Device]:
-    """A connected, synchronised device; everything it started is stopped on exit."""
-    transport = open_transport(url, board=board)
+def open_device(url: str, board: str | None = None, ready_timeout: float = 30.0,
+                baud: int | None = None) -> Iterator[Device]:
+    """A connected, synchronised device; everything it started is stopped on exit.
+    A serial port opens at `baud`, else at `board`'s rate (transports.link_baud)."""
+    transport = open_transport(url, board=board, baud=baud)
     device = Device(transport)
     try:
         if transport.fresh_boot:

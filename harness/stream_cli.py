@@ -84,8 +84,8 @@ def _first_difference(a, b) -> str:
 
 
 def cmd_stream(args) -> int:
-    from .cli import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _write_json
-    from .client import DeviceError, open_device
+    from .cli import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _open, _write_json
+    from .client import DeviceError
     from .pipeline import HostPipeline
     from .stream import device_stream, host_stream, read_truth, score_detections, settings_for
 
@@ -96,7 +96,7 @@ def cmd_stream(args) -> int:
     pcm = load_wav(args.wav, rate)
     truth = read_truth(args.truth) if args.truth else None
     stats: dict = {}
-    with open_device(args.port, board=args.board) as device:
+    with _open(args) as device:
         info = device.info()
         _check_model(info, model_path)
         if "STREAM" not in info["commands"]:
