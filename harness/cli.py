@@ -19,7 +19,8 @@ EXIT_OK, EXIT_USAGE, EXIT_LINK, EXIT_DEVICE, EXIT_MISMATCH = 0, 2, 3, 4, 5
 
 PORT_HELP = ("device URL: a serial port (/dev/ttyACM0), socket://HOST:PORT, "
              "qemu:<firmware.elf> (starts QEMU), qemu:<board>:<firmware.elf>, "
-             "or exec:<host-binary> (starts the host build)")
+             "exec:<host-binary> (starts the host build), or rate:<baud>:<URL> (that link "
+             "held to a UART's rate, e.g. rate:115200:exec:<host-binary>)")
 
 
 def _baud(text: str) -> int:

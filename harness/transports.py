@@ -5,6 +5,8 @@
 - `qemu:<firmware.elf>`: starts QEMU for the board the ELF was built for,
   with the serial line on a free TCP port, and connects to it.
 - `exec:<host-binary>`: starts the host build and talks over its stdin/stdout.
+- `rate:<baud>:<url>`: the link <url> names, held to a UART's rate at <baud>
+  both ways (harness/linerate.py), e.g. the host build as slow as a board.
 
 Each transport registers the cleanup of what it started (process, socket)
 when it starts it, so closing always undoes everything, whatever failed.
@@ -249,6 +251,10 @@ class ExecTransport(Transport):
 def open_transport(url: str, board: str | None = None, baud: int | None = None) -> Transport:
     """The transport for `url` (see the module docstring). `board` names the
     board when the URL does not; `baud` overrides a serial port's rate."""
+    if url.startswith("rate:"):
+        from .linerate import LineRateTransport, parse_rate_url
+        rate, inner = parse_rate_url(url)
+        return LineRateTransport(open_transport(inner, board=board, baud=baud), rate)
     if url.startswith("qemu:"):
         rest = url[len("qemu:"):]
         board_id, sep, elf = rest.partition(":")
