@@ -65,6 +65,18 @@ SCHEMA: dict[str, Any] = {
 }
 
 TOOLCHAINS = ("arm-none-eabi", "host")
+# 8N1: a start bit, 8 data bits and a stop bit carry one byte.
+BITS_PER_BYTE = 10
+# The STM32 USART receiver tolerates a total deviation of 3.33 % (8 data bits,
+# oversampling by 16, BRR[3:0] != 0; reference manuals RM0385/RM0360, "Tolerance
+# of the USART receiver to clock deviation"). Both ends' rounding adds up, so
+# each end may use at most half of that.
+MAX_BAUD_ERROR = 0.015
+# Divisor limits of the drivers: oversampling by 16 needs BRR >= 16 and BRR is
+# 16 bits (RM0385 "USART baud rate generation"); CMSDK's BAUDDIV is at least 16
+# and 20 bits wide.
+_DIVISOR_RANGE = {"cmsdk": (16, 0xFFFFF), "stm32_usart_v1": (16, 0xFFFF),
+                  "stm32_usart_v2": (16, 0xFFFF)}
 UART_DRIVERS = ("cmsdk", "stm32_usart_v1", "stm32_usart_v2")
 CLOCK_DRIVERS = ("none", "stm32f7_pll")
 TICKS = ("dwt", "systick", "host_ns")
@@ -116,6 +128,12 @@ class Board:
         return self.data["tinykws"].get("uart")
 
     @property
+    def baud(self) -> int | None:
+        """The UART's rate on the wire (8N1), None for the host build."""
+        uart = self.uart
+        return uart["baud"] if uart else None
+
+    @property
     def clock(self) -> dict:
         return self.data["tinykws"].get("clock") or {"driver": "none"}
 
@@ -131,6 +149,28 @@ class Board:
     def actions(self) -> dict[str, str]:
         """Keyword label -> LED name it lights."""
         return self.data["tinykws"].get("actions", {})
+
+
+@dataclass(frozen=True)
+class UartRate:
+    """What the UART driver programs for a baud rate, and the rate that gives."""
+
+    divisor: int       # BRR (STM32) or BAUDDIV (CMSDK)
+    actual_baud: float
+    error: float       # actual / wanted - 1
+
+
+def uart_rate(driver: str, clock_hz: int, baud: int) -> UartRate:
+    """The divisor firmware_templates/hal/uart_<driver>.c writes for `baud`.
+
+    The STM32 drivers round clock / baud (oversampling by 16, BRR = USARTDIV);
+    the CMSDK driver truncates it.
+    """
+    if baud <= 0:
+        raise ValueError(f"baud rate {baud} is not positive")
+    divisor = clock_hz // baud if driver == "cmsdk" else (clock_hz + baud // 2) // baud
+    actual = clock_hz / divisor if divisor else float("inf")
+    return UartRate(divisor, actual, actual / baud - 1)
 
 
 def _f_cpu(text: str) -> int:
@@ -232,9 +272,7 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
         if kws["uart"]["clock_hz"] not in (f_cpu // clock["apb1_div"], f_cpu // clock["apb2_div"]):
             errors.append("field 'tinykws.uart.clock_hz' matches neither APB1 nor APB2 "
                           "(f_cpu / apb1_div or f_cpu / apb2_div)")
-    if kws["uart"]["clock_hz"] // kws["uart"]["baud"] < 16:
-        errors.append("field 'tinykws.uart.baud' is too fast for tinykws.uart.clock_hz "
-                      "(the divisor must be at least 16)")
+    _check_baud(kws["uart"], errors)
     led_names = {led["name"] for led in kws["leds"]}
     for label, led in kws.get("actions", {}).items():
         if led not in led_names:
@@ -242,6 +280,34 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
                           f"are: {', '.join(sorted(led_names)) or 'none'}")
     if build["toolchain"] == "arm-none-eabi" and kws["ticks"] == "host_ns":
         errors.append("field 'tinykws.ticks' 'host_ns' is only for the host toolchain")
+
+
+def baud_problem(uart: dict, baud: int) -> str | None:
+    """Why the board's UART driver cannot run at `baud`, or None if it can."""
+    clock = uart["clock_hz"]
+    if baud <= 0:
+        return "must be a positive rate in baud, not 0"
+    low, high = _DIVISOR_RANGE[uart["driver"]]
+    rate = uart_rate(uart["driver"], clock, baud)
+    if rate.divisor < low:
+        return (f"{baud} is too fast for tinykws.uart.clock_hz {clock}: the divisor would be "
+                f"{rate.divisor}, at least {low} is needed (at most {clock // low} baud)")
+    if rate.divisor > high:
+        return (f"{baud} is too slow for tinykws.uart.clock_hz {clock}: the divisor would be "
+                f"{rate.divisor}, at most {high}")
+    if abs(rate.error) > MAX_BAUD_ERROR:
+        return (f"{baud} cannot be made from tinykws.uart.clock_hz {clock}: divisor "
+                f"{rate.divisor} gives {rate.actual_baud:.0f} baud, {rate.error:+.2%} off (at "
+                f"most {MAX_BAUD_ERROR:.1%}); choose a rate closer to clock_hz / an integer")
+    return None
+
+
+def _check_baud(uart: dict, errors: list[str]) -> None:
+    if uart["driver"] not in _DIVISOR_RANGE:
+        return  # already reported as an unknown driver
+    problem = baud_problem(uart, uart["baud"])
+    if problem:
+        errors.append(f"field 'tinykws.uart.baud' {problem}")
 
 
 def load_board(board_id: str, boards_dir: Path | None = None) -> Board:

@@ -59,6 +59,7 @@ class Component:
     info: dict = field(default_factory=dict)
     defines: dict[str, str] = field(default_factory=dict)  # -D macros for the whole build
     replaces: tuple[str, ...] = ()  # src names it provides instead of another component
+    uart_baud: int | None = None  # a protocol with a fixed line rate: replaces the board's
 
 
 def template_environment() -> jinja2.Environment:
@@ -85,8 +86,11 @@ def runtime_component() -> Component:
     )
 
 
-def board_component(board: Board) -> Component:
-    config = board_config(board)
+def board_component(board: Board, uart_baud: int | None = None) -> Component:
+    try:
+        config = board_config(board, uart_baud)
+    except ValueError as exc:
+        raise RenderError(str(exc)) from exc
     hal = TEMPLATES / "hal"
     files: dict[str, Path | str] = {"kws_board.h": hal / "kws_board.h"}
     files.update({name: hal / name for name in config.sources})
@@ -155,7 +159,11 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
         raise RenderError(f"{out_dir} exists and is not a tinykws project; "
                           "choose an empty or new folder with --out")
-    components = [runtime_component(), board_component(board)] + list(extra or [])
+    rates = {c.uart_baud for c in extra or [] if c.uart_baud}
+    if len(rates) > 1:
+        raise RenderError(f"components ask for different UART rates: {sorted(rates)}")
+    components = ([runtime_component(), board_component(board, next(iter(rates), None))]
+                  + list(extra or []))
     try:
         _check_names(components)
     except ValueError as exc:

@@ -25,6 +25,10 @@ MLPERF_FW_VERSION = "ULPMark for tinyML Firmware V0.0.1"
 # MLPerf Tiny runner (31 bytes, 62 hex digits) fit with room to spare.
 MLPERF_CMD_SIZE = 80
 REPLACED_FILES = ("main.c",)
+# The runner's line rate, whatever the board file says: the MLPerf Tiny runner's
+# device definitions talk to a DUT at 115200 baud in performance and accuracy
+# modes (mlcommons/tiny benchmark/runner/devices_kws_ic_vww.yaml).
+MLPERF_BAUD = 115200
 
 
 def _bracket_text(value: str, what: str) -> str:
@@ -103,8 +107,9 @@ def runner_component(kind: str, model_info: dict | None, board: Board | None = N
         "mlperf_runner.c": app / "mlperf_runner.c",
         "runner_config.h": runner_config_header(model_version, vendor),
     }
-    return Component(name="runner", files=files, replaces=REPLACED_FILES, info={"runner": {
-        "kind": kind, "protocol": "MLPerf Tiny / EEMBC EnergyRunner, performance mode",
-        "model_version": model_version, "vendor": vendor, "command_size": MLPERF_CMD_SIZE,
-        "input_bytes": _count(model_info["input"]["shape"]),
-        "output_count": _count(model_info["output"]["shape"])}})
+    info = {"kind": kind, "protocol": "MLPerf Tiny / EEMBC EnergyRunner, performance mode",
+            "baud": MLPERF_BAUD, "model_version": model_version, "vendor": vendor,
+            "command_size": MLPERF_CMD_SIZE, "input_bytes": _count(model_info["input"]["shape"]),
+            "output_count": _count(model_info["output"]["shape"])}
+    return Component(name="runner", files=files, replaces=REPLACED_FILES, uart_baud=MLPERF_BAUD,
+                     info={"runner": info})

@@ -19,12 +19,33 @@ EXIT_OK, EXIT_USAGE, EXIT_LINK, EXIT_DEVICE, EXIT_MISMATCH = 0, 2, 3, 4, 5
 
 PORT_HELP = ("device URL: a serial port (/dev/ttyACM0), socket://HOST:PORT, "
              "qemu:<firmware.elf> (starts QEMU), qemu:<board>:<firmware.elf>, "
-             "or exec:<host-binary> (starts the host build)")
+             "exec:<host-binary> (starts the host build), or rate:<baud>:<URL> (that link "
+             "held to a UART's rate, e.g. rate:115200:exec:<host-binary>)")
+
+
+def _baud(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate in baud; give a positive "
+                                         "integer like 1000000")
+    return value
 
 
 def _add_port(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", required=True, help=PORT_HELP)
-    parser.add_argument("--board", help="board id, when the URL does not tell it")
+    parser.add_argument("--board", help="board id, when the URL does not tell it; a serial "
+                                        "port opens at its board file's UART rate")
+    parser.add_argument("--baud", type=_baud,
+                        help="a serial port's rate (default: the --board's board file's; "
+                             "without --board, the rate all board files set)")
+
+
+def _open(args):
+    """The device args.port names, at the rate args.board or args.baud gives."""
+    return open_device(args.port, board=args.board, baud=args.baud)
 
 
 def _print_info(info: dict) -> None:
@@ -55,7 +76,7 @@ def _print_info(info: dict) -> None:
 
 
 def cmd_info(args) -> int:
-    with open_device(args.port, board=args.board) as device:
+    with _open(args) as device:
         info = device.info()
     if args.json:
         print(json.dumps(info, indent=2))
@@ -65,7 +86,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_ping(args) -> int:
-    with open_device(args.port, board=args.board) as device:
+    with _open(args) as device:
         times = sorted(device.ping() for _ in range(args.count))
     result = {"count": args.count, "min_ms": times[0] * 1e3,
               "median_ms": times[len(times) // 2] * 1e3, "max_ms": times[-1] * 1e3}
@@ -118,7 +139,7 @@ def cmd_validate(args) -> int:
     from .validate import validate
 
     model_path = Path(args.model)
-    with open_device(args.port, board=args.board) as device:
+    with _open(args) as device:
         info = device.info()
         _check_model(info, model_path)
         report = validate(device, model_path, count=args.count, seed=args.seed,
@@ -148,7 +169,7 @@ def cmd_eval(args) -> int:
     from .evaluate import run_eval, write_report
 
     model_path = _model_arg(args.model)
-    with open_device(args.port, board=args.board) as device:
+    with _open(args) as device:
         info = device.info()
         _check_model(info, model_path)
         if "CLASSIFY" not in info["commands"]:
@@ -172,7 +193,7 @@ def cmd_eval(args) -> int:
 def cmd_bench(args) -> int:
     from .pipeline import device_bench
 
-    with open_device(args.port, board=args.board) as device:
+    with _open(args) as device:
         info = device.info()
         if "BENCH" not in info["commands"]:
             raise DeviceError("STATE", "the firmware has no BENCH (no model with the pipeline)")

@@ -45,7 +45,8 @@ class Device:
         self._pending: list[p.Frame | p.FrameError] = []
         self._seq = 0
         self.banner: str | None = None
-        self.stats = {"retransmits": 0, "bad_frames": 0}
+        # bytes_sent / bytes_received: everything on the link, retries included
+        self.stats = {"retransmits": 0, "bad_frames": 0, "bytes_sent": 0, "bytes_received": 0}
 
     # -- frames ----------------------------------------------------------
     def _next_frame(self, deadline: float) -> p.Frame | p.FrameError | None:
@@ -55,11 +56,16 @@ class Device:
                 return None
             data = self.transport.read(min(left, 0.5))
             if data:
+                self.stats["bytes_received"] += len(data)
                 self._pending.extend(self._reader.feed(data))
         return self._pending.pop(0)
 
+    def _write(self, data: bytes) -> None:
+        self.transport.write(data)
+        self.stats["bytes_sent"] += len(data)
+
     def send(self, frame: p.Frame) -> None:
-        self.transport.write(p.encode(frame))
+        self._write(p.encode(frame))
 
     def wait_ready(self, timeout: float = 20.0) -> str:
         """Wait for the banner a freshly started device sends."""
@@ -81,7 +87,7 @@ class Device:
             seq = self._seq
             if attempt:
                 self.stats["retransmits"] += 1
-                self.transport.write(b"\x00")  # end any half frame the device holds
+                self._write(b"\x00")  # end any half frame the device holds
             self.send(p.Frame(command, seq, body))
             deadline = time.monotonic() + timeout
             while True:
@@ -127,7 +133,7 @@ class Device:
 
     def sync(self, attempts: int = 5, timeout: float = 2.0) -> None:
         """Get the link into a known state: flush, then PING until it answers."""
-        self.transport.write(b"\x00")
+        self._write(b"\x00")
         for _ in range(attempts):
             try:
                 self.ping(timeout=timeout)
@@ -141,9 +147,11 @@ class Device:
 
 
 @contextlib.contextmanager
-def open_device(url: str, board: str | None = None, ready_timeout: float = 30.0) -> Iterator[Device]:
-    """A connected, synchronised device; everything it started is stopped on exit."""
-    transport = open_transport(url, board=board)
+def open_device(url: str, board: str | None = None, ready_timeout: float = 30.0,
+                baud: int | None = None) -> Iterator[Device]:
+    """A connected, synchronised device; everything it started is stopped on exit.
+    A serial port opens at `baud`, else at `board`'s rate (transports.link_baud)."""
+    transport = open_transport(url, board=board, baud=baud)
     device = Device(transport)
     try:
         if transport.fresh_boot:

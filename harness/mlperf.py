@@ -231,10 +231,13 @@ def _scores(lines: list[str]) -> list[float]:
 
 
 @contextlib.contextmanager
-def open_mlperf(url: str, board: str | None = None,
-                ready_timeout: float = 30.0) -> Iterator[MlperfDevice]:
-    """A device in step with us; everything the transport started stops on exit."""
-    device = MlperfDevice(open_transport(url, board=board))
+def open_mlperf(url: str, board: str | None = None, ready_timeout: float = 30.0,
+                baud: int | None = None) -> Iterator[MlperfDevice]:
+    """A device in step with us; everything the transport started stops on exit.
+    A serial port opens at `baud`, by default the runner's fixed rate (not
+    the board file's)."""
+    from generator.runner import MLPERF_BAUD  # the model compiler comes with it: only here
+    device = MlperfDevice(open_transport(url, board=board, baud=baud or MLPERF_BAUD))
     try:
         if device.transport.fresh_boot:
             device.wait_ready(ready_timeout)

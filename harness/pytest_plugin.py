@@ -10,6 +10,8 @@ tinykws gets it. Options:
   --kws-firmware PATH  firmware to start when no port is given. Default: the
                        default firmware for the board, rendered and built once
                        per session.
+  --kws-baud RATE      a serial port's rate. Default: the --kws-board's board
+                       file's UART rate.
 
 Fixtures: `kws_board` (the Board), `kws_firmware` (path of the firmware when
 the plugin starts it), `kws_device` (a connected, synchronised Device, shared
@@ -33,6 +35,8 @@ def pytest_addoption(parser):
                     help="device URL (serial port, socket://, qemu:<elf>, exec:<bin>); "
                          "default: start QEMU or the host build")
     group.addoption("--kws-board", default="qemu_m7", help="board id (default qemu_m7)")
+    group.addoption("--kws-baud", type=int, default=None,
+                    help="serial port rate in baud (default: the board file's UART rate)")
     group.addoption("--kws-firmware", default=None,
                     help="firmware to start when no --kws-port is given "
                          "(default: build the default firmware for the board)")
@@ -76,9 +80,21 @@ def _url(config, board, firmware) -> str:
     return f"qemu:{board.id}:{firmware}"
 
 
+def _baud(config, board) -> int | None:
+    """--kws-baud, else the board's rate (None for the host build: then the
+    rate every board file sets, transports.link_baud)."""
+    baud = config.getoption("--kws-baud")
+    if baud is not None and baud <= 0:
+        raise pytest.UsageError(f"--kws-baud {baud}: give a positive rate in baud, like 1000000")
+    return baud or board.baud
+
+
 @pytest.fixture(scope="session")
 def _kws_session_device(request, kws_board, kws_firmware):
-    with open_device(_url(request.config, kws_board, kws_firmware)) as device:
+    # Only the rate comes from --kws-board: passing the board itself would
+    # override the one a qemu:<elf> URL finds in the ELF's project.
+    with open_device(_url(request.config, kws_board, kws_firmware),
+                     baud=_baud(request.config, kws_board)) as device:
         yield device
 
 

@@ -25,6 +25,7 @@ from generator.stream import MAX_CHUNK_SAMPLES, NEVER_TRIGGER, RecognizerParams,
 
 from .client import DeviceError
 from .pipeline import HostPipeline
+from .realtime import link_report
 
 STREAM = 0x31
 FLAG_RESET = 0x01
@@ -161,13 +162,17 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
 
 def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime: bool = False,
                   *, info: dict | None = None, timeout: float = 30.0, retries: int = 8,
-                  stats: dict | None = None) -> list[Detection]:
+                  stats: dict | None = None, max_lag_s: float | None = None) -> list[Detection]:
     """Send `pcm` to the device with STREAM, from a reset; its detections.
 
     realtime=True sends each chunk when its last sample would have been
     recorded (t0 + end / sample_rate), as a microphone would; stats then get
-    the lag of each reply behind that moment.
+    the lag of each reply behind that moment. stats also get whether real
+    time was (or would be) kept and by what margin (harness.realtime;
+    max_lag_s is the bound on the lag, by default one chunk).
     """
+    if max_lag_s is not None and max_lag_s <= 0:
+        raise ValueError(f"max_lag_s {max_lag_s} is not positive")
     info = info or device.info()
     if "STREAM" not in info.get("commands", []):
         raise DeviceError("STATE", "the firmware has no STREAM (no model with the pipeline, or "
@@ -180,6 +185,8 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
     stream = next(_stream_numbers) & 0xFFFF
     inferences = chunks = 0
     lags: list[float] = []
+    round_trips: list[float] = []
+    sent_before, received_before = device.stats["bytes_sent"], device.stats["bytes_received"]
     started = time.monotonic()
     for i, start in enumerate(range(0, max(data.size, 1), chunk)):
         part = data[start:start + chunk]
@@ -192,9 +199,12 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
         head = CHUNK_HEAD.pack(FLAG_RESET if i == 0 else 0, stream, start & 0xFFFFFFFF)
         # The device answers a chunk sent again with the same reply, without
         # hearing it twice: the client may resend after a lost reply.
+        sent = time.monotonic()
         reply = device.request(STREAM, head + part.tobytes(), timeout=timeout, retries=retries)
+        replied = time.monotonic()
+        round_trips.append(replied - sent)
         if realtime:
-            lags.append(time.monotonic() - (started + end / rate))
+            lags.append(replied - (started + end / rate))
         count, events = HEAD.unpack_from(reply)
         if len(reply) != HEAD.size + events * EVENT.size:
             raise DeviceError("REPLY", f"STREAM reply of {len(reply)} bytes for {events} events")
@@ -214,7 +224,13 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
                      speed=(data.size / rate) / elapsed if elapsed > 0 else None)
         if lags:
             stats["lag_s"] = {"max": max(lags), "median": statistics.median(lags),
-                              "last": lags[-1]}
+                              "first": lags[0], "last": lags[-1]}
+        stats.update(link_report(
+            audio_s=data.size / rate, chunk_s=chunk / rate, round_trips=round_trips,
+            lags=lags if realtime else None,
+            bytes_to_device=device.stats["bytes_sent"] - sent_before,
+            bytes_to_host=device.stats["bytes_received"] - received_before,
+            line_rate=getattr(device.transport, "line_rate", None), max_lag_s=max_lag_s))
     return detections
 
 

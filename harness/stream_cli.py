@@ -30,7 +30,12 @@ def add_stream_parser(sub, add_port) -> argparse.ArgumentParser:
     p.add_argument("--model", help="the model.tflite the firmware runs (labels.json and "
                                    "frontend.json beside it); default: the bundled model")
     p.add_argument("--realtime", action="store_true",
-                   help="send the audio at its own rate, as a microphone would")
+                   help="send the audio at its own rate, as a microphone would; the summary "
+                        "says whether real time was kept and by what margin")
+    p.add_argument("--max-lag", type=_seconds, metavar="SECONDS",
+                   help="how long after its audio a reply may come and real time still count "
+                        "as kept (default: one chunk's duration, 0.128 s at 2044 samples: a "
+                        "double-buffered microphone)")
     p.add_argument("--chunk", type=int, default=MAX_CHUNK_SAMPLES,
                    help=f"samples per STREAM request (default and maximum {MAX_CHUNK_SAMPLES})")
     p.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE_S,
@@ -41,6 +46,16 @@ def add_stream_parser(sub, add_port) -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="OUT", help="write detections and scores as JSON to OUT")
     p.set_defaults(func=cmd_stream)
     return p
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
 
 
 def add_make_recording_parser(sub) -> argparse.ArgumentParser:
@@ -84,9 +99,10 @@ def _first_difference(a, b) -> str:
 
 
 def cmd_stream(args) -> int:
-    from .cli import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _write_json
-    from .client import DeviceError, open_device
+    from .cli import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _open, _write_json
+    from .client import DeviceError
     from .pipeline import HostPipeline
+    from .realtime import describe as describe_link
     from .stream import device_stream, host_stream, read_truth, score_detections, settings_for
 
     model_path = _model_arg(args.model)
@@ -96,14 +112,14 @@ def cmd_stream(args) -> int:
     pcm = load_wav(args.wav, rate)
     truth = read_truth(args.truth) if args.truth else None
     stats: dict = {}
-    with open_device(args.port, board=args.board) as device:
+    with _open(args) as device:
         info = device.info()
         _check_model(info, model_path)
         if "STREAM" not in info["commands"]:
             raise DeviceError("STATE", "the firmware has no STREAM: its model does not take the "
                                        "frontend's int8 frames, or it was rendered without it")
         detections = device_stream(device, pcm, args.chunk, args.realtime, info=info,
-                                   timeout=args.timeout, stats=stats)
+                                   timeout=args.timeout, stats=stats, max_lag_s=args.max_lag)
     settings = info["stream"]
     differ = recognizer_differences(settings, own_settings)
     if differ:  # legitimate with gen-firmware --recognizer; the host follows the device
@@ -128,6 +144,7 @@ def cmd_stream(args) -> int:
           f"{stats['speed']:.2f}x real time"
           + (f", lag max {stats['lag_s']['max'] * 1e3:.0f} ms" if "lag_s" in stats else "")
           + ")")
+    print(describe_link(stats))
     print("host agrees: " + ("yes, detection for detection" if same
                              else "NO: " + _first_difference(detections, host_detections)))
     if scores is not None:

@@ -1,9 +1,12 @@
 """Byte transports to a device, chosen by URL.
 
 - `/dev/ttyACM0` (any serial device path) or `socket://host:port`: pyserial.
+  A serial port opens at the board file's UART rate (link_baud).
 - `qemu:<firmware.elf>`: starts QEMU for the board the ELF was built for,
   with the serial line on a free TCP port, and connects to it.
 - `exec:<host-binary>`: starts the host build and talks over its stdin/stdout.
+- `rate:<baud>:<url>`: the link <url> names, held to a UART's rate at <baud>
+  both ways (harness/linerate.py), e.g. the host build as slow as a board.
 
 Each transport registers the cleanup of what it started (process, socket)
 when it starts it, so closing always undoes everything, whatever failed.
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import serial
 
-from generator.boards import Board, load_board
+from generator.boards import Board, load_all_boards, load_board
 from generator.emulator import qemu_argv, tcp_serial
 
 
@@ -37,6 +40,9 @@ class Transport:
 
     url: str = ""
     fresh_boot = False  # True when the device starts with us and sends its banner
+    # The rate in baud (8N1) the link holds bytes to, or None where nothing
+    # limits it (QEMU's UART, the host build's pipes, TCP).
+    line_rate: int | None = None
 
     def __init__(self) -> None:
         self._cleanup = contextlib.ExitStack()
@@ -57,12 +63,36 @@ class Transport:
         self.close()
 
 
+def link_baud(board: str | None = None, baud: int | None = None) -> int:
+    """The rate to open a serial port at: `baud` if given, else the board
+    file's UART rate; without either, the rate every board file sets."""
+    if baud is not None:
+        if baud <= 0:
+            raise ValueError(f"baud rate {baud} is not positive; give the link's rate, "
+                             "like 1000000")
+        return baud
+    if board is not None:
+        rate = load_board(board).baud
+        if rate is None:
+            raise ValueError(f"board {board} has no UART (run it with exec:<program>); "
+                             "give the serial port's rate with --baud")
+        return rate
+    rates = sorted({b.baud for b in load_all_boards() if b.baud})
+    if len(rates) != 1:
+        raise ValueError(f"the board files set different UART rates ({rates}); name the "
+                         "board (--board) or the rate (--baud)")
+    return rates[0]
+
+
 class SerialTransport(Transport):
     """A real serial port or anything pyserial's serial_for_url opens."""
 
-    def __init__(self, url: str, baudrate: int = 115200, port=None):
+    def __init__(self, url: str, baudrate: int, port=None):
         super().__init__()
         self.url = url
+        # A device path is a UART at that rate; socket:// and other pyserial
+        # URLs ignore the rate.
+        self.line_rate = None if "://" in url else baudrate
         try:
             self._port = port or serial.serial_for_url(url, baudrate=baudrate, timeout=0.1)
         except (serial.SerialException, OSError, ValueError) as exc:
@@ -218,8 +248,13 @@ class ExecTransport(Transport):
         return b"".join(parts)
 
 
-def open_transport(url: str, board: str | None = None) -> Transport:
-    """The transport for `url` (see the module docstring)."""
+def open_transport(url: str, board: str | None = None, baud: int | None = None) -> Transport:
+    """The transport for `url` (see the module docstring). `board` names the
+    board when the URL does not; `baud` overrides a serial port's rate."""
+    if url.startswith("rate:"):
+        from .linerate import LineRateTransport, parse_rate_url
+        rate, inner = parse_rate_url(url)
+        return LineRateTransport(open_transport(inner, board=board, baud=baud), rate)
     if url.startswith("qemu:"):
         rest = url[len("qemu:"):]
         board_id, sep, elf = rest.partition(":")
@@ -228,4 +263,4 @@ def open_transport(url: str, board: str | None = None) -> Transport:
         return QemuTransport(Path(rest), load_board(board) if board else None)
     if url.startswith("exec:"):
         return ExecTransport(Path(url[len("exec:"):]))
-    return SerialTransport(url)
+    return SerialTransport(url, link_baud(board, baud))

@@ -1,8 +1,9 @@
 import json
+import re
 
 import pytest
 
-from generator.boards import BoardError, list_board_ids, load_all_boards, load_board
+from generator.boards import BoardError, list_board_ids, load_all_boards, load_board, uart_rate
 from generator.board_config import board_config
 from generator.cli import main as gen_firmware
 
@@ -97,3 +98,36 @@ def test_actions_must_name_a_board_led(tmp_path):
     data["tinykws"]["actions"]["left"] = "LD9"
     with pytest.raises(BoardError, match="tinykws.actions.left' names LED 'LD9'"):
         load_board("act", _write(tmp_path, "act", data))
+
+
+def test_uart_rates_are_exact_on_the_bundled_boards():
+    # USART3 on the 54 MHz APB1: BRR 54 is exactly 1,000,000 baud (oversampling by 16)
+    f746 = load_board("nucleo_f746")
+    assert (f746.uart["clock_hz"], f746.baud) == (54_000_000, 1_000_000)
+    assert uart_rate("stm32_usart_v2", 54_000_000, 1_000_000).divisor == 54
+    for board in load_all_boards():
+        if board.uart:
+            rate = uart_rate(board.uart["driver"], board.uart["clock_hz"], board.baud)
+            assert rate.error == 0 and rate.divisor >= 16, board.id
+        else:
+            assert board.is_host and board.baud is None
+    # what 921600 and 115200 would give: rounded divisors, small errors
+    assert uart_rate("stm32_usart_v2", 54_000_000, 921_600).divisor == 59
+    assert abs(uart_rate("stm32_usart_v2", 54_000_000, 115_200).error) < 0.001
+    assert uart_rate("cmsdk", 25_000_000, 921_600).divisor == 27  # CMSDK truncates
+
+
+@pytest.mark.parametrize("baud, message", [
+    (4_000_000, "4000000 is too fast for tinykws.uart.clock_hz 54000000: the divisor would be "
+                "14, at least 16 is needed (at most 3375000 baud)"),
+    (500, "500 is too slow for tinykws.uart.clock_hz 54000000: the divisor would be 108000, "
+          "at most 65535"),
+    (3_300_000, "3300000 cannot be made from tinykws.uart.clock_hz 54000000: divisor 16 gives "
+                "3375000 baud, +2.27% off (at most 1.5%)"),
+    (0, "'tinykws.uart.baud' must be a positive rate in baud, not 0"),
+])
+def test_uart_rate_the_driver_cannot_make_is_refused(tmp_path, baud, message):
+    data = _nucleo()
+    data["tinykws"]["uart"]["baud"] = baud
+    with pytest.raises(BoardError, match=re.escape(message)):
+        load_board("fast", _write(tmp_path, "fast", data))

@@ -153,6 +153,7 @@ def test_runner_component_refuses_what_it_cannot_drive():
             "arena_bytes": 1000}
     component = runner_component("mlperf", info, load_board("qemu_m7"))
     assert component.replaces == ("main.c",)
+    assert component.uart_baud == 115200  # the benchmark's rate, not the board file's
     assert set(component.files) == {"main.c", "mlperf_runner.c", "runner_config.h"}
     assert '#define KWS_RUNNER_MODEL_VERSION "kws01"' in component.files["runner_config.h"]
     with pytest.raises(ModelError, match="int8 input and output.*its input is float32"):

@@ -83,6 +83,20 @@ def test_refuses_foreign_folder_and_leaves_nothing_on_error(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
 
 
+def test_uart_rate_comes_from_the_board_unless_a_protocol_fixes_it(tmp_path):
+    board = load_board("nucleo_f746")
+    config = (render_project(board, tmp_path / "a") / "src" / "board_config.h").read_text()
+    assert f"#define KWS_UART_BAUD {board.baud}u" in config
+    fixed = Component("bench", uart_baud=57600)
+    config = (render_project(board, tmp_path / "b", extra=[fixed]) / "src"
+              / "board_config.h").read_text()
+    assert "#define KWS_UART_BAUD 57600u" in config and f"{board.baud}u" not in config
+    with pytest.raises(RenderError, match="nucleo_f746: UART rate 10 is too slow"):
+        render_project(board, tmp_path / "c", extra=[Component("slow", uart_baud=10)])
+    with pytest.raises(RenderError, match=r"different UART rates: \[9600, 57600\]"):
+        render_project(board, tmp_path / "d", extra=[fixed, Component("x", uart_baud=9600)])
+
+
 def test_rerender_replaces_previous_project(tmp_path):
     out = render_project(load_board("qemu_m7"), tmp_path / "p")
     (out / "src" / "stale.c").write_text("#error stale\n")

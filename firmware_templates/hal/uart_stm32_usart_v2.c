@@ -15,6 +15,9 @@
 
 void kws_uart_init(void)
 {
+    /* Oversampling by 16 (OVER8 = 0): BRR = USARTDIV = kernel clock / baud,
+     * rounded, at least 16 (RM0385). generator/boards.py checks the board's
+     * rate gives such a divisor within 1.5 %. */
     USART_BRR = (KWS_UART_CLOCK_HZ + KWS_UART_BAUD / 2u) / KWS_UART_BAUD;
     USART_CR1 = (1u << 3) | (1u << 2) | 1u; /* TE, RE, UE */
 }

@@ -1,0 +1,78 @@
+"""A serial port opens at the board file's UART rate, or at --baud."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from generator.boards import load_all_boards, load_board
+from harness import mlperf
+from harness.cli import main as kws_harness
+from harness.transports import link_baud, open_transport
+
+
+@pytest.fixture
+def pty():
+    """A pseudo-terminal: a real tty device path, its other end for the test."""
+    master, slave = os.openpty()
+    yield master, os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
+def test_link_baud_is_the_board_files_unless_given():
+    f746 = load_board("nucleo_f746").baud
+    assert f746 == 1_000_000
+    assert link_baud("nucleo_f746") == f746
+    assert link_baud("nucleo_f746", 115200) == 115200
+    # without a board: the rate every board file with a UART sets
+    assert {b.baud for b in load_all_boards() if b.baud} == {f746}
+    assert link_baud() == f746
+    with pytest.raises(ValueError, match="board host has no UART"):
+        link_baud("host")
+    with pytest.raises(ValueError, match="baud rate 0 is not positive"):
+        link_baud("nucleo_f746", 0)
+
+
+def test_a_serial_port_opens_at_the_boards_rate(pty):
+    master, name = pty
+    with open_transport(name, board="nucleo_f746") as link:
+        assert link._port.baudrate == 1_000_000 and link.line_rate == 1_000_000
+        link.write(b"\x00ping")
+        assert os.read(master, 16) == b"\x00ping"
+        os.write(master, b"pong")
+        assert link.read(2.0) == b"pong"
+    with open_transport(name, baud=115200) as link:
+        assert link._port.baudrate == 115200 and link.line_rate == 115200
+
+
+def test_a_network_url_has_no_line_rate():
+    with open_transport("loop://") as link:
+        assert link.line_rate is None
+
+
+def test_cli_refuses_a_baud_that_is_not_a_rate(pty, capsys):
+    _, name = pty
+    for bad in ("0", "-9600", "fast"):
+        with pytest.raises(SystemExit) as exit_:
+            kws_harness(["info", "--port", name, "--baud", bad])
+        assert exit_.value.code == 2
+        assert "is not a rate in baud; give a positive integer" in capsys.readouterr().err
+    assert kws_harness(["info", "--port", name, "--board", "host"]) == 2
+    assert "board host has no UART" in capsys.readouterr().err
+
+
+def test_mlperf_opens_at_the_runners_rate(monkeypatch):
+    asked = []
+
+    def fake_open(url, board=None, baud=None):
+        asked.append(baud)
+        raise ConnectionError("stop here")
+
+    monkeypatch.setattr(mlperf, "open_transport", fake_open)
+    for baud in (None, 9600):
+        with pytest.raises(ConnectionError):
+            with mlperf.open_mlperf("/dev/ttyACM0", baud=baud):
+                pass
+    assert asked == [115200, 9600]
