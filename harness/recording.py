@@ -2,9 +2,16 @@
 
 Keyword clips (`<data>/<label>/*.wav`, 16-bit mono at the sample rate) are
 placed at random over background noise: random segments of
-`<data>/_background_noise_/*.wav` when that folder has files, generated
-pink noise otherwise. Everything follows from the seed: the same arguments
-give the same wav and CSV, byte for byte.
+`<data>/_background_noise_/*.wav` when that folder has files (or of the
+folder `noise_folder` names, e.g. Speech Commands' one-second `_silence_`
+excerpts, joined with 20 ms crossfades), generated pink noise otherwise.
+With `unknown_share` > 0 that share of the placed words are other words
+(`<data>/_unknown_/*.wav` and every folder that is neither a keyword nor
+starts with `_`), written to the truth as `_unknown_`: they are never
+targets, and a detection during one is a false accept. `clip_filter`
+(path -> bool) restricts the clips, e.g. to speakers a model never heard.
+Everything follows from the seed: the same arguments give the same wav and
+CSV, byte for byte.
 
 Placement: every clip's keyword span (its non-silent part, below) starts at
 least `min_gap_s` (default 1.5 s, micro_speech's suppression time) and at
@@ -34,28 +41,14 @@ from pathlib import Path
 import numpy as np
 
 from generator.frontend import load_wav
+from generator.frontend.wav import active_span
 
 from .stream import TruthRow, write_truth
 
 BACKGROUND = "_background_noise_"
-ACTIVE_DB = 20.0
-ACTIVE_FLOOR = 16.0  # RMS in int16 units under which a frame is silence whatever the clip
+UNKNOWN = "_unknown_"
 VOSS_ROWS = 16
-
-
-def active_span(pcm: np.ndarray, sample_rate: int) -> tuple[int, int] | None:
-    """(first, end) samples of the non-silent part of a clip, or None."""
-    hop = max(1, sample_rate // 100)
-    n = pcm.size // hop
-    if n == 0:
-        return None
-    frames = pcm[:n * hop].astype(np.float64).reshape(n, hop)
-    rms = np.sqrt(np.mean(frames * frames, axis=1))
-    threshold = max(float(rms.max()) * 10 ** (-ACTIVE_DB / 20), ACTIVE_FLOOR)
-    active = np.flatnonzero(rms >= threshold)
-    if active.size == 0 or rms.max() < ACTIVE_FLOOR:
-        return None
-    return int(active[0]) * hop, (int(active[-1]) + 1) * hop
+CROSSFADE_S = 0.02   # between noise excerpts: no click where two meet
 
 
 def _rms(x: np.ndarray, block: int = 1 << 20) -> float:
@@ -83,39 +76,56 @@ def pink_noise(n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def _background(data_dir: Path, n: int, sample_rate: int, rng: np.random.Generator
-                ) -> tuple[np.ndarray, str]:
-    folder = data_dir / BACKGROUND
+def _background(data_dir: Path, n: int, sample_rate: int, rng: np.random.Generator,
+                folder_name: str = BACKGROUND, clip_filter=None) -> tuple[np.ndarray, str]:
+    folder = data_dir / folder_name
     files = sorted(folder.glob("*.wav")) if folder.is_dir() else []
+    if clip_filter is not None:
+        files = [f for f in files if clip_filter(f)]
     noises = [load_wav(f, sample_rate).astype(np.float64) for f in files]
     noises = [x for x in noises if x.size and np.any(x)]
     if not noises:
+        if folder_name != BACKGROUND:
+            raise FileNotFoundError(f"{folder}: no usable noise .wav files")
         return pink_noise(n, rng), "pink noise (generated)"
+    fade = max(1, int(CROSSFADE_S * sample_rate))
     out = np.zeros(n, dtype=np.float32)
     filled = 0
     while filled < n:
         x = noises[int(rng.integers(len(noises)))]
-        take = min(n - filled, x.size)
+        overlap = min(fade, filled) if x.size > fade else 0
+        take = min(n - filled + overlap, x.size)
         offset = int(rng.integers(x.size - take + 1))
         seg = x[offset:offset + take]
         seg = seg - seg.mean()
         rms = np.sqrt(np.mean(seg * seg))
-        out[filled:filled + take] = seg / rms if rms > 0 else seg
-        filled += take
-    return out, f"{len(noises)} file(s) from {BACKGROUND}"
+        seg = (seg / rms if rms > 0 else seg).astype(np.float32)
+        if overlap:   # the new excerpt fades in over the end of the last one
+            ramp = np.linspace(0.0, 1.0, overlap, dtype=np.float32)
+            out[filled - overlap:filled] = (out[filled - overlap:filled] * ramp[::-1]
+                                            + seg[:overlap] * ramp)
+        out[filled:filled + take - overlap] = seg[overlap:]
+        filled += take - overlap
+    return out, f"{len(noises)} file(s) from {folder_name}"
 
 
-def _clips(data_dir: Path, labels: list[str], sample_rate: int
+def _usable(paths, sample_rate: int) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    usable = []
+    for path in paths:
+        pcm = load_wav(path, sample_rate)
+        span = active_span(pcm, sample_rate)
+        if span is not None:
+            usable.append((pcm, span))
+    return usable
+
+
+def _clips(data_dir: Path, labels: list[str], sample_rate: int, clip_filter=None
            ) -> dict[str, list[tuple[np.ndarray, tuple[int, int]]]]:
     clips: dict[str, list[tuple[np.ndarray, tuple[int, int]]]] = {}
     for label in labels:
         folder = data_dir / label
-        usable = []
-        for path in sorted(folder.glob("*.wav")) if folder.is_dir() else []:
-            pcm = load_wav(path, sample_rate)
-            span = active_span(pcm, sample_rate)
-            if span is not None:
-                usable.append((pcm, span))
+        paths = sorted(folder.glob("*.wav")) if folder.is_dir() else []
+        usable = _usable([p for p in paths if clip_filter is None or clip_filter(p)], sample_rate)
         if not usable:
             raise FileNotFoundError(f"{folder}: no usable (non-silent, {sample_rate} Hz 16-bit "
                                     "mono) .wav clips for this label")
@@ -123,13 +133,28 @@ def _clips(data_dir: Path, labels: list[str], sample_rate: int
     return clips
 
 
+def _unknown_clips(data_dir: Path, labels: list[str], sample_rate: int, clip_filter=None
+                   ) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    folders = [p for p in sorted(data_dir.iterdir()) if p.is_dir() and p.name not in labels
+               and (p.name == UNKNOWN or not p.name.startswith("_"))]
+    paths = [f for d in folders for f in sorted(d.glob("*.wav"))
+             if clip_filter is None or clip_filter(f)]
+    usable = _usable(paths, sample_rate)
+    if not usable:
+        raise FileNotFoundError(f"{data_dir}: no usable other-word clips ({UNKNOWN}/ or folders "
+                                "that are not keywords) for unknown_share")
+    return usable
+
+
 def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv,
                    snr_db: float | None = 10.0, *, noise_dbfs: float = -40.0,
                    min_gap_s: float = 1.5, max_gap_s: float = 4.0,
-                   sample_rate: int = 16000) -> dict:
+                   sample_rate: int = 16000, unknown_share: float = 0.0,
+                   noise_folder: str = BACKGROUND, clip_filter=None) -> dict:
     """Write a `seconds`-long recording to out_wav and its truth to out_csv.
 
-    Returns a summary: samples, keywords placed (per label), the noise used.
+    Returns a summary: samples, keywords placed (per label), other words
+    placed, the noise used.
     """
     data_dir = Path(data_dir)
     labels = list(labels)
@@ -139,18 +164,25 @@ def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv
         raise ValueError(f"seconds={seconds}: must be positive")
     if not 0 <= min_gap_s <= max_gap_s:
         raise ValueError("gaps: 0 <= min_gap_s <= max_gap_s")
+    if not 0 <= unknown_share < 1:
+        raise ValueError(f"unknown_share={unknown_share}: must be at least 0 and below 1")
     rng = np.random.default_rng(seed)
-    clips = _clips(data_dir, labels, sample_rate)
+    clips = _clips(data_dir, labels, sample_rate, clip_filter)
+    others = _unknown_clips(data_dir, labels, sample_rate, clip_filter) if unknown_share else []
     total = int(round(seconds * sample_rate))
-    noise, noise_kind = _background(data_dir, total, sample_rate, rng)
+    noise, noise_kind = _background(data_dir, total, sample_rate, rng, noise_folder, clip_filter)
     noise_rms = 32768.0 * 10 ** (noise_dbfs / 20)
     mix = noise
     mix *= np.float32(noise_rms)
     rows: list[TruthRow] = []
     prev_clip_end, prev_span_end = 0, 0
     while True:
-        label = labels[int(rng.integers(len(labels)))]
-        pcm, (a0, a1) = clips[label][int(rng.integers(len(clips[label])))]
+        if others and rng.random() < unknown_share:
+            label = UNKNOWN
+            pcm, (a0, a1) = others[int(rng.integers(len(others)))]
+        else:
+            label = labels[int(rng.integers(len(labels)))]
+            pcm, (a0, a1) = clips[label][int(rng.integers(len(clips[label])))]
         gap = int(round(rng.uniform(min_gap_s, max_gap_s) * sample_rate))
         start = max(prev_clip_end, prev_span_end + gap - a0)
         if start + pcm.size > total or start + a1 + gap > total:
@@ -174,6 +206,7 @@ def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv
         w.writeframes(out.tobytes())
     write_truth(out_csv, rows)
     return {"wav": str(out_wav), "truth": str(out_csv), "seconds": total / sample_rate,
-            "samples": total, "keywords": len(rows),
+            "samples": total, "keywords": sum(1 for r in rows if r.label != UNKNOWN),
+            "unknown_words": sum(1 for r in rows if r.label == UNKNOWN),
             "per_label": {label: sum(1 for r in rows if r.label == label) for label in labels},
             "noise": noise_kind, "snr_db": snr_db, "noise_dbfs": noise_dbfs, "seed": seed}

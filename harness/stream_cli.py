@@ -77,6 +77,12 @@ def add_make_recording_parser(sub) -> argparse.ArgumentParser:
                    help="seconds between two keywords, at least (default 1.5)")
     p.add_argument("--max-gap", type=float, default=4.0, help="... and at most (default 4)")
     p.add_argument("--rate", type=int, default=16000, help="sample rate (default 16000)")
+    p.add_argument("--unknown-percent", type=float, default=0.0,
+                   help="share of the placed words that are other words (_unknown_/ and the "
+                        "folders that are not keywords), never targets (default 0)")
+    p.add_argument("--noise-folder", default="_background_noise_",
+                   help="folder of --data whose wavs are the noise (default _background_noise_; "
+                        "_silence_ for Speech Commands' one-second excerpts)")
     p.set_defaults(func=cmd_make_recording)
     return p
 
@@ -178,6 +184,9 @@ def cmd_make_recording(args) -> int:
     data = Path(args.data)
     if not data.is_dir():
         raise FileNotFoundError(f"--data {data}: no such folder")
+    if not 0 <= args.unknown_percent < 100:
+        raise ValueError(f"--unknown-percent {args.unknown_percent:g}: must be 0 or more and "
+                         "below 100")
     if args.labels:
         labels = [x.strip() for x in args.labels.split(",") if x.strip()]
     else:
@@ -186,10 +195,13 @@ def cmd_make_recording(args) -> int:
         raise FileNotFoundError(f"--data {data}: no keyword folders (<label>/*.wav)")
     summary = make_recording(data, labels, args.seconds, args.seed, args.out, args.truth,
                              snr_db=args.snr, noise_dbfs=args.noise_dbfs,
-                             min_gap_s=args.min_gap, max_gap_s=args.max_gap, sample_rate=args.rate)
+                             min_gap_s=args.min_gap, max_gap_s=args.max_gap, sample_rate=args.rate,
+                             unknown_share=args.unknown_percent / 100.0,
+                             noise_folder=args.noise_folder)
     print(f"{summary['wav']}: {summary['seconds']:.1f} s, {summary['keywords']} keywords ("
           + ", ".join(f"{k} {v}" for k, v in summary["per_label"].items())
-          + f") over {summary['noise']} at {args.snr:g} dB SNR")
+          + f"), {summary['unknown_words']} other words, over {summary['noise']} at "
+          f"{args.snr:g} dB SNR")
     print(f"{summary['truth']}: the truth (label,start_s,end_s)")
     return EXIT_OK
 

@@ -11,6 +11,10 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
+ACTIVE_DB = 20.0
+ACTIVE_FLOOR = 16.0  # RMS in int16 units under which a frame is silence whatever the clip
+
+
 class WavFormatError(ValueError):
     """A wav file the frontend cannot take as it is."""
 
@@ -57,3 +61,18 @@ def load_wav(path: str | Path, sample_rate: int = 16000, resample: bool = False)
                     sample_rate)
         pcm = resample_linear(pcm, rate, sample_rate)
     return pcm
+
+
+def active_span(pcm: np.ndarray, sample_rate: int) -> tuple[int, int] | None:
+    """(first, end) samples of the non-silent part of a clip, or None."""
+    hop = max(1, sample_rate // 100)
+    n = pcm.size // hop
+    if n == 0:
+        return None
+    frames = pcm[:n * hop].astype(np.float64).reshape(n, hop)
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    threshold = max(float(rms.max()) * 10 ** (-ACTIVE_DB / 20), ACTIVE_FLOOR)
+    active = np.flatnonzero(rms >= threshold)
+    if active.size == 0 or rms.max() < ACTIVE_FLOOR:
+        return None
+    return int(active[0]) * hop, (int(active[-1]) + 1) * hop

@@ -6,6 +6,12 @@ perturbation (resampling: pitch, formants and tempo together, the
 random first-order tilt (channel / microphone colour), gain, and background
 noise at a random SNR. `_silence_` clips are background noise at random levels
 (some digital silence).
+
+Two augmentations are for streams, where the model sees a keyword at every
+position as the window slides past it and the frontend has been running
+long before the word: placement moves a clip's speech anywhere the whole of
+it fits in the window, and a lead-in of the same noise before the clip
+(`lead_in`) lets the frontend's noise estimate settle as it has in a stream.
 """
 
 from __future__ import annotations
@@ -14,12 +20,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from generator.frontend.wav import active_span
+
 from .data import SILENCE_LABEL
 
 
 @dataclass
 class AugmentConfig:
     time_shift_ms: float = 100.0
+    # streams: speech placed anywhere it fits whole (instead of the small shift), and how
+    # much of it is clear of the window's edges
+    place_prob: float = 0.0
+    place_margin_ms: float = 20.0
+    # streams: share of clips featurised after a lead-in of their own noise (see train.py)
+    lead_in_prob: float = 0.0
+    lead_in_ms: float = 1000.0
     speed_prob: float = 0.8
     speed_range: tuple[float, float] = (0.85, 1.2)
     tilt_prob: float = 0.5
@@ -45,7 +60,8 @@ class AugmentConfig:
     @classmethod
     def none(cls) -> "AugmentConfig":
         return cls(time_shift_ms=0.0, speed_prob=0.0, tilt_prob=0.0, noise_prob=0.0,
-                   peak_dbfs=(0.0, 0.0), spec_prob=0.0, warp_prob=0.0, eq_prob=0.0)
+                   peak_dbfs=(0.0, 0.0), spec_prob=0.0, warp_prob=0.0, eq_prob=0.0,
+                   place_prob=0.0, lead_in_prob=0.0)
 
 
 def _synthetic_noise(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -53,9 +69,13 @@ def _synthetic_noise(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def noise_segment(background: list[np.ndarray], rng: np.random.Generator, n: int) -> np.ndarray:
+    """n samples of one background recording; when it is shorter (a lead-in
+    over one-second noise excerpts), the recording again from its start."""
     if not background:
         return _synthetic_noise(rng, n)
     bg = background[rng.integers(len(background))]
+    if bg.size < n:
+        bg = np.tile(bg, -(-n // bg.size) + 1)
     start = rng.integers(0, bg.size - n + 1)
     return bg[start:start + n].astype(np.float32)
 
@@ -91,20 +111,41 @@ def _shift(x: np.ndarray, s: int) -> np.ndarray:
     return out
 
 
+def _placement(x: np.ndarray, rng: np.random.Generator, margin: int) -> int | None:
+    """A shift that puts x's speech at a uniformly random place where all of it
+    fits between the margins; None when it does not fit or there is none."""
+    span = active_span(np.clip(x, -32768, 32767), 16000)
+    if span is None:
+        return None
+    a0, a1 = span
+    room = x.size - 2 * margin - (a1 - a0)
+    if room < 0:
+        return None
+    return margin + int(rng.integers(room + 1)) - a0
+
+
 def augment_clip(pcm: np.ndarray, label: str, background: list[np.ndarray],
-                 rng: np.random.Generator, cfg: AugmentConfig, sample_rate: int = 16000) -> np.ndarray:
+                 rng: np.random.Generator, cfg: AugmentConfig, sample_rate: int = 16000,
+                 lead_in: int = 0) -> np.ndarray:
+    """The clip augmented; with lead_in > 0, preceded by that many samples of the
+    same noise (speech only in the last pcm.size samples)."""
     n = pcm.size
     if label == SILENCE_LABEL:
         if rng.random() < cfg.silence_zero_prob:
-            return np.zeros(n, np.int16)
-        seg = noise_segment(background, rng, n)
+            return np.zeros(lead_in + n, np.int16)
+        seg = noise_segment(background, rng, lead_in + n)
         level = 10 ** (rng.uniform(*cfg.silence_rms_dbfs) / 20) * 32768
-        y = seg * (level / _rms(seg))
+        y = seg * (level / _rms(seg[lead_in:]))
         return np.clip(np.round(y), -32768, 32767).astype(np.int16)
     x = pcm.astype(np.float32)
     if rng.random() < cfg.speed_prob:
         x = _speed(x, rng.uniform(*cfg.speed_range))
-    if cfg.time_shift_ms > 0:
+    placed = None
+    if cfg.place_prob > 0 and rng.random() < cfg.place_prob:
+        placed = _placement(x, rng, int(cfg.place_margin_ms * sample_rate / 1000))
+    if placed is not None:
+        x = _shift(x, placed)
+    elif cfg.time_shift_ms > 0:
         max_s = int(cfg.time_shift_ms * sample_rate / 1000)
         x = _shift(x, int(rng.integers(-max_s, max_s + 1)))
     if rng.random() < cfg.tilt_prob:
@@ -114,10 +155,12 @@ def augment_clip(pcm: np.ndarray, label: str, background: list[np.ndarray],
     peak = float(np.max(np.abs(x))) + 1e-6
     if cfg.peak_dbfs != (0.0, 0.0):
         x = x * (10 ** (rng.uniform(*cfg.peak_dbfs) / 20) * 32767 / peak)
+    if lead_in:
+        x = np.concatenate([np.zeros(lead_in, np.float32), x])
     if rng.random() < cfg.noise_prob:
-        seg = noise_segment(background, rng, n)
+        seg = noise_segment(background, rng, lead_in + n)
         snr = rng.uniform(*cfg.snr_db)
-        x = x + seg * (_rms(x) / _rms(seg) / (10 ** (snr / 20)))
+        x = x + seg * (_rms(x[lead_in:]) / _rms(seg[lead_in:]) / (10 ** (snr / 20)))
     return np.clip(np.round(x), -32768, 32767).astype(np.int16)
 
 

@@ -73,7 +73,20 @@ def _train_parser() -> argparse.ArgumentParser:
                     ".tflite for tinykws (features from tinykws' fixed-point frontend, the same C "
                     "code the device runs). `kws-train synth --help` builds a synthetic data set.",
         epilog=TRAIN_EPILOG)
-    p.add_argument("--data", required=True, type=Path, help="data set folder (layout below)")
+    p.add_argument("--data", action="append", type=Path, default=[],
+                   help="data set folder (layout below); repeat for several")
+    p.add_argument("--real", action="append", type=Path, default=[],
+                   help="a folder of real people's recordings (same layout; manifest.csv with "
+                        "path,speaker columns names speakers): split by speaker into training, "
+                        "validation and the held-out split 'real'; repeatable")
+    p.add_argument("--real-train-percent", type=float, default=50.0,
+                   help="share of the --real speakers that trains (default 50)")
+    p.add_argument("--real-validation-percent", type=float, default=10.0,
+                   help="share of the --real speakers in validation (default 10); the rest is "
+                        "held out")
+    p.add_argument("--real-repeat", type=int, default=1,
+                   help="each real training clip comes this many times an epoch, augmented "
+                        "differently each time (default 1)")
     p.add_argument("--out", required=True, type=Path, help="output folder (written at the end)")
     p.add_argument("--arch", default="ds_cnn", choices=["tiny_conv", "ds_cnn"],
                    help="tiny_conv: micro_speech's (~0.4 M MACs); ds_cnn: MLPerf Tiny's DS-CNN "
@@ -88,7 +101,12 @@ def _train_parser() -> argparse.ArgumentParser:
                    "1 turns it off)")
     p.add_argument("--teachers", default="", help="comma separated kws-train output folders "
                    "whose mean int8 scores are mixed into the training target (distillation)")
-    p.add_argument("--teacher-weight", type=float, default=0.5)
+    p.add_argument("--teacher-model", action="append", default=[], metavar="RECIPE:MODEL.tflite",
+                   help="a published model as a teacher, run on its own front end from the same "
+                        "audio: mlperf_kws:kws_ref_model.tflite (MLPerf Tiny's KWS reference), "
+                        "arm_kws:ds_cnn_s_quantized.tflite (ARM ML-zoo's DS-CNN); repeatable")
+    p.add_argument("--teacher-weight", type=float, default=0.5,
+                   help="the teachers' share of the training target (default 0.5)")
     p.add_argument("--frontend", type=Path, help="FrontendConfig JSON (default: tinykws' "
                    "defaults, 30 ms window, 20 ms stride, 40 channels, int8 output)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -106,6 +124,13 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="_unknown_ clips per training epoch only (default: --unknown-percent); "
                         "validation, test and held-out splits keep --unknown-percent")
     p.add_argument("--no-augment", action="store_true", help="train on the clips as they are")
+    p.add_argument("--place-percent", type=float, default=0.0,
+                   help="for streams: share of clips whose speech is moved anywhere it fits "
+                        "whole in the window, as a sliding window sees it (default 0: a shift "
+                        "of up to 100 ms)")
+    p.add_argument("--lead-in-percent", type=float, default=0.0,
+                   help="for streams: share of clips featurised after 1 s of their own noise, "
+                        "so the frontend's noise estimate has settled as in a stream (default 0)")
     p.add_argument("--cache-dir", type=Path, default=Path("build/kws-train-cache"),
                    help="where decoded clips are cached as .npz (default build/kws-train-cache)")
     p.add_argument("--no-cache", action="store_true")
@@ -182,6 +207,12 @@ def _choices(arg: str, option: str, allowed: tuple[str, ...]) -> list[str]:
     return picked
 
 
+def _percent(value: float, option: str) -> float:
+    if not 0.0 <= value <= 100.0:
+        raise TrainError(f"{option} {value:g}: must be between 0 and 100")
+    return value / 100.0
+
+
 def synth_main(argv: list[str]) -> int:
     from .synth import ENGINES, KOKORO_VOICES, SynthOptions, synthesize
 
@@ -213,8 +244,16 @@ def train_main(argv: list[str]) -> int:
 
     a = _train_parser().parse_args(argv)
     _setup_logging(a.quiet)
+    if not a.data and not a.real:
+        raise TrainError("give at least one --data DIR (or --real DIR)")
+    if a.real_repeat < 1:
+        raise TrainError(f"--real-repeat {a.real_repeat}: must be 1 or more")
     opts = TrainOptions(
-        data=a.data, out=a.out, arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
+        data=a.data, out=a.out, real=a.real, real_train_percentage=a.real_train_percent,
+        real_validation_percentage=a.real_validation_percent, real_repeat=a.real_repeat,
+        teacher_models=a.teacher_model,
+        place_prob=_percent(a.place_percent, "--place-percent"),
+        lead_in_prob=_percent(a.lead_in_percent, "--lead-in-percent"), arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,
         patience=a.patience, average=a.average,
         teachers=[Path(t.strip()) for t in a.teachers.split(",") if t.strip()],

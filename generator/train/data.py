@@ -9,11 +9,19 @@ Every folder that is not a wanted keyword (and does not start with ``_``)
 becomes ``_unknown_``; a folder named ``_unknown_`` or ``_silence_`` feeds
 that class directly. Validation and test sets are chosen by a hash of the
 speaker part of the file name, exactly as TensorFlow's speech_commands
-``which_set`` does, so a speaker never lands in two splits.
+``which_set`` does, so a speaker never lands in two splits. A `manifest.csv`
+with `path` and `speaker` columns names the speakers where file names do not
+(Speech Commands' test split keeps other words as `_unknown_/<word>_<speaker>_...`).
+
+Real recordings (`--real DIR`, a small set of real people's speech such as a
+part of Speech Commands' test split) are split by another hash of the
+speaker: a share trains, a share joins validation, and the rest is the split
+`real`, reported and never trained on (see `real_split`).
 """
 
 from __future__ import annotations
 
+import csv
 import fnmatch
 import hashlib
 import logging
@@ -35,7 +43,11 @@ UNKNOWN_LABEL = "_unknown_"
 BACKGROUND_DIR = "_background_noise_"
 MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1  # ~134M, as in TensorFlow's speech_commands
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
-SPLITS = ("train", "validation", "test", "heldout")
+SPLITS = ("train", "validation", "test", "heldout", "real")
+MANIFEST = "manifest.csv"
+# Salt of the real-speech split: Speech Commands chose its test speakers with which_set's
+# unsalted hash (all in [10, 20) %), so only an independent hash can divide them.
+REAL_SPLIT_SALT = "tinykws-real:"
 
 
 # ----------------------------------------------------------------- labels
@@ -96,6 +108,33 @@ def which_set(path: str | Path, validation_percentage: float, testing_percentage
     if percentage_hash < (testing_percentage + validation_percentage):
         return "test"
     return "train"
+
+
+def real_split(key: str, train_percent: float, validation_percent: float) -> str:
+    """'train', 'validation' or 'real' for a real speaker id (or, for clips
+    without a speaker such as noise excerpts, the file name): the SHA-1 of
+    REAL_SPLIT_SALT + key as a number 0..100; below train_percent trains, the
+    next validation_percent validates, the rest is held out as 'real'."""
+    hashed = hashlib.sha1((REAL_SPLIT_SALT + key).encode("utf-8")).hexdigest()
+    percent = (int(hashed, 16) % (MAX_NUM_WAVS_PER_CLASS + 1)) * (100.0 / MAX_NUM_WAVS_PER_CLASS)
+    if percent < train_percent:
+        return "train"
+    if percent < train_percent + validation_percent:
+        return "validation"
+    return "real"
+
+
+def manifest_speakers(root: Path) -> dict[str, str]:
+    """{relative path: speaker} from root/manifest.csv when it has `path` and
+    `speaker` columns (empty speakers are left out); {} otherwise."""
+    path = root / MANIFEST
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or not {"path", "speaker"} <= set(reader.fieldnames):
+            return {}
+        return {row["path"]: row["speaker"] for row in reader if row.get("speaker")}
 
 
 def speaker_group(speaker: str) -> str:
@@ -162,6 +201,7 @@ class Clip:
     folder: str      # the folder it came from (the word)
     speaker: str
     split: str
+    real: bool = False   # from a --real folder
 
 
 @dataclass
@@ -187,71 +227,105 @@ class Dataset:
         return {s: dict(v) for s, v in out.items()}
 
 
-def scan_dataset(root: str | Path, wanted: list[str] | None = None,
-                 validation_percentage: float = 10.0, testing_percentage: float = 10.0,
-                 holdout: list[str] | None = None, sample_rate: int = 16000,
-                 skip_bad_files: bool = False) -> Dataset:
-    """Find the clips of a data set folder and assign classes and splits.
-
-    wanted: keyword folders (None: every folder not starting with '_').
-    holdout: fnmatch patterns of speaker ids (e.g. 'piper-*') kept out of
-    training and validation and reported as split 'heldout'.
-    """
-    root = Path(root)
+def _check_root(root: Path, option: str) -> list[Path]:
+    """The label folders of one data folder (errors name the option)."""
     if not root.exists():
-        raise TrainError(f"--data {root}: no such folder")
+        raise TrainError(f"{option} {root}: no such folder")
     if not root.is_dir():
-        raise TrainError(f"--data {root}: not a folder; give the folder holding <label>/<clip>.wav")
+        raise TrainError(f"{option} {root}: not a folder; give the folder holding "
+                         "<label>/<clip>.wav")
     folders = sorted(p for p in root.iterdir() if p.is_dir())
-    word_folders = [p for p in folders if not p.name.startswith("_")]
-    special = {p.name: p for p in folders if p.name in (UNKNOWN_LABEL, SILENCE_LABEL)}
-    if not word_folders:
-        raise TrainError(f"--data {root}: no label folders; expected {root}/<label>/<clip>.wav "
+    if not any(not p.name.startswith("_") or p.name in (UNKNOWN_LABEL, SILENCE_LABEL)
+               for p in folders):
+        raise TrainError(f"{option} {root}: no label folders; expected {root}/<label>/<clip>.wav "
                          f"(e.g. {root}/yes/abc123_nohash_0.wav)")
-    names = [p.name for p in word_folders]
+    return folders
+
+
+def _keywords(names: list[str], wanted: list[str] | None, where: str
+              ) -> tuple[list[str], list[str], dict[str, str]]:
+    """(wanted folder names, their labels, renamed) for the keyword folders found."""
     if wanted is None:
         wanted = names
     missing = [w for w in wanted if w not in names]
     if missing:
-        raise TrainError(f"--labels: no folder {', '.join(repr(str(root / m)) for m in missing)}; "
+        raise TrainError(f"--labels: no folder {', '.join(repr(m) for m in missing)} in {where}; "
                          f"folders present: {', '.join(names)}")
     if len(wanted) < 1:
         raise TrainError("need at least one keyword")
-
     renamed: dict[str, str] = {}
     keywords: list[str] = []
     for w in wanted:
-        fixed = check_label(w, f"folder {root / w}")
+        fixed = check_label(w, f"folder {w}")
         if fixed != w:
             renamed[w] = fixed
         if fixed in keywords or fixed in (SILENCE_LABEL, UNKNOWN_LABEL):
             raise TrainError(f"label {w!r} becomes {fixed!r}, which another label already uses; "
                              "rename the folder")
         keywords.append(fixed)
+    return list(wanted), keywords, renamed
+
+
+def scan_dataset(root: str | Path | list, wanted: list[str] | None = None,
+                 validation_percentage: float = 10.0, testing_percentage: float = 10.0,
+                 holdout: list[str] | None = None, sample_rate: int = 16000,
+                 skip_bad_files: bool = False, real: list | None = None,
+                 real_train_percentage: float = 50.0,
+                 real_validation_percentage: float = 10.0) -> Dataset:
+    """Find the clips of one or more data set folders and assign classes and splits.
+
+    wanted: keyword folders (None: every folder not starting with '_' in any root).
+    holdout: fnmatch patterns of speaker ids (e.g. 'piper-*') kept out of
+    training and validation and reported as split 'heldout'.
+    real: folders of real recordings, split by `real_split` instead of which_set.
+    """
+    roots = [Path(r) for r in (root if isinstance(root, (list, tuple)) else [root])]
+    real_roots = [Path(r) for r in (real or [])]
+    if not roots and not real_roots:
+        raise TrainError("no data folder; give --data DIR (or --real DIR)")
+    for pct, flag in ((real_train_percentage, "--real-train-percent"),
+                      (real_validation_percentage, "--real-validation-percent")):
+        if not 0 <= pct <= 100:
+            raise TrainError(f"{flag} {pct:g}: must be between 0 and 100")
+    if real_train_percentage + real_validation_percentage > 100:
+        raise TrainError("--real-train-percent plus --real-validation-percent exceed 100")
+    sources = [(r, False, _check_root(r, "--data")) for r in roots]
+    sources += [(r, True, _check_root(r, "--real")) for r in real_roots]
+    names = sorted({p.name for _, _, folders in sources for p in folders
+                    if not p.name.startswith("_")})
+    where = ", ".join(str(r) for r, _, _ in sources)
+    wanted, keywords, renamed = _keywords(names, wanted, where)
     labels = [SILENCE_LABEL, UNKNOWN_LABEL] + keywords
 
     holdout = holdout or []
     clips: list[Clip] = []
     ignored: list[Path] = []
-    for folder in word_folders + list(special.values()):
-        files = sorted(folder.iterdir())
-        wavs = [f for f in files if f.is_file() and f.suffix.lower() == ".wav"]
-        ignored += [f for f in files if not (f.is_file() and f.suffix.lower() == ".wav")]
-        if folder.name in wanted and not wavs:
-            raise TrainError(f"label {folder.name!r}: folder {folder} has no .wav files")
-        if folder.name in wanted:
-            label = keywords[wanted.index(folder.name)]
-        elif folder.name == SILENCE_LABEL:
-            label = SILENCE_LABEL
-        else:
-            label = UNKNOWN_LABEL
-        for f in wavs:
-            spk = speaker_of(f)
-            if any(fnmatch.fnmatchcase(spk, pat) for pat in holdout):
-                split = "heldout"
+    for src, is_real, folders in sources:
+        speakers = manifest_speakers(src)
+        for folder in folders:
+            if folder.name.startswith("_") and folder.name not in (UNKNOWN_LABEL, SILENCE_LABEL):
+                continue   # _background_noise_ and other special folders
+            files = sorted(folder.iterdir())
+            wavs = [f for f in files if f.is_file() and f.suffix.lower() == ".wav"]
+            ignored += [f for f in files if not (f.is_file() and f.suffix.lower() == ".wav")]
+            if folder.name in wanted:
+                label = keywords[wanted.index(folder.name)]
+            elif folder.name == SILENCE_LABEL:
+                label = SILENCE_LABEL
             else:
-                split = which_set(f, validation_percentage, testing_percentage)
-            clips.append(Clip(f, label, folder.name, spk, split))
+                label = UNKNOWN_LABEL
+            for f in wavs:
+                spk = speakers.get(f.relative_to(src).as_posix()) or speaker_of(f)
+                if is_real:
+                    split = real_split(spk, real_train_percentage, real_validation_percentage)
+                elif any(fnmatch.fnmatchcase(spk, pat) for pat in holdout):
+                    split = "heldout"
+                else:
+                    split = which_set(f, validation_percentage, testing_percentage)
+                clips.append(Clip(f, label, folder.name, spk, split, is_real))
+    for kw, folder in zip(keywords, wanted):
+        if not any(c.label == kw for c in clips):
+            raise TrainError(f"label {kw!r}: the folder(s) {folder!r} in {where} have no .wav files")
     if ignored:
         log.warning("ignored %d entries that are not .wav files, e.g. %s", len(ignored),
                     ", ".join(str(p) for p in ignored[:3]))
@@ -264,9 +338,9 @@ def scan_dataset(root: str | Path, wanted: list[str] | None = None,
                              "(every speaker went to validation/test/held-out); add speakers")
 
     background, bg_names = [], []
-    bg_dir = root / BACKGROUND_DIR
-    if bg_dir.is_dir():
-        for f in sorted(bg_dir.glob("*.wav")):
+    for src, _, _ in sources:
+        bg_dir = src / BACKGROUND_DIR
+        for f in sorted(bg_dir.glob("*.wav")) if bg_dir.is_dir() else []:
             try:
                 pcm, rate = read_wav(f)
             except BadWav as e:
@@ -283,8 +357,9 @@ def scan_dataset(root: str | Path, wanted: list[str] | None = None,
     if not background:
         log.warning("no %s folder with wav files of at least 1 s in %s: training without noise "
                     "augmentation, _silence_ is digital silence plus synthetic white noise",
-                    BACKGROUND_DIR, root)
-    return Dataset(root, labels, clips, background, bg_names, renamed)
+                    BACKGROUND_DIR, where)
+    return Dataset(roots[0] if roots else real_roots[0], labels, clips, background, bg_names,
+                   renamed)
 
 
 def load_clips(clips: list[Clip], sample_rate: int = 16000, clip_samples: int = 16000,

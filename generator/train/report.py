@@ -79,7 +79,8 @@ def _pct(v) -> str:
 
 SPLIT_TITLES = {"validation": "validation (unseen speakers, seen voices)",
                 "test": "test (unseen speakers, seen voices)",
-                "heldout": "held-out voices (engines/voices never trained on)"}
+                "heldout": "held-out voices (engines/voices never trained on)",
+                "real": "real speech, held-out speakers (never trained on)"}
 
 
 def write_report(out: Path, meta: dict, results: dict, labels: list[str]) -> dict:
@@ -88,7 +89,8 @@ def write_report(out: Path, meta: dict, results: dict, labels: list[str]) -> dic
                                           "model_sha256")},
            "labels": labels, "training": {k: meta[k] for k in (
                "seed", "epochs_max", "epochs_run", "best_epoch", "averaged_epochs", "train_seconds", "history",
-               "holdout", "teachers", "teacher_weight", "counts", "data", "background", "command", "renamed_labels", "augment",
+               "holdout", "teachers", "teacher_models", "teacher_weight", "counts", "data", "real",
+               "real_split", "real_repeat", "stream_augment", "background", "command", "renamed_labels", "augment",
                "percentages")},
            "frontend": meta["frontend"], "splits": {}}
     for split, res in results.items():
@@ -110,13 +112,14 @@ def write_report(out: Path, meta: dict, results: dict, labels: list[str]) -> dic
     with open(out / "predictions.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["split", "path", "speaker", "label", "float_label", "int8_label"])
-        root = Path(meta["data"])
+        roots = [Path(r) for r in meta["data"] + meta["real"]]
         for split, res in results.items():
             for c, y, fp, qp in zip(res["clips"], res["y"], res["float_pred"], res["int8_pred"]):
-                try:
-                    path = c.path.relative_to(root).as_posix()
-                except ValueError:
-                    path = str(c.path)
+                path = str(c.path)
+                for root in roots:
+                    if c.path.is_relative_to(root):
+                        path = c.path.relative_to(root).as_posix()
+                        break
                 w.writerow([split, path, c.speaker, labels[y], labels[fp], labels[qp]])
     (out / "report.json").write_text(json.dumps(rep, indent=1) + "\n")
     (out / "report.md").write_text(markdown(rep))
@@ -139,7 +142,12 @@ def markdown(rep: dict) -> str:
           f"- held-out voices (never in training or validation): "
           f"{', '.join(t['holdout']) if t['holdout'] else 'none'}",
           (f"- distilled: target = {1 - t['teacher_weight']:g} x label + {t['teacher_weight']:g} x "
-           f"mean int8 scores of {', '.join(t['teachers'])}" if t.get("teachers") else ""),
+           f"mean scores of {', '.join(t['teachers'] + t['teacher_models'])}"
+           if t.get("teachers") or t.get("teacher_models") else ""),
+          (f"- real speech: {', '.join(t['real'])}, split by speaker (SHA-1 of "
+           f"'{t['real_split']['salt']}' + speaker id): {t['real_split']['train']:g} % train "
+           f"(each clip {t['real_repeat']}x an epoch), {t['real_split']['validation']:g} % "
+           "validation, the rest held out as the split 'real'" if t.get("real") else ""),
           f"- command: `{t['command']}`" if t["command"] else "", ""]
     L += ["## Accuracy", "", "| split | clips | float | int8 | float → int8 |",
           "|---|---:|---:|---:|---:|"]

@@ -13,8 +13,8 @@ import numpy as np
 
 from .arch import ARCHS, build_model, count_macs
 from .augment import AugmentConfig, augment_clip, features, spec_augment, to_model_input
-from .data import (SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct, data_fingerprint,
-                   load_clips, scan_dataset)
+from .data import (REAL_SPLIT_SALT, SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct,
+                   data_fingerprint, load_clips, scan_dataset)
 from .errors import TrainError
 from ..staging import replacing_dir, replacing_file
 from .progress import progress
@@ -24,7 +24,7 @@ log = logging.getLogger("kws-train")
 
 @dataclass
 class TrainOptions:
-    data: Path
+    data: list[Path]
     out: Path
     arch: str = "ds_cnn"
     labels: list[str] | None = None
@@ -36,7 +36,14 @@ class TrainOptions:
     patience: int = 6
     average: int = 5          # average the weights of the N best epochs (1: off)
     teachers: list[Path] = field(default_factory=list)   # kws-train OUT folders to distil
+    teacher_models: list[str] = field(default_factory=list)   # RECIPE:published.tflite
     teacher_weight: float = 0.5   # share of the teachers' mean scores in the training target
+    real: list[Path] = field(default_factory=list)   # real recordings, split by real_split
+    real_train_percentage: float = 50.0
+    real_validation_percentage: float = 10.0
+    real_repeat: int = 1          # real training clips appear this many times an epoch
+    place_prob: float = 0.0       # share of clips whose speech goes anywhere in the window
+    lead_in_prob: float = 0.0     # share of clips featurised after a lead-in of their noise
     validation_percentage: float = 10.0
     testing_percentage: float = 10.0
     silence_percentage: float = 10.0
@@ -48,6 +55,10 @@ class TrainOptions:
     skip_bad_files: bool = False
     command: str = ""
     show_progress: bool | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data, (str, Path)):   # one folder
+            self.data = [Path(self.data)]
 
 
 def load_frontend_config(path: Path | None):
@@ -75,6 +86,11 @@ def _eval_set(ds: Dataset, split: str, pcm_by_path: dict, rng: np.random.Generat
     """Clips of one split: every keyword clip, unknown and silence sampled to
     the given percentages of the keyword count (as TensorFlow's speech_commands)."""
     clips = ds.split(split)
+    if split == "real":   # real recordings are measured as they come, every clip
+        if not clips:
+            return np.zeros((0, 16000), np.int16), np.zeros(0, np.int64), []
+        return (np.stack([pcm_by_path[c.path] for c in clips]),
+                np.array([ds.labels.index(c.label) for c in clips], dtype=np.int64), clips)
     kw = [c for c in clips if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
     unk = [c for c in clips if c.label == UNKNOWN_LABEL]
     sil = [c for c in clips if c.label == SILENCE_LABEL]
@@ -104,29 +120,42 @@ def train_unknown_percentage(opts: TrainOptions) -> float:
 
 def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip],
                      rng: np.random.Generator, opts: TrainOptions, frontend, aug: AugmentConfig,
-                     show) -> tuple[np.ndarray, np.ndarray]:
+                     show) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One epoch's (features, labels, PCM): every keyword clip, _unknown_ sampled,
+    every _silence_ clip plus generated ones; real clips opts.real_repeat times."""
     kw_idx = [i for i, c in enumerate(train_clips) if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
     unk_idx = [i for i, c in enumerate(train_clips) if c.label == UNKNOWN_LABEL]
     sil_idx = [i for i, c in enumerate(train_clips) if c.label == SILENCE_LABEL]
     n_unk = min(len(unk_idx), ceil_pct(len(kw_idx), train_unknown_percentage(opts)))
     chosen = kw_idx + list(rng.permutation(unk_idx)[:n_unk]) + sil_idx
+    # Real speech is scarce beside synthetic: its clips come again, differently augmented.
+    chosen += [i for i in range(len(train_clips)) if train_clips[i].real
+               for _ in range(opts.real_repeat - 1)]
     n_sil = ceil_pct(len(kw_idx), opts.silence_percentage)
     n = len(chosen) + n_sil
-    pcm = np.empty((n, train_pcm.shape[1]), np.int16)
+    samples = train_pcm.shape[1]
+    frames = frontend.config.num_frames(samples)
+    lead = int(aug.lead_in_ms * frontend.config.sample_rate / 1000) // frontend.config.step_size \
+        * frontend.config.step_size   # whole frame steps: the clip's frames stay where they were
+    pcm = np.empty((n, samples), np.int16)
+    feats = np.empty((n, frames, frontend.channels), np.int8)
     y = np.empty(n, np.int64)
-    for j, i in enumerate(chosen):
-        c = train_clips[i]
-        pcm[j] = augment_clip(train_pcm[i], c.label, ds.background, rng, aug) if opts.augment \
-            else train_pcm[i]
-        y[j] = ds.labels.index(c.label)
-    for j in range(len(chosen), n):
-        pcm[j] = augment_clip(np.zeros(train_pcm.shape[1], np.int16), SILENCE_LABEL, ds.background,
-                              rng, aug)
-        y[j] = 0
-    feats = features(frontend, pcm, show)
+    items = [(train_pcm[i], train_clips[i].label) for i in chosen]
+    items += [(np.zeros(samples, np.int16), SILENCE_LABEL)] * n_sil
+    it = range(n) if show is None else show(range(n))
+    for j in it:
+        x, label = items[j]
+        if not opts.augment:
+            full = x
+        else:
+            warm = aug.lead_in_prob > 0 and rng.random() < aug.lead_in_prob
+            full = augment_clip(x, label, ds.background, rng, aug, lead_in=lead if warm else 0)
+        pcm[j] = full[-samples:]
+        feats[j] = frontend.compute(full)[-frames:]
+        y[j] = ds.labels.index(label)
     if opts.augment:
         spec_augment(feats, rng, aug)
-    return feats, y
+    return feats, y, pcm
 
 
 def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
@@ -158,14 +187,18 @@ def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
 
 
 class _Teachers:
-    """Previous kws-train models whose mean int8 scores become part of the target,
-    from TensorFlow Lite's interpreter: its optimized kernels score a whole epoch
-    in seconds, and a training target needs no bit-exactness."""
+    """Models whose mean scores become part of the target: previous kws-train
+    models (on our features) and published models (each on its own front end,
+    from the PCM), all from TensorFlow Lite's interpreter: its optimized kernels
+    score a whole epoch in seconds, and a training target needs no bit-exactness."""
 
-    def __init__(self, dirs: list[Path], labels: list[str]):
+    def __init__(self, dirs: list[Path], labels: list[str], published: list[str] = ()):
         import tensorflow as tf
 
+        from .published_teachers import PublishedTeacher
+
         self.its, self.labels = [], labels
+        self.published = [PublishedTeacher(spec, labels) for spec in published]
         for d in dirs:
             d = Path(d)
             try:
@@ -179,11 +212,15 @@ class _Teachers:
             it = tf.lite.Interpreter(model_content=tfl, num_threads=2)
             self.its.append(it)
 
-    def scores(self, x: np.ndarray, batch: int = 256) -> np.ndarray:
-        """Mean of the teachers' dequantized int8 scores, rows normalized to 1."""
+    def scores(self, x: np.ndarray, pcm: np.ndarray | None = None, batch: int = 256) -> np.ndarray:
+        """Mean of the teachers' scores for features x of clips pcm (which only
+        published teachers need), rows normalized to 1."""
         total = np.zeros((len(x), len(self.labels)))
         for it in self.its:
-            total += _tflite_scores(it, x, batch)
+            p = _tflite_scores(it, x, batch)
+            total += p / np.maximum(p.sum(1, keepdims=True), 1e-12)
+        for teacher in self.published:
+            total += teacher.scores(pcm, batch)
         return total / np.maximum(total.sum(1, keepdims=True), 1e-12)
 
 
@@ -253,10 +290,11 @@ def train(opts: TrainOptions) -> dict:
         log.warning("frontend sample_rate is %d Hz: clips are resampled to it", sr)
 
     ds = scan_dataset(opts.data, opts.labels, opts.validation_percentage, opts.testing_percentage,
-                      opts.holdout, sr, opts.skip_bad_files)
+                      opts.holdout, sr, opts.skip_bad_files, opts.real,
+                      opts.real_train_percentage, opts.real_validation_percentage)
     counts = ds.counts()
     log.info("labels: %s", ", ".join(ds.labels))
-    for split in ("train", "validation", "test", "heldout"):
+    for split in ("train", "validation", "test", "heldout", "real"):
         if counts[split]:
             log.info("%-10s %s", split, ", ".join(f"{k}={v}" for k, v in sorted(counts[split].items())))
 
@@ -268,7 +306,10 @@ def train(opts: TrainOptions) -> dict:
 
     rng_eval = np.random.default_rng(opts.seed + 1)
     eval_sets = {}
-    for split in ("validation", "test", "heldout"):
+    # Real noise excerpts that train are background noise for augmentation too.
+    ds.background += [pcm_by_path[c.path] for c in train_clips
+                      if c.real and c.label == SILENCE_LABEL]
+    for split in ("validation", "test", "heldout", "real"):
         pcm, y, clips = _eval_set(ds, split, pcm_by_path, rng_eval, opts)
         if len(y):
             feats = features(frontend, pcm, progress(f"features {split}", show))
@@ -286,13 +327,14 @@ def train(opts: TrainOptions) -> dict:
     frames, channels = fe_cfg.num_frames(sr), fe_cfg.channels
     model = build_model(opts.arch, (frames, channels), len(ds.labels), opts.seed)
     rng = np.random.default_rng(opts.seed)
-    aug = AugmentConfig()
-    x0, y0 = _train_epoch_set(ds, train_pcm, train_clips, rng, opts, frontend, aug,
-                              progress("features train", show))
+    aug = AugmentConfig(place_prob=opts.place_prob, lead_in_prob=opts.lead_in_prob)
+    x0, y0, pcm0 = _train_epoch_set(ds, train_pcm, train_clips, rng, opts, frontend, aug,
+                                    progress("features train", show))
     steps = int(np.ceil(len(y0) / opts.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(opts.learning_rate, steps * opts.epochs,
                                                       alpha=0.02)
-    teachers = _Teachers(opts.teachers, ds.labels) if opts.teachers else None
+    teachers = (_Teachers(opts.teachers, ds.labels, opts.teacher_models)
+                if opts.teachers or opts.teacher_models else None)
     model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss="categorical_crossentropy" if teachers else "sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -301,12 +343,13 @@ def train(opts: TrainOptions) -> dict:
     snapshots: list = []      # (validation score, epoch, weights) of the best epochs
     bar = progress("training", show)(range(opts.epochs), total=opts.epochs)
     for epoch in bar:
-        x, y = (x0, y0) if epoch == 0 else _train_epoch_set(ds, train_pcm, train_clips, rng, opts,
-                                                            frontend, aug, None)
+        x, y, pcm = (x0, y0, pcm0) if epoch == 0 else _train_epoch_set(
+            ds, train_pcm, train_clips, rng, opts, frontend, aug, None)
         target = y
         if teachers is not None:
             w = opts.teacher_weight
-            target = (1 - w) * np.eye(len(ds.labels), dtype=np.float32)[y] + w * teachers.scores(x)
+            target = (1 - w) * np.eye(len(ds.labels), dtype=np.float32)[y] \
+                + w * teachers.scores(x, pcm)
         h = model.fit(to_model_input(x), target, batch_size=opts.batch_size, epochs=1, verbose=0,
                       shuffle=True)
         loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
@@ -374,8 +417,14 @@ def train(opts: TrainOptions) -> dict:
         "tflite_bytes": len(tfl), "ops": model_ops(tfl), "io": io,
         "labels": ds.labels, "renamed_labels": ds.renamed,
         "holdout": opts.holdout, "teachers": [str(t) for t in opts.teachers],
-        "teacher_weight": opts.teacher_weight if opts.teachers else None,
-        "counts": counts, "data": str(opts.data),
+        "teacher_weight": opts.teacher_weight if opts.teachers or opts.teacher_models else None,
+        "counts": counts, "data": [str(d) for d in opts.data],
+        "real": [str(d) for d in opts.real],
+        "real_split": ({"train": opts.real_train_percentage,
+                        "validation": opts.real_validation_percentage,
+                        "salt": REAL_SPLIT_SALT} if opts.real else None),
+        "teacher_models": list(opts.teacher_models), "real_repeat": opts.real_repeat,
+        "stream_augment": {"place": opts.place_prob, "lead_in": opts.lead_in_prob},
         "background": ds.background_names, "command": opts.command,
         "frontend": fe_cfg.to_dict(),
         "model_sha256": hashlib.sha256(tfl).hexdigest(),
