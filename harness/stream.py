@@ -355,6 +355,72 @@ def _spread(values: list[float]) -> dict | None:
             "mean": statistics.fmean(values)}
 
 
+class TruthIndex:
+    """The target truth rows by label, for matching detections with the rule
+    of score_detections. Built once, it matches many detection lists (a DET
+    sweep matches thousands)."""
+
+    def __init__(self, truth_rows, tolerance_s: float = DEFAULT_TOLERANCE_S,
+                 non_targets=NEVER_TRIGGER):
+        truth = [_as_truth(r) for r in truth_rows]
+        by_label: dict[str, list[int]] = {}
+        for i, r in enumerate(truth):
+            if r.label not in non_targets:
+                by_label.setdefault(r.label, []).append(i)
+        # Per label: rows by (start_s, row), their starts, and how late a
+        # detection may come (end_s + tolerance_s), also as a running maximum.
+        self.keywords = sum(len(rows) for rows in by_label.values())  # the target rows
+        self._labels = {}
+        for label, rows in by_label.items():
+            rows.sort(key=lambda i: (truth[i].start_s, i))
+            reach = [truth[i].end_s + tolerance_s for i in rows]
+            self._labels[label] = (rows, np.array([truth[i].start_s for i in rows]), reach,
+                                   np.maximum.accumulate(np.array(reach)))
+
+    def match(self, times, names) -> list[int | None]:
+        """For each detection, the index of the truth row it hits, or None.
+
+        times (seconds) must not decrease; names are the detections' labels.
+        A detection at t hits the earliest (by start_s, then by row order)
+        truth row of its label, not yet hit and not a non-target, with
+        start_s <= t <= end_s + tolerance_s.
+        """
+        t_all = np.asarray(times, dtype=np.float64).reshape(-1)
+        if t_all.size > 1 and np.any(np.diff(t_all) < 0):
+            raise ValueError("match_detections: detections must come in time order")
+        names = np.asarray(names, dtype=object).reshape(-1)
+        out: list[int | None] = [None] * t_all.size
+        # Labels are independent: a row is only ever hit by its own label.
+        for label, (rows, starts, reach, reach_max) in self._labels.items():
+            mine = np.flatnonzero(names == label)
+            if not mine.size:
+                continue
+            t = t_all[mine]
+            before = np.searchsorted(starts, t, side="right")  # rows with start_s <= t
+            # Only a detection some row could take needs the ordered pass
+            # below; the others are false accepts whatever came before.
+            near = (before > 0) & (reach_max[np.maximum(before - 1, 0)] >= t)
+            hit = [False] * len(rows)
+            low = 0
+            for i, ti, k in zip(mine[near].tolist(), t[near].tolist(), before[near].tolist()):
+                # Rows hit, or out of reach before ti, stay so: times never decrease.
+                while low < len(rows) and (hit[low] or reach[low] < ti):
+                    low += 1
+                for j in range(low, k):
+                    if not hit[j] and ti <= reach[j]:
+                        hit[j] = True
+                        out[i] = rows[j]
+                        break
+        return out
+
+
+def match_detections(times, names, truth_rows, tolerance_s: float = DEFAULT_TOLERANCE_S,
+                     non_targets=NEVER_TRIGGER) -> list[int | None]:
+    """For each detection, the index of the truth row it hits, or None: the
+    rule of score_detections (TruthIndex.match)."""
+    return TruthIndex(truth_rows, tolerance_s, non_targets).match(times, names)
+
+
 def score_detections(detections, truth_rows, sample_rate: int,
                      tolerance_s: float = DEFAULT_TOLERANCE_S, duration_s: float | None = None,
                      non_targets=NEVER_TRIGGER) -> dict:
@@ -375,15 +441,9 @@ def score_detections(detections, truth_rows, sample_rate: int,
     targets = [i for i, r in enumerate(truth) if r.label not in non_targets]
     hit_by: dict[int, int] = {}
     events = []
-    for d in dets:
-        t = d.sample / sample_rate
-        match = None
-        for i in targets:
-            row = truth[i]
-            if (i not in hit_by and row.label == d.name
-                    and row.start_s <= t <= row.end_s + tolerance_s):
-                if match is None or row.start_s < truth[match].start_s:
-                    match = i
+    times = [d.sample / sample_rate for d in dets]
+    matches = match_detections(times, [d.name for d in dets], truth, tolerance_s, non_targets)
+    for d, t, match in zip(dets, times, matches):
         if match is None:
             during = sorted({r.label for r in truth
                              if r.start_s <= t <= r.end_s + tolerance_s})

@@ -40,7 +40,8 @@ from harness.client import Device, DeviceError, open_device
 from harness.pipeline import HostPipeline, device_classify
 from harness.recording import active_span, make_recording
 from harness.stream import (CHUNK_HEAD, Detection, HostRecognizer, Inferences, TruthRow, device_stream,
-                            host_stream, read_truth, score_detections, settings_for, write_truth)
+                            host_stream, match_detections, read_truth, score_detections,
+                            settings_for, write_truth)
 from harness.transports import ExecTransport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -475,6 +476,31 @@ def test_score_detections_rules():
     s = score_detections([det("yes", 2.1), det("yes", 2.2)],
                          [TruthRow("yes", 1.0, 1.5), TruthRow("yes", 1.6, 2.0)], RATE)
     assert s["hits"] == 2 and s["events"][0]["truth"] == 0 and s["events"][1]["truth"] == 1
+
+
+def test_match_detections_equals_the_rule_by_brute_force():
+    """Overlapping truth rows, equal starts, detections at the same time."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        truth = [TruthRow(str(rng.choice(["a", "b", "_unknown_"])), s, s + float(rng.uniform(0, 2)))
+                 for s in np.round(rng.uniform(0, 20, int(rng.integers(0, 12))), 1).tolist()]
+        times = sorted(np.round(rng.uniform(0, 24, int(rng.integers(0, 15))), 1).tolist())
+        names = [str(rng.choice(["a", "b", "c"])) for _ in times]
+        hit: set[int] = set()
+        want = []
+        for t, name in zip(times, names):
+            match = None
+            for i, row in enumerate(truth):
+                if (i not in hit and row.label == name and row.label != "_unknown_"
+                        and row.start_s <= t <= row.end_s + 1.5):
+                    if match is None or row.start_s < truth[match].start_s:
+                        match = i
+            if match is not None:
+                hit.add(match)
+            want.append(match)
+        assert match_detections(times, names, truth, 1.5) == want
+    with pytest.raises(ValueError, match="time order"):
+        match_detections([2.0, 1.0], ["a", "a"], [])
 
 
 def test_truth_csv_round_trip(tmp_path):
