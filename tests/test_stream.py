@@ -734,11 +734,25 @@ def test_cli_make_recording_and_stream(band_firmware, band_model, tiny_model, cl
     assert "keywords" in proc.stdout and wav.is_file() and csv.is_file()
     out = tmp_path / "stream.json"
     proc = run_cli("stream", "--port", f"exec:{band_firmware('host')}", "--wav", wav,
-                   "--truth", csv, "--model", band_model, "--json", out)
+                   "--truth", csv, "--model", band_model, "--json", out,
+                   "--report", tmp_path / "report")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "host agrees: yes" in proc.stdout and "hits" in proc.stdout
+    assert "host agrees: yes, detection for detection and score for score" in proc.stdout
+    assert "hits" in proc.stdout
+    assert "operating point in use: 1000 ms window, threshold 200" in proc.stdout
+    assert "recommended for <= 1 false accepts per hour: " in proc.stdout
     report = json.loads(out.read_text())
-    assert report["agreement_with_host"] is True
+    assert json.loads((tmp_path / "report" / "stream.json").read_text()) == report
+    assert report["agreement_with_host"] is True and report["first_difference"] is None
+    det = json.loads((tmp_path / "report" / "det.json").read_text())
+    assert (det["in_use"]["hits"], det["in_use"]["false_accepts"]) == (
+        report["scores"]["hits"], report["scores"]["false_accepts"])
+    assert (tmp_path / "report" / "det.png").stat().st_size > 1000
+    # the host pipeline alone gives the same DET: the device's scores are the host's
+    proc = run_cli("stream", "--host-only", "--wav", wav, "--truth", csv, "--model", band_model,
+                   "--report", tmp_path / "host-only", "--quiet")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((tmp_path / "host-only" / "det.json").read_text()) == det
     assert report["detections"] == report["host_detections"]
     scores = report["scores"]
     assert scores["keywords"] == len(read_truth(csv)) and scores["hits"] >= 0.8 * scores["keywords"]
