@@ -20,7 +20,7 @@ from pathlib import Path
 from .boards import Board
 from .frontend import FrontendConfig
 from .model import ModelError
-from .render import TEMPLATES, Command, Component, template_environment
+from .render import MAX_BODY, TEMPLATES, Command, Component, template_environment
 from .staging import replacing_file
 
 STREAM_CODE = 0x31
@@ -28,6 +28,9 @@ MAX_CHUNK_SAMPLES = 2044          # 7 header bytes + 2 bytes a sample <= the 409
 MAX_CAPACITY = 255                # kws_recognizer.h: KWS_RECOGNIZER_MAX_CAPACITY
 MAX_LABELS = 255                  # kws_recognizer.h: KWS_RECOGNIZER_MAX_LABELS
 MAX_EVENTS = 255                  # events u8 in the reply
+REPLY_HEAD_BYTES = 3              # inferences u16, events u8
+EVENT_BYTES = 6                   # label u8, score u8, sample u32
+INFERENCE_HEAD_BYTES = 4          # sample u32 before each inference's scores (flag bit1)
 NEVER_TRIGGER = ("_silence_", "_unknown_")
 STREAM_SOURCES = ("kws_recognizer.h", "kws_recognizer.c", "cmd_stream.c")
 RECOGNIZER_FILE = "recognizer.json"  # in a model folder, beside labels.json and frontend.json
@@ -284,6 +287,19 @@ def describe_settings(settings: dict) -> str:
             f"{never}")
 
 
+def max_inferences(max_events: int, every: int) -> int:
+    """Inferences a chunk can run: max_events consecutive frames hold at most
+    ceil(max_events / every) frames of the schedule."""
+    return -(-max_events // every)
+
+
+def stream_reply_bytes(max_events: int, every: int, labels: int) -> int:
+    """The largest STREAM reply: the head, max_events events, and with flag
+    bit1 each inference's sample and scores."""
+    return (REPLY_HEAD_BYTES + EVENT_BYTES * max_events
+            + max_inferences(max_events, every) * (INFERENCE_HEAD_BYTES + labels))
+
+
 def stream_settings(params: RecognizerParams, frontend: FrontendConfig,
                     labels: list[str]) -> dict:
     """The integers both sides run with (INFO's `stream`); times in samples.
@@ -314,6 +330,11 @@ def stream_settings(params: RecognizerParams, frontend: FrontendConfig,
             f"holds at most {capacity} inferences at one every {params.every} frames: nothing "
             "would ever be detected; lower minimum_count or lengthen the window")
     max_events = min(-(-MAX_CHUNK_SAMPLES // step), MAX_EVENTS)
+    # The reply with every inference's scores (flag bit1) must fit the body:
+    # where it would not (a short frame step with many labels), chunks get
+    # shorter instead. At a 20 ms step this never happens.
+    while stream_reply_bytes(max_events, params.every, len(labels)) > MAX_BODY:
+        max_events -= 1
     max_samples = min(MAX_CHUNK_SAMPLES, max_events * step)
     never = [i for i, label in enumerate(labels) if label in params.never_trigger]
     return {
@@ -323,6 +344,7 @@ def stream_settings(params: RecognizerParams, frontend: FrontendConfig,
         "frame_step_samples": step,
         "max_samples": max_samples,
         "max_events": max_events,
+        "max_inferences": max_inferences(max_events, params.every),
         "average_window_ms": params.average_window_ms,
         "average_window_samples": average_window,
         "capacity": capacity,
@@ -348,6 +370,7 @@ STREAM_CONFIG_TEMPLATE = """\
 #define KWS_STREAM_STEP_SAMPLES {{ s.frame_step_samples }}u
 #define KWS_STREAM_MAX_SAMPLES {{ s.max_samples }}u   /* per chunk */
 #define KWS_STREAM_MAX_EVENTS {{ s.max_events }}u     /* >= frames a chunk can complete */
+#define KWS_STREAM_MAX_INFERENCES {{ s.max_inferences }}u /* >= inferences a chunk can run */
 
 /* Recognizer: a {{ s.average_window_ms }} ms window, {{ s.suppression_ms }} ms suppression,
  * in samples at {{ s.sample_rate }} Hz. */

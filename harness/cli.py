@@ -34,8 +34,8 @@ def _baud(text: str) -> int:
     return value
 
 
-def _add_port(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", required=True, help=PORT_HELP)
+def _add_port(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--port", required=required, help=PORT_HELP)
     parser.add_argument("--board", help="board id, when the URL does not tell it; a serial "
                                         "port opens at its board file's UART rate")
     parser.add_argument("--baud", type=_baud,

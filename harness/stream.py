@@ -4,7 +4,8 @@ Host: the same C frontend (streaming), TFLite Micro's interpreter on the
 newest feature frames on the same schedule as the firmware, and
 HostRecognizer, the firmware's integer recognizer line for line. Device:
 STREAM, chunk by chunk. Both must report the same detections (label, score,
-sample). score_detections compares detections with a ground truth.
+sample), and asked for them (Inferences), the same scores for every
+inference. score_detections compares detections with a ground truth.
 See docs/stream.md.
 """
 
@@ -29,10 +30,12 @@ from .realtime import link_report
 
 STREAM = 0x31
 FLAG_RESET = 0x01
+FLAG_SCORES = 0x02  # the reply also carries every inference's sample and scores
 HEAD = struct.Struct("<HB")    # inferences, events
 CHUNK_HEAD = struct.Struct("<BHI")  # flags, stream number, sample offset
 _stream_numbers = itertools.count(1)
 EVENT = struct.Struct("<BBI")  # label, score, sample (mod 2^32)
+INFERENCE_SAMPLE = struct.Struct("<I")  # before each inference's scores (mod 2^32)
 DEFAULT_TOLERANCE_S = 1.5
 
 
@@ -52,6 +55,51 @@ class Detection:
     def to_dict(self, sample_rate: int) -> dict:
         return {"label": self.name, "index": self.label, "score": self.score,
                 "sample": self.sample, "time_s": round(self.sample / sample_rate, 6)}
+
+
+class Inferences:
+    """Every inference of one stream, in order: the end sample of the frame it
+    ran on, and the model's int8 scores. host_stream and device_stream fill
+    one when given it; harness.det computes DET curves from one."""
+
+    def __init__(self) -> None:
+        self._samples: list[int] = []
+        self._scores: list[bytes] = []
+
+    def append(self, sample: int, scores) -> None:
+        raw = np.asarray(scores, dtype=np.int8).reshape(-1).tobytes()
+        if self._scores and len(raw) != len(self._scores[0]):
+            raise ValueError(f"inference at sample {sample} has {len(raw)} scores, the "
+                             f"earlier ones {len(self._scores[0])}")
+        self._samples.append(int(sample))
+        self._scores.append(raw)
+
+    def __len__(self) -> int:
+        return len(self._samples)
+
+    @property
+    def samples(self) -> np.ndarray:
+        """int64 [n]: each inference's end sample."""
+        return np.array(self._samples, dtype=np.int64)
+
+    @property
+    def scores(self) -> np.ndarray:
+        """int8 [n, labels]: each inference's scores."""
+        width = len(self._scores[0]) if self._scores else 0
+        return np.frombuffer(b"".join(self._scores), dtype=np.int8).reshape(len(self), width)
+
+    def first_difference(self, other: "Inferences", names=("device", "host")) -> str | None:
+        """None when both hold the same inferences bit for bit; else the first difference."""
+        a, b = names
+        for i, (sa, ra, sb, rb) in enumerate(zip(self._samples, self._scores,
+                                                 other._samples, other._scores)):
+            if sa != sb or ra != rb:
+                return (f"inference #{i}: {a} sample {sa} scores "
+                        f"{np.frombuffer(ra, np.int8).tolist()}, {b} sample {sb} scores "
+                        f"{np.frombuffer(rb, np.int8).tolist()}")
+        if len(self) != len(other):
+            return f"the {a} ran {len(self)} inferences, the {b} {len(other)}"
+        return None
 
 
 class HostRecognizer:
@@ -122,12 +170,14 @@ def settings_for(pipeline: HostPipeline, params: RecognizerParams | None = None)
 
 def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
                 chunk_samples: int = MAX_CHUNK_SAMPLES,
-                stats: dict | None = None) -> list[Detection]:
+                stats: dict | None = None,
+                record: Inferences | None = None) -> list[Detection]:
     """The firmware's STREAM on the host, from a fresh state.
 
     `settings` is the device's INFO `stream` section (default: the model's
-    own, settings_for(pipeline)). Chunking does not change the
-    result (the frontend streams); it only bounds memory.
+    own, settings_for(pipeline)). Chunking does not change the result (the
+    frontend streams); it only bounds memory. `record`, if given, receives
+    every inference's end sample and scores.
     """
     settings = settings or settings_for(pipeline)
     every, window = settings["every"], settings["frame_window_samples"]
@@ -150,6 +200,8 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
             scores = np.asarray(pipeline.reference.run(x), np.int8).reshape(-1)
             inferences += 1
             end = window + (frames - 1) * step
+            if record is not None:
+                record.append(end, scores)
             found = recognizer.push(scores, end)
             if found is not None:
                 label, score = found
@@ -162,14 +214,17 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
 
 def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime: bool = False,
                   *, info: dict | None = None, timeout: float = 30.0, retries: int = 8,
-                  stats: dict | None = None, max_lag_s: float | None = None) -> list[Detection]:
+                  stats: dict | None = None, max_lag_s: float | None = None,
+                  record: Inferences | None = None) -> list[Detection]:
     """Send `pcm` to the device with STREAM, from a reset; its detections.
 
     realtime=True sends each chunk when its last sample would have been
     recorded (t0 + end / sample_rate), as a microphone would; stats then get
     the lag of each reply behind that moment. stats also get whether real
     time was (or would be) kept and by what margin (harness.realtime;
-    max_lag_s is the bound on the lag, by default one chunk).
+    max_lag_s is the bound on the lag, by default one chunk). `record`, if
+    given, asks the device for every inference's scores (flag bit1) and
+    receives them.
     """
     if max_lag_s is not None and max_lag_s <= 0:
         raise ValueError(f"max_lag_s {max_lag_s} is not positive")
@@ -196,7 +251,8 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-        head = CHUNK_HEAD.pack(FLAG_RESET if i == 0 else 0, stream, start & 0xFFFFFFFF)
+        flags = (FLAG_RESET if i == 0 else 0) | (FLAG_SCORES if record is not None else 0)
+        head = CHUNK_HEAD.pack(flags, stream, start & 0xFFFFFFFF)
         # The device answers a chunk sent again with the same reply, without
         # hearing it twice: the client may resend after a lost reply.
         sent = time.monotonic()
@@ -206,8 +262,12 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
         if realtime:
             lags.append(replied - (started + end / rate))
         count, events = HEAD.unpack_from(reply)
-        if len(reply) != HEAD.size + events * EVENT.size:
-            raise DeviceError("REPLY", f"STREAM reply of {len(reply)} bytes for {events} events")
+        per_inference = INFERENCE_SAMPLE.size + len(labels)
+        scores_at = HEAD.size + events * EVENT.size
+        if len(reply) != scores_at + (count * per_inference if record is not None else 0):
+            raise DeviceError("REPLY", f"STREAM reply of {len(reply)} bytes for {events} events"
+                                       + (f" and {count} inferences of {len(labels)} scores"
+                                          if record is not None else ""))
         inferences += count
         chunks += 1
         for k in range(events):
@@ -217,6 +277,14 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
                 raise DeviceError("REPLY", f"STREAM event label {label} at sample {sample32} "
                                            f"outside chunk {start}..{end}")
             detections.append(Detection(label, labels[label], score, sample))
+        for k in range(count if record is not None else 0):
+            at = scores_at + k * per_inference
+            sample = end - ((end - INFERENCE_SAMPLE.unpack_from(reply, at)[0]) % (1 << 32))
+            if not start < sample <= end:
+                raise DeviceError("REPLY", f"STREAM inference at sample {sample} outside chunk "
+                                           f"{start}..{end}")
+            record.append(sample, np.frombuffer(reply, np.int8, len(labels),
+                                                at + INFERENCE_SAMPLE.size))
     if stats is not None:
         elapsed = time.monotonic() - started
         stats.update(chunks=chunks, inferences=inferences, samples=int(data.size),
@@ -287,6 +355,72 @@ def _spread(values: list[float]) -> dict | None:
             "mean": statistics.fmean(values)}
 
 
+class TruthIndex:
+    """The target truth rows by label, for matching detections with the rule
+    of score_detections. Built once, it matches many detection lists (a DET
+    sweep matches thousands)."""
+
+    def __init__(self, truth_rows, tolerance_s: float = DEFAULT_TOLERANCE_S,
+                 non_targets=NEVER_TRIGGER):
+        truth = [_as_truth(r) for r in truth_rows]
+        by_label: dict[str, list[int]] = {}
+        for i, r in enumerate(truth):
+            if r.label not in non_targets:
+                by_label.setdefault(r.label, []).append(i)
+        # Per label: rows by (start_s, row), their starts, and how late a
+        # detection may come (end_s + tolerance_s), also as a running maximum.
+        self.keywords = sum(len(rows) for rows in by_label.values())  # the target rows
+        self._labels = {}
+        for label, rows in by_label.items():
+            rows.sort(key=lambda i: (truth[i].start_s, i))
+            reach = [truth[i].end_s + tolerance_s for i in rows]
+            self._labels[label] = (rows, np.array([truth[i].start_s for i in rows]), reach,
+                                   np.maximum.accumulate(np.array(reach)))
+
+    def match(self, times, names) -> list[int | None]:
+        """For each detection, the index of the truth row it hits, or None.
+
+        times (seconds) must not decrease; names are the detections' labels.
+        A detection at t hits the earliest (by start_s, then by row order)
+        truth row of its label, not yet hit and not a non-target, with
+        start_s <= t <= end_s + tolerance_s.
+        """
+        t_all = np.asarray(times, dtype=np.float64).reshape(-1)
+        if t_all.size > 1 and np.any(np.diff(t_all) < 0):
+            raise ValueError("match_detections: detections must come in time order")
+        names = np.asarray(names, dtype=object).reshape(-1)
+        out: list[int | None] = [None] * t_all.size
+        # Labels are independent: a row is only ever hit by its own label.
+        for label, (rows, starts, reach, reach_max) in self._labels.items():
+            mine = np.flatnonzero(names == label)
+            if not mine.size:
+                continue
+            t = t_all[mine]
+            before = np.searchsorted(starts, t, side="right")  # rows with start_s <= t
+            # Only a detection some row could take needs the ordered pass
+            # below; the others are false accepts whatever came before.
+            near = (before > 0) & (reach_max[np.maximum(before - 1, 0)] >= t)
+            hit = [False] * len(rows)
+            low = 0
+            for i, ti, k in zip(mine[near].tolist(), t[near].tolist(), before[near].tolist()):
+                # Rows hit, or out of reach before ti, stay so: times never decrease.
+                while low < len(rows) and (hit[low] or reach[low] < ti):
+                    low += 1
+                for j in range(low, k):
+                    if not hit[j] and ti <= reach[j]:
+                        hit[j] = True
+                        out[i] = rows[j]
+                        break
+        return out
+
+
+def match_detections(times, names, truth_rows, tolerance_s: float = DEFAULT_TOLERANCE_S,
+                     non_targets=NEVER_TRIGGER) -> list[int | None]:
+    """For each detection, the index of the truth row it hits, or None: the
+    rule of score_detections (TruthIndex.match)."""
+    return TruthIndex(truth_rows, tolerance_s, non_targets).match(times, names)
+
+
 def score_detections(detections, truth_rows, sample_rate: int,
                      tolerance_s: float = DEFAULT_TOLERANCE_S, duration_s: float | None = None,
                      non_targets=NEVER_TRIGGER) -> dict:
@@ -307,15 +441,9 @@ def score_detections(detections, truth_rows, sample_rate: int,
     targets = [i for i, r in enumerate(truth) if r.label not in non_targets]
     hit_by: dict[int, int] = {}
     events = []
-    for d in dets:
-        t = d.sample / sample_rate
-        match = None
-        for i in targets:
-            row = truth[i]
-            if (i not in hit_by and row.label == d.name
-                    and row.start_s <= t <= row.end_s + tolerance_s):
-                if match is None or row.start_s < truth[match].start_s:
-                    match = i
+    times = [d.sample / sample_rate for d in dets]
+    matches = match_detections(times, [d.name for d in dets], truth, tolerance_s, non_targets)
+    for d, t, match in zip(dets, times, matches):
         if match is None:
             during = sorted({r.label for r in truth
                              if r.start_s <= t <= r.end_s + tolerance_s})

@@ -19,7 +19,7 @@ from harness.evaluate import run_eval, write_report
 from harness.cli import latency_units
 from harness.pipeline import HostPipeline
 from harness.recording import make_recording
-from harness.stream import device_stream, host_stream, read_truth, score_detections
+from harness.stream import Inferences, device_stream, host_stream, read_truth, score_detections
 from harness.validate import validate
 
 pytestmark = [pytest.mark.hil, pytest.mark.slow]
@@ -68,9 +68,11 @@ def test_stream_finds_keywords_in_a_long_recording(kws_device, tmp_path):
                    out_csv=tmp_path / "truth.csv", snr_db=20)
     pcm = load_wav(tmp_path / "long.wav")
     info = kws_device.info()
-    got = device_stream(kws_device, pcm, info=info, timeout=60)
-    want = host_stream(pipeline, pcm, settings=info["stream"])
+    record, host_record = Inferences(), Inferences()
+    got = device_stream(kws_device, pcm, info=info, timeout=60, record=record)
+    want = host_stream(pipeline, pcm, settings=info["stream"], record=host_record)
     assert [(d.label, d.sample) for d in got] == [(d.label, d.sample) for d in want]
+    assert record.first_difference(host_record) is None  # every inference, bit for bit
     score = score_detections(got, read_truth(tmp_path / "truth.csv"), 16000,
                              duration_s=pcm.size / 16000)
     assert score["hits"] >= 1, score

@@ -39,8 +39,9 @@ from generator.stream import (RecognizerParams, StreamConfigError, load_recogniz
 from harness.client import Device, DeviceError, open_device
 from harness.pipeline import HostPipeline, device_classify
 from harness.recording import active_span, make_recording
-from harness.stream import (CHUNK_HEAD, Detection, HostRecognizer, TruthRow, device_stream, host_stream,
-                            read_truth, score_detections, settings_for, write_truth)
+from harness.stream import (CHUNK_HEAD, Detection, HostRecognizer, Inferences, TruthRow, device_stream,
+                            host_stream, match_detections, read_truth, score_detections,
+                            settings_for, write_truth)
 from harness.transports import ExecTransport
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,7 +187,7 @@ def test_settings_are_micro_speech_defaults_in_samples():
     s = stream_settings(RecognizerParams(), FrontendConfig(output="int8"), LABELS)
     assert (s["every"], s["average_window_samples"], s["suppression_samples"]) == (5, 16000, 24000)
     assert (s["threshold"], s["minimum_count"], s["capacity"]) == (200, 3, 10)
-    assert (s["max_samples"], s["max_events"]) == (2044, 7)
+    assert (s["max_samples"], s["max_events"], s["max_inferences"]) == (2044, 7, 2)
     assert s["never_trigger"] == ["_silence_", "_unknown_"] and s["never_trigger_indices"] == [0, 1]
     text = render_stream_config(s, LABELS)
     for line in ("#define KWS_STREAM_EVERY 5u", "#define KWS_RECOGNIZER_MAX 10u",
@@ -194,12 +195,71 @@ def test_settings_are_micro_speech_defaults_in_samples():
                  "#define KWS_RECOGNIZER_SUPPRESSION 24000u",
                  "#define KWS_RECOGNIZER_THRESHOLD 200u", "#define KWS_RECOGNIZER_MINIMUM_COUNT 3u",
                  "#define KWS_RECOGNIZER_NEVER_TRIGGER { 1, 1, 0, 0 }",
-                 "#define KWS_STREAM_WINDOW_SAMPLES 480u", "#define KWS_STREAM_STEP_SAMPLES 320u"):
+                 "#define KWS_STREAM_WINDOW_SAMPLES 480u", "#define KWS_STREAM_STEP_SAMPLES 320u",
+                 "#define KWS_STREAM_MAX_INFERENCES 2u"):
         assert line in text
     # a 10 ms stride at 8 kHz: 80-sample steps, 26 frames per 2044-sample chunk at most
     small = stream_settings(RecognizerParams(every=1), FrontendConfig(
         sample_rate=8000, window_ms=30, stride_ms=10, upper_hz=3800, output="int8"), LABELS)
-    assert small["max_events"] == 26 and small["capacity"] == 100
+    assert small["max_events"] == small["max_inferences"] == 26 and small["capacity"] == 100
+
+
+FRONTEND_8K = FrontendConfig(sample_rate=8000, window_ms=30, stride_ms=10, upper_hz=3800,
+                             output="int8")
+APP_CONFIG_200 = """#ifndef APP_CONFIG_H
+#define APP_CONFIG_H
+#define KWS_APP_FRAMES 49u
+#define KWS_APP_CHANNELS 40u
+#define KWS_APP_LABELS 200u
+#endif
+"""
+
+
+def test_scores_reply_fits_the_body_or_chunks_get_shorter(tmp_path):
+    """With every inference's scores the reply is 3 + 6 x events + inferences
+    x (4 + labels) bytes. 200 labels at one inference per 10 ms frame would
+    need 5,463 bytes for a 2044-sample chunk: the generator shortens chunks
+    to 19 frames (1,520 samples, 3,993 bytes), and cmd_stream.c refuses to
+    compile a configuration whose reply would not fit."""
+    labels = [f"w{i}" for i in range(200)]
+    s = stream_settings(RecognizerParams(every=1), FRONTEND_8K, labels)
+    assert (s["max_events"], s["max_inferences"], s["max_samples"]) == (19, 19, 1520)
+    assert 3 + 6 * 19 + 19 * 204 <= 4096 < 3 + 6 * 20 + 20 * 204
+    # every other frame: 13 inferences a chunk, 2,811 bytes: full-length chunks
+    assert stream_settings(RecognizerParams(every=2), FRONTEND_8K, labels)["max_samples"] == 2044
+    (tmp_path / "app_config.h").write_text(APP_CONFIG_200)
+
+    def compiles(settings) -> subprocess.CompletedProcess:
+        (tmp_path / "stream_config.h").write_text(render_stream_config(settings, labels))
+        return subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+                               "-I", str(tmp_path), "-I", str(TEMPLATES / "app"),
+                               "-I", str(TEMPLATES / "runtime"),
+                               str(TEMPLATES / "app" / "cmd_stream.c")],
+                              capture_output=True, text=True)
+    assert compiles(s).returncode == 0, compiles(s).stderr
+    too_big = {**s, "max_samples": 2044, "max_events": 26, "max_inferences": 26}
+    proc = compiles(too_big)
+    assert proc.returncode != 0 and "kws_stream_reply_fits" in proc.stderr
+    proc = compiles({**s, "max_inferences": 18})  # fewer than a chunk can run
+    assert proc.returncode != 0 and "kws_stream_inferences_fit" in proc.stderr
+
+
+def test_inferences_first_difference():
+    a, b = Inferences(), Inferences()
+    for rec in (a, b):
+        rec.append(15840, [1, 2, 3])
+        rec.append(17440, [4, 5, 6])
+    assert a.first_difference(b) is None
+    assert a.samples.tolist() == [15840, 17440] and a.scores.tolist() == [[1, 2, 3], [4, 5, 6]]
+    b.append(19040, [0, 0, 0])
+    assert a.first_difference(b) == "the device ran 2 inferences, the host 3"
+    c = Inferences()
+    c.append(15840, [1, 2, 3])
+    c.append(17440, [4, -5, 6])
+    assert c.first_difference(a) == ("inference #1: device sample 17440 scores [4, -5, 6], "
+                                     "host sample 17440 scores [4, 5, 6]")
+    with pytest.raises(ValueError, match="2 scores"):
+        c.append(19040, [1, 2])
 
 
 @pytest.mark.parametrize("params, message", [
@@ -418,6 +478,31 @@ def test_score_detections_rules():
     assert s["hits"] == 2 and s["events"][0]["truth"] == 0 and s["events"][1]["truth"] == 1
 
 
+def test_match_detections_equals_the_rule_by_brute_force():
+    """Overlapping truth rows, equal starts, detections at the same time."""
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        truth = [TruthRow(str(rng.choice(["a", "b", "_unknown_"])), s, s + float(rng.uniform(0, 2)))
+                 for s in np.round(rng.uniform(0, 20, int(rng.integers(0, 12))), 1).tolist()]
+        times = sorted(np.round(rng.uniform(0, 24, int(rng.integers(0, 15))), 1).tolist())
+        names = [str(rng.choice(["a", "b", "c"])) for _ in times]
+        hit: set[int] = set()
+        want = []
+        for t, name in zip(times, names):
+            match = None
+            for i, row in enumerate(truth):
+                if (i not in hit and row.label == name and row.label != "_unknown_"
+                        and row.start_s <= t <= row.end_s + 1.5):
+                    if match is None or row.start_s < truth[match].start_s:
+                        match = i
+            if match is not None:
+                hit.add(match)
+            want.append(match)
+        assert match_detections(times, names, truth, 1.5) == want
+    with pytest.raises(ValueError, match="time order"):
+        match_detections([2.0, 1.0], ["a", "a"], [])
+
+
 def test_truth_csv_round_trip(tmp_path):
     rows = [TruthRow("yes", 1.25, 1.75), ("no", 3, 3.5), {"label": "go", "start_s": 5, "end_s": 6}]
     write_truth(tmp_path / "t.csv", rows)
@@ -486,10 +571,13 @@ def test_stream_equals_host_in_qemu_m7(band_firmware, band_model, recording):
         assert info["stream"] == {**settings_for(host), "actions": info["stream"]["actions"],
                                   "recognizer_source": "--recognizer", "recognizer_chosen": None}
         stats: dict = {}
-        got = device_stream(device, pcm, info=info, stats=stats)
+        record = Inferences()
+        got = device_stream(device, pcm, info=info, stats=stats, record=record)
     host_stats: dict = {}
-    want = host_stream(host, pcm, info["stream"], stats=host_stats)
+    host_record = Inferences()
+    want = host_stream(host, pcm, info["stream"], stats=host_stats, record=host_record)
     assert keys(got) == keys(want)
+    assert record.first_difference(host_record) is None and len(record) == stats["inferences"]
     assert stats["inferences"] == host_stats["inferences"] == (host_stats["frames"] - 49) // 5 + 1
     truth = read_truth(csv)
     scores = score_detections(got, truth, RATE, duration_s=10)
@@ -503,17 +591,25 @@ def test_stream_equals_host_on_the_host_build(band_firmware, band_model, recordi
     host = HostPipeline(band_model)
     with open_device(f"exec:{band_firmware('host')}") as device:
         info = device.info()
-        got = device_stream(device, pcm, info=info)
-        odd = device_stream(device, pcm[:40 * RATE], chunk_samples=333, info=info)
+        record, odd_record, host_record = Inferences(), Inferences(), Inferences()
+        got = device_stream(device, pcm, info=info, record=record)
+        odd = device_stream(device, pcm[:40 * RATE], chunk_samples=333, info=info,
+                            record=odd_record)
         # CLASSIFY resets the pipeline: a stream cannot continue after it
         device.request(0x31, CHUNK_HEAD.pack(1, 500, 0) + pcm[:1000].tobytes())
         device_classify(device, pcm[:RATE])
         with pytest.raises(DeviceError, match="STATE"):
             device.request(0x31, CHUNK_HEAD.pack(0, 500, 1000) + pcm[1000:1100].tobytes())
-    want = host_stream(host, pcm, info["stream"])
+    want = host_stream(host, pcm, info["stream"], record=host_record)
     assert keys(got) == keys(want) and len(got) > 40
+    # every inference's scores, bit for bit
+    assert record.first_difference(host_record) is None and len(record) > 1700
     # chunking does not matter
     assert keys(odd) == [k for k in keys(want) if k[2] <= 40 * RATE]
+    n = len(odd_record)
+    assert odd_record.samples.tolist() == host_record.samples[:n].tolist()
+    assert odd_record.scores.tolist() == host_record.scores[:n].tolist()
+    assert n == int(np.sum(host_record.samples <= 40 * RATE)) > 300
     scores = score_detections(got, read_truth(csv), RATE, duration_s=180)
     assert scores["miss_rate"] <= 0.1 and scores["false_accepts"] <= 3
     assert 0 < scores["latency_s"]["median"] < 1.5
@@ -535,7 +631,8 @@ def test_stream_realtime_paces_the_audio(band_firmware, recording):
 @pytest.mark.slow
 def test_stream_under_asan_at_the_event_bound(tiny_model, tmp_path):
     """tiny_conv, an inference every frame, each one a detection: up to
-    max_events (7) events per chunk, the host build under ASan and UBSan."""
+    max_events (7) events and 7 inferences' scores per chunk, the host build
+    under ASan and UBSan."""
     project = stream_project("host", tiny_model, tmp_path / "asan", EVERY_INFERENCE)
     exe = tmp_path / "firmware-asan"
     subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-O1",
@@ -549,14 +646,26 @@ def test_stream_under_asan_at_the_event_bound(tiny_model, tmp_path):
         device.wait_ready(10)
         info = device.info()
         assert info["stream"]["max_events"] == 7 and info["stream"]["every"] == 1
-        got = device_stream(device, pcm, info=info)
+        assert info["stream"]["max_inferences"] == 7
+        record = Inferences()
+        got = device_stream(device, pcm, info=info, record=record)
         reply = device.request(0x31, CHUNK_HEAD.pack(1, 7, 0) + pcm[:2044].tobytes())
         assert reply[2] == 0  # 2044 samples from a reset: 5 frames, the window is not full yet
-        counts = [device.request(0x31, CHUNK_HEAD.pack(0, 7, i) + pcm[i:i + 2044].tobytes())[2]
-                  for i in range(2044, 21 * 2044, 2044)]
+        # the later chunks ask for scores (flag bit1): up to 7 inferences' scores
+        scored = {i: device.request(0x31, CHUNK_HEAD.pack(0x02, 7, i) + pcm[i:i + 2044].tobytes())
+                  for i in range(2044, 21 * 2044, 2044)}
+        counts = [r[2] for r in scored.values()]
         assert max(counts) == 7  # a chunk completing 7 frames reports 7 events
-        last = CHUNK_HEAD.pack(0, 7, 20 * 2044) + pcm[20 * 2044:21 * 2044].tobytes()
-        assert device.request(0x31, last)[2] == counts[-1]  # sent again: the same reply
+        for r in scored.values():  # every inference a detection: as many as events
+            assert r[0] | r[1] << 8 == r[2] and len(r) == 3 + r[2] * 6 + r[2] * (4 + 4)
+        last = CHUNK_HEAD.pack(0x02, 7, 20 * 2044) + pcm[20 * 2044:21 * 2044].tobytes()
+        # sent again: the same reply, byte for byte; without bit1, without the scores
+        assert device.request(0x31, last) == scored[20 * 2044]
+        plain = device.request(0x31, bytes([0x00]) + last[1:])
+        assert plain == scored[20 * 2044][:3 + 6 * counts[-1]]
+        for bad in (0x04, 0x80, 0x03 | 0x40):  # unknown flag bits, even on a resend
+            with pytest.raises(DeviceError, match="ARGUMENT"):
+                device.request(0x31, bytes([bad]) + last[1:])
         for body, code in ((b"", "ARGUMENT"), (b"\x02" + b"\x00\x00", "ARGUMENT"),
                            (b"\x00\x00", "ARGUMENT"), (CHUNK_HEAD.pack(1, 8, 0) + b"\x00", "ARGUMENT"),
                            (CHUNK_HEAD.pack(1, 8, 4), "ARGUMENT"),
@@ -568,9 +677,21 @@ def test_stream_under_asan_at_the_event_bound(tiny_model, tmp_path):
         transport.process.wait(timeout=30)
         transport.close()
     assert transport.process.returncode == 0  # a sanitizer report exits non-zero
-    want = host_stream(host, pcm, info["stream"])
+    host_record = Inferences()
+    want = host_stream(host, pcm, info["stream"], record=host_record)
     assert keys(got) == keys(want)
     assert len(want) == host.config.num_frames(pcm.size) - 49 + 1
+    assert record.first_difference(host_record) is None and len(record) == len(want)
+    # the chunks' scores are those of the same audio on the host
+    samples = host_record.samples.tolist()
+    for i, r in scored.items():
+        mine = [k for k, t in enumerate(samples) if i < t <= i + 2044]
+        assert len(mine) == r[2]
+        for n, k in enumerate(mine):
+            at = 3 + 6 * r[2] + n * 8
+            assert int.from_bytes(r[at:at + 4], "little") == samples[k]
+            assert np.frombuffer(r[at + 4:at + 8], np.int8).tolist() == \
+                host_record.scores[k].tolist()
 
 
 CORES = {"cortex-m7": ["-mcpu=cortex-m7", "-mfpu=fpv5-sp-d16"],
@@ -613,11 +734,25 @@ def test_cli_make_recording_and_stream(band_firmware, band_model, tiny_model, cl
     assert "keywords" in proc.stdout and wav.is_file() and csv.is_file()
     out = tmp_path / "stream.json"
     proc = run_cli("stream", "--port", f"exec:{band_firmware('host')}", "--wav", wav,
-                   "--truth", csv, "--model", band_model, "--json", out)
+                   "--truth", csv, "--model", band_model, "--json", out,
+                   "--report", tmp_path / "report")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "host agrees: yes" in proc.stdout and "hits" in proc.stdout
+    assert "host agrees: yes, detection for detection and score for score" in proc.stdout
+    assert "hits" in proc.stdout
+    assert "operating point in use: 1000 ms window, threshold 200" in proc.stdout
+    assert "recommended for <= 1 false accepts per hour: " in proc.stdout
     report = json.loads(out.read_text())
-    assert report["agreement_with_host"] is True
+    assert json.loads((tmp_path / "report" / "stream.json").read_text()) == report
+    assert report["agreement_with_host"] is True and report["first_difference"] is None
+    det = json.loads((tmp_path / "report" / "det.json").read_text())
+    assert (det["in_use"]["hits"], det["in_use"]["false_accepts"]) == (
+        report["scores"]["hits"], report["scores"]["false_accepts"])
+    assert (tmp_path / "report" / "det.png").stat().st_size > 1000
+    # the host pipeline alone gives the same DET: the device's scores are the host's
+    proc = run_cli("stream", "--host-only", "--wav", wav, "--truth", csv, "--model", band_model,
+                   "--report", tmp_path / "host-only", "--quiet")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((tmp_path / "host-only" / "det.json").read_text()) == det
     assert report["detections"] == report["host_detections"]
     scores = report["scores"]
     assert scores["keywords"] == len(read_truth(csv)) and scores["hits"] >= 0.8 * scores["keywords"]
@@ -642,9 +777,13 @@ def test_stream_over_a_damaged_link_equals_host(band_firmware, band_model, recor
     try:
         device.wait_ready(20)
         info = device.info()
-        got = device_stream(device, pcm, info=info, timeout=0.5)
+        record = Inferences()
+        got = device_stream(device, pcm, info=info, timeout=0.5, record=record)
     finally:
         device.close()
     assert link.counts["dropped"] + link.counts["corrupted"] > 0
     assert device.stats["retransmits"] > 0
-    assert keys(got) == keys(host_stream(HostPipeline(band_model), pcm, info["stream"]))
+    host_record = Inferences()
+    assert keys(got) == keys(host_stream(HostPipeline(band_model), pcm, info["stream"],
+                                         record=host_record))
+    assert record.first_difference(host_record) is None

@@ -1,7 +1,8 @@
 /* STREAM (0x31): continuous audio in, detections with time stamps out.
  *
  * Request: flags u8 (bit0 = reset the pipeline and the recognizer first: the
- * start of a stream), stream u16 (the host's number for this stream,
+ * start of a stream; bit1 = scores: the reply also carries every
+ * inference's scores), stream u16 (the host's number for this stream,
  * different from the previous one's), offset u32 (the stream's sample index
  * where this chunk starts, modulo 2^32), then int16 LE PCM, at most
  * KWS_STREAM_MAX_SAMPLES. The chunk just processed, sent again because its
@@ -13,9 +14,14 @@
  * Reply: inferences u16 (run for this chunk), events u8, then per event:
  * label u8, score u8 (the label's average, 0..255), sample u32 (the stream's
  * sample count at the end of the frame that triggered it, modulo 2^32).
- * Errors: ARGUMENT for a malformed body or too many samples; STATE when a
- * chunk continues a stream that was never started, leaves a gap, or comes
- * after another command (CLASSIFY) moved the pipeline. See docs/stream.md. */
+ * With bit1, then per inference: sample u32 (as for events), then the
+ * model's KWS_APP_LABELS int8 scores.
+ * Errors: ARGUMENT for a malformed body, unknown flag bits or too many
+ * samples; STATE when a chunk continues a stream that was never started,
+ * leaves a gap, or comes after another command (CLASSIFY) moved the
+ * pipeline. See docs/stream.md. */
+#include <string.h>
+
 #include "app_config.h"
 #include "kws_pipeline.h"
 #include "kws_protocol.h"
@@ -23,16 +29,24 @@
 #include "stream_config.h"
 
 #define FLAG_RESET 0x01u
+#define FLAG_SCORES 0x02u
 #define EVENT_BYTES 6u
 #define HEAD_BYTES 3u    /* of the reply: inferences, events */
 #define REQUEST_HEAD 7u  /* flags, stream, offset */
+#define INFERENCE_BYTES (4u + KWS_APP_LABELS) /* sample u32, then the scores */
 
 /* A chunk completes at most ceil(max samples / step) frames, hence at most
  * that many inferences and detections: the event buffer never overflows. */
 typedef char kws_stream_events_fit[(KWS_STREAM_MAX_EVENTS * KWS_STREAM_STEP_SAMPLES >=
                                     KWS_STREAM_MAX_SAMPLES) ? 1 : -1];
 typedef char kws_stream_events_u8[(KWS_STREAM_MAX_EVENTS <= 255u) ? 1 : -1];
-typedef char kws_stream_reply_fits[(HEAD_BYTES + EVENT_BYTES * KWS_STREAM_MAX_EVENTS <=
+/* Nor does the score buffer: max_events consecutive frames hold at most
+ * ceil(max_events / every) inferences. The generator shortens chunks until
+ * the reply with every inference's scores fits the body. */
+typedef char kws_stream_inferences_fit[(KWS_STREAM_MAX_INFERENCES * KWS_STREAM_EVERY >=
+                                        KWS_STREAM_MAX_EVENTS) ? 1 : -1];
+typedef char kws_stream_reply_fits[(HEAD_BYTES + EVENT_BYTES * KWS_STREAM_MAX_EVENTS +
+                                    INFERENCE_BYTES * KWS_STREAM_MAX_INFERENCES <=
                                     KWS_MAX_BODY) ? 1 : -1];
 typedef char kws_stream_body_fits[(REQUEST_HEAD + 2u * KWS_STREAM_MAX_SAMPLES <= KWS_MAX_BODY) ? 1 : -1];
 typedef char kws_stream_labels_fit[(KWS_APP_LABELS <= KWS_RECOGNIZER_MAX_LABELS) ? 1 : -1];
@@ -60,9 +74,20 @@ static uint16_t s_inferences;    /* in this chunk */
 static uint8_t s_events;
 static uint8_t s_reply[HEAD_BYTES + EVENT_BYTES * KWS_STREAM_MAX_EVENTS];
 static uint16_t s_reply_len;     /* of the last chunk's reply, kept for a resend */
+/* Every inference of the last chunk, kept whatever its flags said, so that
+ * a resend asking for scores gets them too. */
+static uint8_t s_scores[INFERENCE_BYTES * KWS_STREAM_MAX_INFERENCES];
 static uint16_t s_stream;        /* the host's number of the current stream */
 static uint32_t s_last_offset;   /* where the last chunk started */
 static uint32_t s_last_samples;  /* and how many samples it had */
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
 
 static void on_frame(uint32_t frames)
 {
@@ -73,20 +98,20 @@ static void on_frame(uint32_t frames)
         return;
     }
     (void)kws_pipeline_infer(&scores);
-    s_inferences++;
     /* Frame k (from 1) ends once window + (k - 1) * step samples came in. */
     end = (uint64_t)KWS_STREAM_WINDOW_SAMPLES + (uint64_t)(frames - 1u) * KWS_STREAM_STEP_SAMPLES;
+    if (s_inferences < KWS_STREAM_MAX_INFERENCES) { /* always true: see the typedefs above */
+        put_u32(s_scores + INFERENCE_BYTES * s_inferences, (uint32_t)end);
+        memcpy(s_scores + INFERENCE_BYTES * s_inferences + 4u, scores, KWS_APP_LABELS);
+    }
+    s_inferences++;
     if (kws_recognizer_push(&s_recognizer, scores, end, &found) == KWS_RECOGNIZER_DETECTED) {
         kws_pipeline_act(found.label);
         if (s_events < KWS_STREAM_MAX_EVENTS) { /* always true: see the typedefs above */
             uint8_t *p = s_reply + HEAD_BYTES + EVENT_BYTES * s_events;
-            uint32_t sample = (uint32_t)end;
             p[0] = found.label;
             p[1] = found.score;
-            p[2] = (uint8_t)sample;
-            p[3] = (uint8_t)(sample >> 8);
-            p[4] = (uint8_t)(sample >> 16);
-            p[5] = (uint8_t)(sample >> 24);
+            put_u32(p + 2, (uint32_t)end);
             s_events++;
         }
     }
@@ -99,15 +124,31 @@ static int is_last_chunk_again(uint16_t stream, uint32_t offset, uint32_t sample
            kws_pipeline_samples_seen() == s_samples;
 }
 
+/* The stored reply of the last chunk; with its inferences' scores if asked. */
+static void send_reply(const kws_request_t *req, int with_scores)
+{
+    uint16_t kept = s_inferences < KWS_STREAM_MAX_INFERENCES ? s_inferences
+                                                             : (uint16_t)KWS_STREAM_MAX_INFERENCES;
+    uint16_t scores_len = with_scores ? (uint16_t)(INFERENCE_BYTES * kept) : 0u;
+    kws_reply_begin((uint8_t)(req->type | KWS_REPLY), req->seq, (uint16_t)(s_reply_len + scores_len));
+    kws_reply_write(s_reply, s_reply_len);
+    kws_reply_write(s_scores, scores_len);
+    kws_reply_end();
+}
+
 void kws_cmd_stream(const kws_request_t *req)
 {
     uint32_t samples, offset;
     uint16_t stream;
-    if (req->len < REQUEST_HEAD || ((req->len - REQUEST_HEAD) & 1u) || (req->body[0] & ~FLAG_RESET)) {
+    int with_scores;
+    if (req->len < REQUEST_HEAD || ((req->len - REQUEST_HEAD) & 1u) ||
+        (req->body[0] & ~(FLAG_RESET | FLAG_SCORES))) {
         kws_reply_error(req->seq, KWS_ERR_ARGUMENT,
-                        "STREAM body: flags u8, stream u16, offset u32, then int16 LE samples");
+                        "STREAM body: flags u8 (bit0 reset, bit1 scores), stream u16, offset u32, "
+                        "then int16 LE samples");
         return;
     }
+    with_scores = (req->body[0] & FLAG_SCORES) != 0u;
     samples = (req->len - REQUEST_HEAD) / 2u;
     stream = kws_get_u16(req->body + 1);
     offset = kws_get_u32(req->body + 3);
@@ -117,7 +158,7 @@ void kws_cmd_stream(const kws_request_t *req)
         return;
     }
     if (is_last_chunk_again(stream, offset, samples)) {
-        kws_reply(req, s_reply, s_reply_len); /* its reply was lost: the same answer again */
+        send_reply(req, with_scores); /* its reply was lost: the same answer again */
         return;
     }
     if (req->body[0] & FLAG_RESET) {
@@ -154,5 +195,5 @@ void kws_cmd_stream(const kws_request_t *req)
     s_reply[1] = (uint8_t)(s_inferences >> 8);
     s_reply[2] = s_events;
     s_reply_len = (uint16_t)(HEAD_BYTES + EVENT_BYTES * s_events);
-    kws_reply(req, s_reply, s_reply_len);
+    send_reply(req, with_scores);
 }
