@@ -82,41 +82,17 @@ def _background(data_dir: Path, n: int, sample_rate: int, rng: np.random.Generat
     files = sorted(folder.glob("*.wav")) if folder.is_dir() else []
     if clip_filter is not None:
         files = [f for f in files if clip_filter(f)]
-    noises = [load_wav(f, sample_rate).astype(np.float64) for f in files]
+    noises = [load_wav(f, sample_rate) for f in files]
     noises = [x for x in noises if x.size and np.any(x)]
     if not noises:
         if folder_name != BACKGROUND:
             raise FileNotFoundError(f"{folder}: no usable noise .wav files")
         return pink_noise(n, rng), "pink noise (generated)"
-    fade = max(1, int(CROSSFADE_S * sample_rate))
-    out = np.zeros(n, dtype=np.float32)
-    filled = 0
-    while filled < n:
-        x = noises[int(rng.integers(len(noises)))]
-        overlap = min(fade, filled) if x.size > fade else 0
-        take = min(n - filled + overlap, x.size)
-        offset = int(rng.integers(x.size - take + 1))
-        seg = x[offset:offset + take]
-        seg = seg - seg.mean()
-        rms = np.sqrt(np.mean(seg * seg))
-        seg = (seg / rms if rms > 0 else seg).astype(np.float32)
-        if overlap:   # the new excerpt fades in over the end of the last one
-            ramp = np.linspace(0.0, 1.0, overlap, dtype=np.float32)
-            out[filled - overlap:filled] = (out[filled - overlap:filled] * ramp[::-1]
-                                            + seg[:overlap] * ramp)
-        out[filled:filled + take - overlap] = seg[overlap:]
-        filled += take - overlap
-    return out, f"{len(noises)} file(s) from {folder_name}"
+    return noise_bed(noises, n, rng, sample_rate), f"{len(noises)} file(s) from {folder_name}"
 
 
 def _usable(paths, sample_rate: int) -> list[tuple[np.ndarray, tuple[int, int]]]:
-    usable = []
-    for path in paths:
-        pcm = load_wav(path, sample_rate)
-        span = active_span(pcm, sample_rate)
-        if span is not None:
-            usable.append((pcm, span))
-    return usable
+    return spans([load_wav(path, sample_rate) for path in paths], sample_rate)
 
 
 def _clips(data_dir: Path, labels: list[str], sample_rate: int, clip_filter=None
@@ -146,34 +122,64 @@ def _unknown_clips(data_dir: Path, labels: list[str], sample_rate: int, clip_fil
     return usable
 
 
-def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv,
-                   snr_db: float | None = 10.0, *, noise_dbfs: float = -40.0,
-                   min_gap_s: float = 1.5, max_gap_s: float = 4.0,
-                   sample_rate: int = 16000, unknown_share: float = 0.0,
-                   noise_folder: str = BACKGROUND, clip_filter=None) -> dict:
-    """Write a `seconds`-long recording to out_wav and its truth to out_csv.
+def spans(pcms, sample_rate: int) -> list[tuple[np.ndarray, tuple[int, int]]]:
+    """(clip, its speech span) for the clips that have speech."""
+    out = []
+    for pcm in pcms:
+        span = active_span(pcm, sample_rate)
+        if span is not None:
+            out.append((pcm, span))
+    return out
 
-    Returns a summary: samples, keywords placed (per label), other words
-    placed, the noise used.
-    """
-    data_dir = Path(data_dir)
-    labels = list(labels)
+
+def noise_bed(noises: list[np.ndarray], n: int, rng: np.random.Generator,
+              sample_rate: int = 16000) -> np.ndarray:
+    """n samples (unit RMS, float32) of random stretches of the noise
+    recordings, each at unit RMS, joined with crossfades; pink noise without any."""
+    noises = [np.asarray(x, np.float64) for x in noises]
+    noises = [x for x in noises if x.size and np.any(x)]
+    if not noises:
+        return pink_noise(n, rng)
+    fade = max(1, int(CROSSFADE_S * sample_rate))
+    out = np.zeros(n, dtype=np.float32)
+    filled = 0
+    while filled < n:
+        x = noises[int(rng.integers(len(noises)))]
+        overlap = min(fade, filled) if x.size > fade else 0
+        take = min(n - filled + overlap, x.size)
+        offset = int(rng.integers(x.size - take + 1))
+        seg = x[offset:offset + take]
+        seg = seg - seg.mean()
+        rms = np.sqrt(np.mean(seg * seg))
+        seg = (seg / rms if rms > 0 else seg).astype(np.float32)
+        if overlap:   # the new excerpt fades in over the end of the last one
+            ramp = np.linspace(0.0, 1.0, overlap, dtype=np.float32)
+            out[filled - overlap:filled] = (out[filled - overlap:filled] * ramp[::-1]
+                                            + seg[:overlap] * ramp)
+        out[filled:filled + take - overlap] = seg[overlap:]
+        filled += take - overlap
+    return out
+
+
+def mix_recording(clips: dict[str, list[tuple[np.ndarray, tuple[int, int]]]],
+                  others: list[tuple[np.ndarray, tuple[int, int]]], noise: np.ndarray,
+                  rng: np.random.Generator, snr_db: float | None = 10.0, *,
+                  noise_dbfs: float = -40.0, min_gap_s: float = 1.5, max_gap_s: float = 4.0,
+                  sample_rate: int = 16000, unknown_share: float = 0.0
+                  ) -> tuple[np.ndarray, list[TruthRow]]:
+    """(int16 recording as long as `noise`, truth rows): words placed over the
+    noise bed by the rules of the module docstring. clips: {label: [(pcm,
+    span)]}; others: other words, `unknown_share` of the placed words."""
+    labels = list(clips)
     if not labels:
         raise ValueError("make_recording: no labels to place")
-    if seconds <= 0:
-        raise ValueError(f"seconds={seconds}: must be positive")
     if not 0 <= min_gap_s <= max_gap_s:
         raise ValueError("gaps: 0 <= min_gap_s <= max_gap_s")
     if not 0 <= unknown_share < 1:
         raise ValueError(f"unknown_share={unknown_share}: must be at least 0 and below 1")
-    rng = np.random.default_rng(seed)
-    clips = _clips(data_dir, labels, sample_rate, clip_filter)
-    others = _unknown_clips(data_dir, labels, sample_rate, clip_filter) if unknown_share else []
-    total = int(round(seconds * sample_rate))
-    noise, noise_kind = _background(data_dir, total, sample_rate, rng, noise_folder, clip_filter)
+    total = noise.size
     noise_rms = 32768.0 * 10 ** (noise_dbfs / 20)
-    mix = noise
-    mix *= np.float32(noise_rms)
+    mix = noise.astype(np.float32) * np.float32(noise_rms)
     rows: list[TruthRow] = []
     prev_clip_end, prev_span_end = 0, 0
     while True:
@@ -195,7 +201,35 @@ def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv
         mix[start:start + pcm.size] += x.astype(np.float32)
         rows.append(TruthRow(label, (start + a0) / sample_rate, (start + a1) / sample_rate))
         prev_clip_end, prev_span_end = start + pcm.size, start + a1
-    out = np.clip(np.round(mix), -32768, 32767).astype("<i2")
+    return np.clip(np.round(mix), -32768, 32767).astype("<i2"), rows
+
+
+def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv,
+                   snr_db: float | None = 10.0, *, noise_dbfs: float = -40.0,
+                   min_gap_s: float = 1.5, max_gap_s: float = 4.0,
+                   sample_rate: int = 16000, unknown_share: float = 0.0,
+                   noise_folder: str = BACKGROUND, clip_filter=None) -> dict:
+    """Write a `seconds`-long recording to out_wav and its truth to out_csv.
+
+    Returns a summary: samples, keywords placed (per label), other words
+    placed, the noise used.
+    """
+    data_dir = Path(data_dir)
+    labels = list(labels)
+    if not labels:
+        raise ValueError("make_recording: no labels to place")
+    if seconds <= 0:
+        raise ValueError(f"seconds={seconds}: must be positive")
+    if not 0 <= unknown_share < 1:
+        raise ValueError(f"unknown_share={unknown_share}: must be at least 0 and below 1")
+    rng = np.random.default_rng(seed)
+    clips = _clips(data_dir, labels, sample_rate, clip_filter)
+    others = _unknown_clips(data_dir, labels, sample_rate, clip_filter) if unknown_share else []
+    total = int(round(seconds * sample_rate))
+    noise, noise_kind = _background(data_dir, total, sample_rate, rng, noise_folder, clip_filter)
+    out, rows = mix_recording(clips, others, noise, rng, snr_db, noise_dbfs=noise_dbfs,
+                              min_gap_s=min_gap_s, max_gap_s=max_gap_s, sample_rate=sample_rate,
+                              unknown_share=unknown_share)
     out_wav, out_csv = Path(out_wav), Path(out_csv)
     out_wav.parent.mkdir(parents=True, exist_ok=True)
     out_csv.parent.mkdir(parents=True, exist_ok=True)

@@ -199,16 +199,27 @@ def test_kws_train_reports_the_real_split(tmp_path):
     out = tmp_path / "out"
     rc = main(["--real", str(real), "--out", str(out), "--arch", "tiny_conv", "--labels",
                "yes,no", "--epochs", "1", "--real-repeat", "2", "--place-percent", "50",
-               "--lead-in-percent", "50", "--no-cache", "--no-progress", "-q"])
+               "--lead-in-percent", "50", "--stream-minutes", "1", "--real-validation-percent",
+               "30", "--no-cache", "--no-progress", "-q"])
     assert rc == 0
     rep = json.loads((out / "report.json").read_text())
     t = rep["training"]
     assert t["real"] == [str(real)] and t["real_repeat"] == 2
-    assert t["real_split"] == {"train": 50.0, "validation": 10.0, "salt": REAL_SPLIT_SALT}
+    assert t["real_split"] == {"train": 50.0, "validation": 30.0, "salt": REAL_SPLIT_SALT}
     assert t["stream_augment"] == {"place": 0.5, "lead_in": 0.5}
-    held = [c for c in scan_dataset([], ["yes", "no"], real=[real]).clips if c.split == "real"]
+    held = [c for c in scan_dataset([], ["yes", "no"], real=[real], real_validation_percentage=30)
+            .clips if c.split == "real"]
     assert rep["splits"]["real"]["clips"] == len(held)
     assert "real speech, held-out speakers" in (out / "report.md").read_text()
+    # the recognizer was chosen on the real validation speakers' stream and loads as the
+    # firmware and the host pipeline will load it
+    from generator.stream import recognizer_beside
+    rec = recognizer_beside(out / "model.tflite", json.loads((out / "labels.json").read_text()))
+    assert rec.source == "model bundle"
+    assert rec.chosen["target_fa_per_hour"] == 1.0 and "real speech" in rec.chosen["measured_on"]
+    assert rep["recognizer"]["params"]["threshold"] == rec.params.threshold
+    det = json.loads((out / "det_validation.json").read_text())
+    assert det["keywords"] > 0 and (out / "det_validation.png").is_file()
     assert main(["--real", str(real), "--out", str(tmp_path / "o2"), "--real-repeat", "0"]) == 2
     assert main(["--real", str(real), "--out", str(tmp_path / "o3"), "--place-percent",
                  "120"]) == 2

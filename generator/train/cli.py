@@ -34,8 +34,11 @@ splits: by a hash of <speaker> (TensorFlow speech_commands' which_set), so no
   reports them separately.
 
 OUT gets model.tflite (full int8: int8 input = the frontend's int8 output,
-int8 output), labels.json, frontend.json, report.md, report.json and
-confusion_*.png. Exit codes: 0 ok, 2 bad input or options, 1 other failure.
+int8 output), labels.json, frontend.json, recognizer.json (the STREAM
+recognizer's threshold and averaging window, chosen on validation streams for
+--target-fa-per-hour; det_validation.json/.png show the trade-off), report.md,
+report.json and confusion_*.png. Exit codes: 0 ok, 2 bad input or options, 1
+other failure.
 
 examples:
   kws-train synth --out build/synth --seed 1
@@ -124,6 +127,14 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="_unknown_ clips per training epoch only (default: --unknown-percent); "
                         "validation, test and held-out splits keep --unknown-percent")
     p.add_argument("--no-augment", action="store_true", help="train on the clips as they are")
+    p.add_argument("--target-fa-per-hour", type=float, default=1.0,
+                   help="recognizer.json is chosen on validation streams for at most this many "
+                        "false accepts per hour with the fewest misses (default 1)")
+    p.add_argument("--stream-minutes", type=float, default=20.0,
+                   help="minutes of validation stream per SNR (20 and 10 dB) for that choice "
+                        "(default 20)")
+    p.add_argument("--no-recognizer", action="store_true",
+                   help="do not choose recognizer.json (the firmware then uses its defaults)")
     p.add_argument("--place-percent", type=float, default=0.0,
                    help="for streams: share of clips whose speech is moved anywhere it fits "
                         "whole in the window, as a sliding window sees it (default 0: a shift "
@@ -246,12 +257,16 @@ def train_main(argv: list[str]) -> int:
     _setup_logging(a.quiet)
     if not a.data and not a.real:
         raise TrainError("give at least one --data DIR (or --real DIR)")
+    if a.target_fa_per_hour < 0 or a.stream_minutes <= 0:
+        raise TrainError("--target-fa-per-hour must be 0 or more and --stream-minutes positive")
     if a.real_repeat < 1:
         raise TrainError(f"--real-repeat {a.real_repeat}: must be 1 or more")
     opts = TrainOptions(
         data=a.data, out=a.out, real=a.real, real_train_percentage=a.real_train_percent,
         real_validation_percentage=a.real_validation_percent, real_repeat=a.real_repeat,
         teacher_models=a.teacher_model,
+        target_fa_per_hour=None if a.no_recognizer else a.target_fa_per_hour,
+        stream_seconds=60.0 * a.stream_minutes,
         place_prob=_percent(a.place_percent, "--place-percent"),
         lead_in_prob=_percent(a.lead_in_percent, "--lead-in-percent"), arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,

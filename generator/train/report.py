@@ -92,7 +92,7 @@ def write_report(out: Path, meta: dict, results: dict, labels: list[str]) -> dic
                "holdout", "teachers", "teacher_models", "teacher_weight", "counts", "data", "real",
                "real_split", "real_repeat", "stream_augment", "background", "command", "renamed_labels", "augment",
                "percentages")},
-           "frontend": meta["frontend"], "splits": {}}
+           "frontend": meta["frontend"], "recognizer": meta.get("recognizer"), "splits": {}}
     for split, res in results.items():
         m = confusion(res["y"], res["int8_pred"], n)
         mf = confusion(res["y"], res["float_pred"], n)
@@ -149,6 +149,17 @@ def markdown(rep: dict) -> str:
            f"(each clip {t['real_repeat']}x an epoch), {t['real_split']['validation']:g} % "
            "validation, the rest held out as the split 'real'" if t.get("real") else ""),
           f"- command: `{t['command']}`" if t["command"] else "", ""]
+    r = rep.get("recognizer")
+    if r:
+        p, c = r["params"], r["chosen"]
+        L += ["## Recognizer (recognizer.json)", "",
+              f"Threshold {p['threshold']}, {p['average_window_ms']} ms averaging window, "
+              f"minimum {p['minimum_count']} inferences, {p['suppression_ms']} ms suppression; "
+              f"chosen for at most {c['target_fa_per_hour']:g} false accepts per hour"
+              + ("" if c["target_reached"] else " (not reachable: the fewest instead)")
+              + f" on {c['measured_on']}: {100 * (1 - c['miss_rate']):.1f} % of "
+              f"{c['keywords']} keywords hit, {c['false_accepts_per_hour']:.1f} false accepts "
+              "per hour. The whole trade-off: det_validation.png.", ""]
     L += ["## Accuracy", "", "| split | clips | float | int8 | float → int8 |",
           "|---|---:|---:|---:|---:|"]
     for split, s in rep["splits"].items():

@@ -42,6 +42,8 @@ class TrainOptions:
     real_train_percentage: float = 50.0
     real_validation_percentage: float = 10.0
     real_repeat: int = 1          # real training clips appear this many times an epoch
+    target_fa_per_hour: float | None = 1.0   # recognizer.json chosen for it; None: not chosen
+    stream_seconds: float = 1200.0   # of validation stream per SNR for that choice
     place_prob: float = 0.0       # share of clips whose speech goes anywhere in the window
     lead_in_prob: float = 0.0     # share of clips featurised after a lead-in of their noise
     validation_percentage: float = 10.0
@@ -248,6 +250,33 @@ def _tflite_scores(it, x: np.ndarray, batch: int) -> np.ndarray:
     return (np.concatenate(parts).astype(np.float64) - zero) * scale
 
 
+def _choose_recognizer(folder: Path, ds: Dataset, pcm_by_path: dict, opts: TrainOptions,
+                       sample_rate: int) -> dict | None:
+    """recognizer.json for the model written in `folder`, chosen on validation
+    streams (recognizer_choice); det_validation.json/.png show the trade-off.
+    None (and the firmware's defaults) when not asked for or no validation."""
+    from generator.stream import write_recognizer
+    from harness.det_plot import plot_det
+
+    from .recognizer_choice import choose_recognizer, validation_stream
+
+    if opts.target_fa_per_hour is None:
+        return None
+    try:
+        pcm, truth, what = validation_stream(ds.split("validation"), pcm_by_path, ds.background,
+                                             ds.labels, opts.stream_seconds, opts.seed,
+                                             sample_rate)
+    except ValueError as e:
+        log.warning("recognizer.json not chosen (%s): the firmware uses its defaults", e)
+        return None
+    log.info("choosing the recognizer on %s", what)
+    params, chosen, det = choose_recognizer(folder, pcm, truth, what, opts.target_fa_per_hour)
+    write_recognizer(folder, params, chosen, ds.labels)
+    (folder / "det_validation.json").write_text(json.dumps(det) + "\n")
+    plot_det(det, folder / "det_validation.png")
+    return {"params": params.to_dict(), "chosen": chosen}
+
+
 def _accuracy(model, xy) -> float:
     p = model.predict(to_model_input(xy[0]), batch_size=256, verbose=0)
     return float(np.mean(np.argmax(p, 1) == xy[1]))
@@ -439,6 +468,7 @@ def train(opts: TrainOptions) -> dict:
         (tmp / "model.tflite").write_bytes(tfl)
         (tmp / "labels.json").write_text(json.dumps(ds.labels, indent=1) + "\n")
         (tmp / "frontend.json").write_text(fe_cfg.to_json() + "\n")
+        meta["recognizer"] = _choose_recognizer(tmp, ds, pcm_by_path, opts, sr)
         rep = report_mod.write_report(tmp, meta, results, ds.labels)
     log.info("wrote %s (model.tflite %d bytes, %d MACs)", out, len(tfl), meta["macs"])
     return rep

@@ -1,0 +1,126 @@
+"""A model measured on real speech it never trained on: clips and streams.
+
+The real speech is a folder in Speech Commands' layout with a manifest.csv
+(path,label,speaker), e.g. the shared `speech_commands_dev` (part of Speech
+Commands v0.02's test split, CC BY 4.0). When the model's report says it
+trained on part of that folder (`kws-train --real`), only the speakers of
+its held-out split `real` are used; otherwise every clip is unseen.
+
+Everything runs on the host pipeline: the same C frontend and TFLite
+Micro's interpreter the device is checked against, and the model's own
+recognizer parameters (recognizer.json) for streams.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from generator.frontend import load_wav
+from generator.train.data import SILENCE_LABEL, UNKNOWN_LABEL, real_split, speaker_of
+
+from .pipeline import HostPipeline
+from .recording import make_recording
+from .stream import host_stream, read_truth, score_detections, settings_for
+
+UNKNOWN_SHARE = 1 / 3      # of the words in a test stream: one in three is not a keyword
+
+
+@dataclass(frozen=True)
+class RealClip:
+    path: Path
+    label: str     # the folder's label (Speech Commands' 12 classes)
+    speaker: str
+
+
+def real_clips(root: Path) -> list[RealClip]:
+    """Every clip of the manifest; speakers of clips without one are the file's stem."""
+    with open(root / "manifest.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [RealClip(root / r["path"], r["label"], r["speaker"] or speaker_of(r["path"]))
+            for r in rows]
+
+
+def unseen_split(model_dir: Path, root: Path) -> tuple[dict | None, str]:
+    """(the model's --real split if it trained on `root`, a sentence saying which clips count)."""
+    report = Path(model_dir) / "report.json"
+    training = json.loads(report.read_text())["training"] if report.is_file() else {}
+    split = training.get("real_split")
+    trained_on = [Path(p).resolve() for p in training.get("real") or []]
+    if split and Path(root).resolve() in trained_on:
+        return split, (f"speakers of its held-out split only (SHA-1 of '{split['salt']}' + "
+                       f"speaker >= {split['train'] + split['validation']:g} %; it trained on "
+                       f"{split['train']:g} % and validated on {split['validation']:g} %)")
+    return None, "every clip (the model never trained on this folder)"
+
+
+def is_unseen(clip: RealClip, split: dict | None) -> bool:
+    return split is None or real_split(clip.speaker, split["train"],
+                                       split["validation"]) == "real"
+
+
+def truth_label(label: str, labels: list[str]) -> str:
+    """A folder label as the model's class: words it does not know are _unknown_."""
+    return label if label in labels else UNKNOWN_LABEL
+
+
+def clip_accuracy(pipeline: HostPipeline, clips: list[RealClip]) -> dict:
+    """Top-1 of the host pipeline (what CLASSIFY computes) per class and overall."""
+    labels = pipeline.labels
+    right: Counter = Counter()
+    total: Counter = Counter()
+    confusion: Counter = Counter()
+    for clip in clips:
+        pcm = load_wav(clip.path, pipeline.config.sample_rate)
+        if pcm.size < pipeline.config.sample_rate:   # shorter clips end in silence
+            pcm = np.pad(pcm, (0, pipeline.config.sample_rate - pcm.size))
+        want = truth_label(clip.label, labels)
+        got = labels[pipeline.classify(pcm).label]
+        total[want] += 1
+        right[want] += got == want
+        confusion[(want, got)] += 1
+    n = sum(total.values())
+    return {"clips": n, "top1": sum(right.values()) / n if n else None,
+            "per_class": {k: {"clips": total[k], "recall": right[k] / total[k]}
+                          for k in labels if total[k]},
+            "unknown_recall": (right[UNKNOWN_LABEL] / total[UNKNOWN_LABEL]
+                               if total[UNKNOWN_LABEL] else None),
+            "confusions": [{"truth": t, "predicted": p, "count": c}
+                           for (t, p), c in confusion.most_common() if t != p][:15]}
+
+
+def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_db: float,
+                   seconds: float, seed: int, settings: dict | None = None) -> dict:
+    """A `seconds` recording of unseen clips (keywords and, one in three, other
+    words) over the folder's _silence_ noise at `snr_db`, through the host
+    stream with the model's recognizer: hits, misses, false accepts per hour."""
+    keywords = [k for k in pipeline.labels if not k.startswith("_") and (root / k).is_dir()]
+    clips = {c.path.resolve(): c for c in real_clips(root)}
+
+    def unseen(path: Path) -> bool:
+        clip = clips.get(Path(path).resolve())
+        return clip is not None and is_unseen(clip, split)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        wav, csv_path = Path(tmp) / "stream.wav", Path(tmp) / "truth.csv"
+        made = make_recording(root, keywords, seconds, seed, wav, csv_path, snr_db=snr_db,
+                              unknown_share=UNKNOWN_SHARE, noise_folder=SILENCE_LABEL,
+                              clip_filter=unseen, sample_rate=pipeline.config.sample_rate)
+        pcm = load_wav(wav, pipeline.config.sample_rate)
+        truth = read_truth(csv_path)
+    settings = settings or settings_for(pipeline)
+    detections = host_stream(pipeline, pcm, settings)
+    scores = score_detections(detections, truth, settings["sample_rate"],
+                              duration_s=pcm.size / settings["sample_rate"])
+    return {"snr_db": snr_db, "seconds": made["seconds"], "seed": seed,
+            "keywords": scores["keywords"], "other_words": made["unknown_words"],
+            "hits": scores["hits"], "hit_rate": 1 - scores["miss_rate"],
+            "false_accepts": scores["false_accepts"],
+            "false_accepts_per_hour": scores["false_accepts_per_hour"],
+            "latency_s": scores["latency_s"], "per_label": scores["per_label"]}
