@@ -223,3 +223,39 @@ def test_kws_train_reports_the_real_split(tmp_path):
     assert main(["--real", str(real), "--out", str(tmp_path / "o2"), "--real-repeat", "0"]) == 2
     assert main(["--real", str(real), "--out", str(tmp_path / "o3"), "--place-percent",
                  "120"]) == 2
+
+
+def test_stream_crop_labels_what_lies_whole_inside():
+    from generator.train.stream_crops import Word, _label
+
+    yes = Word(np.zeros(3000, np.int16), 500, 2500, "yes")     # 2000 samples of speech
+    no = Word(np.zeros(3000, np.int16), 500, 2500, "no")
+    bird = Word(np.zeros(3000, np.int16), 500, 2500, "_unknown_")
+    seq = [(0, yes), (4000, bird), (8000, no)]
+    assert _label(seq, 0, 16000) == "_unknown_"          # two keywords whole
+    assert _label(seq, 7000, 23000) == "no"               # "no" whole, nothing else of a keyword
+    assert _label(seq, 4000, 20000) == "no"               # an other word beside it is fine
+    assert _label(seq, 9500, 25500) == "_unknown_"        # half of "no"
+    assert _label(seq, 2400, 18400) == "no"               # 5 % of "yes": not in the window
+    assert _label(seq, 4400, 7000) == "_unknown_"         # the other word alone
+    assert _label(seq, 12000, 28000) == "_silence_"
+
+
+def test_stream_crops_come_from_training_words():
+    from generator.train.data import Clip
+    from generator.train.stream_crops import crop, words_of
+
+    clips = [Clip(Path(f"{w}/s{i}_nohash_0.wav"), label, w, f"s{i}", "train")
+             for i, (w, label) in enumerate([("yes", "yes"), ("no", "no"), ("bird", "_unknown_"),
+                                             ("noise", "_silence_")])]
+    pcms = [_word(at=2000 + 1000 * i) for i in range(4)]
+    words = words_of(clips, pcms)
+    assert [w.label for w in words] == ["yes", "no", "_unknown_"]       # no _silence_
+    assert all(abs((w.end - w.start) - 4000) <= 320 for w in words)
+    rng = np.random.default_rng(0)
+    got = [crop(words, rng) for _ in range(400)]
+    assert all(x.shape == (16000,) and x.dtype == np.int16 for x, _ in got)
+    labels = [label for _, label in got]
+    assert {"yes", "no", "_unknown_"} <= set(labels)
+    again = [crop(words, np.random.default_rng(0)) for _ in range(1)]
+    assert np.array_equal(again[0][0], got[0][0]) and again[0][1] == got[0][1]

@@ -151,7 +151,7 @@ def test_train_unknown_share_is_training_only(tmp_path):
 
     def counts(**kw):
         opts = TrainOptions(data=data, out=tmp_path / "out", **kw)
-        _, y, _ = _train_epoch_set(ds, train_pcm, train_clips, np.random.default_rng(0), opts,
+        _, y, _, _ = _train_epoch_set(ds, train_pcm, train_clips, np.random.default_rng(0), opts,
                                 frontend, AugmentConfig.none(), None)
         _, vy, _ = _eval_set(ds, "validation", by_path, np.random.default_rng(0), opts)
         return int(np.sum(y == unk)), int(np.sum(vy == unk))

@@ -139,6 +139,10 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="for streams: share of clips whose speech is moved anywhere it fits "
                         "whole in the window, as a sliding window sees it (default 0: a shift "
                         "of up to 100 ms)")
+    p.add_argument("--stream-crop-percent", type=float, default=0.0,
+                   help="for streams: this many more windows per epoch (percent of the clips) "
+                        "cut from training words spoken back to back, labelled by the keyword "
+                        "whole inside, else _unknown_ (default 0)")
     p.add_argument("--lead-in-percent", type=float, default=0.0,
                    help="for streams: share of clips featurised after 1 s of their own noise, "
                         "so the frontend's noise estimate has settled as in a stream (default 0)")
@@ -259,6 +263,8 @@ def train_main(argv: list[str]) -> int:
         raise TrainError("give at least one --data DIR (or --real DIR)")
     if a.target_fa_per_hour < 0 or a.stream_minutes <= 0:
         raise TrainError("--target-fa-per-hour must be 0 or more and --stream-minutes positive")
+    if a.stream_crop_percent < 0:
+        raise TrainError(f"--stream-crop-percent {a.stream_crop_percent:g}: must be 0 or more")
     if a.real_repeat < 1:
         raise TrainError(f"--real-repeat {a.real_repeat}: must be 1 or more")
     opts = TrainOptions(
@@ -268,6 +274,7 @@ def train_main(argv: list[str]) -> int:
         target_fa_per_hour=None if a.no_recognizer else a.target_fa_per_hour,
         stream_seconds=60.0 * a.stream_minutes,
         place_prob=_percent(a.place_percent, "--place-percent"),
+        stream_crop_percentage=a.stream_crop_percent,
         lead_in_prob=_percent(a.lead_in_percent, "--lead-in-percent"), arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,
         patience=a.patience, average=a.average,

@@ -50,15 +50,16 @@ def arm_kws_mfcc(pcm: np.ndarray) -> np.ndarray:
     (N, 16000) int16 -> (N, 49, 10) float32."""
     import tensorflow as tf
 
-    out = []
-    for clip in np.asarray(pcm, np.float32) / np.float32(32768.0):
-        spec = tf.raw_ops.AudioSpectrogram(input=clip.reshape(-1, 1), window_size=640, stride=320,
-                                           magnitude_squared=True)
-        out.append(tf.raw_ops.Mfcc(spectrogram=spec, sample_rate=16000,
-                                   upper_frequency_limit=4000.0, lower_frequency_limit=20.0,
-                                   filterbank_channel_count=40, dct_coefficient_count=10)
-                   .numpy().reshape(49, 10))
-    return np.stack(out).astype(np.float32) if out else np.zeros((0, 49, 10), np.float32)
+    x = np.asarray(pcm, np.float32) / np.float32(32768.0)
+    if not len(x):
+        return np.zeros((0, 49, 10), np.float32)
+    # the ops take the clips as channels: (samples, clips) -> (clips, frames, bins)
+    spec = tf.raw_ops.AudioSpectrogram(input=x.T, window_size=640, stride=320,
+                                       magnitude_squared=True)
+    mfcc = tf.raw_ops.Mfcc(spectrogram=spec, sample_rate=16000, upper_frequency_limit=4000.0,
+                           lower_frequency_limit=20.0, filterbank_channel_count=40,
+                           dct_coefficient_count=10)
+    return mfcc.numpy().reshape(len(x), 49, 10).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -15,6 +16,7 @@ from .arch import ARCHS, build_model, count_macs
 from .augment import AugmentConfig, augment_clip, features, spec_augment, to_model_input
 from .data import (REAL_SPLIT_SALT, SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct,
                    data_fingerprint, load_clips, scan_dataset)
+from . import stream_crops
 from .errors import TrainError
 from ..staging import replacing_dir, replacing_file
 from .progress import progress
@@ -44,6 +46,7 @@ class TrainOptions:
     real_repeat: int = 1          # real training clips appear this many times an epoch
     target_fa_per_hour: float | None = 1.0   # recognizer.json chosen for it; None: not chosen
     stream_seconds: float = 1200.0   # of validation stream per SNR for that choice
+    stream_crop_percentage: float = 0.0   # extra windows of continuous speech, % of an epoch
     place_prob: float = 0.0       # share of clips whose speech goes anywhere in the window
     lead_in_prob: float = 0.0     # share of clips featurised after a lead-in of their noise
     validation_percentage: float = 10.0
@@ -122,9 +125,12 @@ def train_unknown_percentage(opts: TrainOptions) -> float:
 
 def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip],
                      rng: np.random.Generator, opts: TrainOptions, frontend, aug: AugmentConfig,
-                     show) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One epoch's (features, labels, PCM): every keyword clip, _unknown_ sampled,
-    every _silence_ clip plus generated ones; real clips opts.real_repeat times."""
+                     show, words: list | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One epoch's (features, labels, PCM, is-a-stream-crop): every keyword clip,
+    _unknown_ sampled, every _silence_ clip plus generated ones; real clips
+    opts.real_repeat times; then windows of continuous speech cut from `words`
+    (stream_crops), opts.stream_crop_percentage of that many."""
     kw_idx = [i for i, c in enumerate(train_clips) if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
     unk_idx = [i for i, c in enumerate(train_clips) if c.label == UNKNOWN_LABEL]
     sil_idx = [i for i, c in enumerate(train_clips) if c.label == SILENCE_LABEL]
@@ -139,11 +145,19 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
     frames = frontend.config.num_frames(samples)
     lead = int(aug.lead_in_ms * frontend.config.sample_rate / 1000) // frontend.config.step_size \
         * frontend.config.step_size   # whole frame steps: the clip's frames stay where they were
+    items = [(train_pcm[i], train_clips[i].label) for i in chosen]
+    items += [(np.zeros(samples, np.int16), SILENCE_LABEL)] * n_sil
+    n_crops = ceil_pct(len(items), opts.stream_crop_percentage) if words else 0
+    crops = [stream_crops.crop(words, rng, samples, frontend.config.sample_rate)
+             for _ in range(n_crops)]
+    items += crops
+    n = len(items)
     pcm = np.empty((n, samples), np.int16)
     feats = np.empty((n, frames, frontend.channels), np.int8)
     y = np.empty(n, np.int64)
-    items = [(train_pcm[i], train_clips[i].label) for i in chosen]
-    items += [(np.zeros(samples, np.int16), SILENCE_LABEL)] * n_sil
+    is_crop = np.arange(n) >= n - n_crops
+    # a crop's words are where the window put them: no shift, placement or speed change
+    crop_aug = dataclasses.replace(aug, time_shift_ms=0.0, place_prob=0.0, speed_prob=0.0)
     it = range(n) if show is None else show(range(n))
     for j in it:
         x, label = items[j]
@@ -151,13 +165,14 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
             full = x
         else:
             warm = aug.lead_in_prob > 0 and rng.random() < aug.lead_in_prob
-            full = augment_clip(x, label, ds.background, rng, aug, lead_in=lead if warm else 0)
+            full = augment_clip(x, label, ds.background, rng, crop_aug if is_crop[j] else aug,
+                                lead_in=lead if warm else 0)
         pcm[j] = full[-samples:]
         feats[j] = frontend.compute(full)[-frames:]
         y[j] = ds.labels.index(label)
     if opts.augment:
         spec_augment(feats, rng, aug)
-    return feats, y, pcm
+    return feats, y, pcm, is_crop
 
 
 def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
@@ -357,8 +372,10 @@ def train(opts: TrainOptions) -> dict:
     model = build_model(opts.arch, (frames, channels), len(ds.labels), opts.seed)
     rng = np.random.default_rng(opts.seed)
     aug = AugmentConfig(place_prob=opts.place_prob, lead_in_prob=opts.lead_in_prob)
-    x0, y0, pcm0 = _train_epoch_set(ds, train_pcm, train_clips, rng, opts, frontend, aug,
-                                    progress("features train", show))
+    words = (stream_crops.words_of(train_clips, train_pcm, sr)
+             if opts.stream_crop_percentage > 0 else None)
+    x0, y0, pcm0, crop0 = _train_epoch_set(ds, train_pcm, train_clips, rng, opts, frontend, aug,
+                                           progress("features train", show), words)
     steps = int(np.ceil(len(y0) / opts.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(opts.learning_rate, steps * opts.epochs,
                                                       alpha=0.02)
@@ -372,13 +389,15 @@ def train(opts: TrainOptions) -> dict:
     snapshots: list = []      # (validation score, epoch, weights) of the best epochs
     bar = progress("training", show)(range(opts.epochs), total=opts.epochs)
     for epoch in bar:
-        x, y, pcm = (x0, y0, pcm0) if epoch == 0 else _train_epoch_set(
-            ds, train_pcm, train_clips, rng, opts, frontend, aug, None)
+        x, y, pcm, is_crop = (x0, y0, pcm0, crop0) if epoch == 0 else _train_epoch_set(
+            ds, train_pcm, train_clips, rng, opts, frontend, aug, None, words)
         target = y
         if teachers is not None:
             w = opts.teacher_weight
-            target = (1 - w) * np.eye(len(ds.labels), dtype=np.float32)[y] \
-                + w * teachers.scores(x, pcm)
+            onehot = np.eye(len(ds.labels), dtype=np.float32)[y]
+            target = (1 - w) * onehot + w * teachers.scores(x, pcm)
+            # teachers learnt whole words near the middle: a crop's label is its own
+            target[is_crop] = onehot[is_crop]
         h = model.fit(to_model_input(x), target, batch_size=opts.batch_size, epochs=1, verbose=0,
                       shuffle=True)
         loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
@@ -453,7 +472,8 @@ def train(opts: TrainOptions) -> dict:
                         "validation": opts.real_validation_percentage,
                         "salt": REAL_SPLIT_SALT} if opts.real else None),
         "teacher_models": list(opts.teacher_models), "real_repeat": opts.real_repeat,
-        "stream_augment": {"place": opts.place_prob, "lead_in": opts.lead_in_prob},
+        "stream_augment": {"place": opts.place_prob, "lead_in": opts.lead_in_prob,
+                           "crops": opts.stream_crop_percentage},
         "background": ds.background_names, "command": opts.command,
         "frontend": fe_cfg.to_dict(),
         "model_sha256": hashlib.sha256(tfl).hexdigest(),
