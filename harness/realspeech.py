@@ -30,6 +30,7 @@ from .recording import make_recording
 from .stream import host_stream, read_truth, score_detections, settings_for
 
 UNKNOWN_SHARE = 1 / 3      # of the words in a test stream: one in three is not a keyword
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ def unseen_split(model_dir: Path, root: Path) -> tuple[dict | None, str]:
     report = Path(model_dir) / "report.json"
     training = json.loads(report.read_text())["training"] if report.is_file() else {}
     split = training.get("real_split")
-    trained_on = [Path(p).resolve() for p in training.get("real") or []]
+    # a relative path in the report is as kws-train was given it: from where it ran, which for
+    # the bundled model (make_default) is the repository
+    trained_on = {q.resolve() for p in training.get("real") or [] for q in (Path(p), REPO / p)}
     if split and Path(root).resolve() in trained_on:
         return split, (f"speakers of its held-out split only (SHA-1 of '{split['salt']}' + "
                        f"speaker >= {split['train'] + split['validation']:g} %; it trained on "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import shlex
 import wave
 from pathlib import Path
 
@@ -25,8 +26,8 @@ def _manifest() -> list[dict]:
 
 
 def test_default_model_files():
-    for f in ("model.tflite", "labels.json", "frontend.json", "report.md", "report.json",
-              "README.md"):
+    for f in ("model.tflite", "labels.json", "frontend.json", "recognizer.json", "report.md",
+              "report.json", "README.md"):
         assert (MODEL_DIR / f).is_file(), f
     tfl = (MODEL_DIR / "model.tflite").read_bytes()
     assert len(tfl) <= 64 * 1024
@@ -92,28 +93,58 @@ def test_default_model_on_test_set_matches_manifest():
     assert acc >= 0.5, acc   # a sanity floor; the real figure is in report.md
 
 
-def test_default_model_is_distilled_from_the_documented_teachers():
+def test_default_model_follows_the_documented_recipe():
     """The shipped report, the model README and make_default agree on the recipe."""
     from generator.train import make_default as md
 
     rep = json.loads((MODEL_DIR / "report.json").read_text())
-    work = Path("build/make-default")
-    assert rep["training"]["teachers"] == [str(p) for p in md.teacher_dirs(work)]
-    assert rep["training"]["teacher_weight"] == md.TEACHER_WEIGHT
-    assert rep["training"]["seed"] == md.TRAIN_SEED
+    t = rep["training"]
+    assert [(spec.split(":")[0], Path(spec.split(":", 1)[1]).name)
+            for spec in t["teacher_models"]] == list(md.TEACHER_MODELS)
+    assert t["teacher_weight"] == md.TEACHER_WEIGHT and t["seed"] == md.TRAIN_SEED
+    assert t["real_repeat"] == md.REAL_REPEAT and len(t["real"]) == 1
+    assert Path(t["real"][0]).name == "speech_commands_dev"
+    assert rep["labels"] == ["_silence_", "_unknown_"] + md.KEYWORDS
     readme = (MODEL_DIR / "README.md").read_text()
+    work = Path("build/make-default")
     assert "kws-train " + " ".join(md.synth_args(work / "data")) + "\n" in readme
-    for seed, out in zip(md.TEACHER_SEEDS, md.teacher_dirs(work)):
-        assert f"--out {out} " in readme and f"--seed {seed} " in readme
-    assert "--teachers " + ",".join(map(str, md.teacher_dirs(work))) in readme
+    shown = md.train_args(work / "data", work / "model", t["epochs_max"], Path(t["real"][0]),
+                          t["teacher_models"])
+    assert "kws-train " + " ".join(shlex.quote(x) for x in shown) + "\n" in readme
+    assert t["command"].endswith(" ".join(shlex.quote(x) for x in shown[2:]) + " --cache-dir "
+                                 + str(work / "cache"))
 
 
+def test_default_model_carries_its_recognizer():
+    """recognizer.json was chosen by kws-train on real validation speakers and is what
+    gen-firmware renders and the host pipeline runs with."""
+    from generator.stream import recognizer_beside
+
+    labels = json.loads((MODEL_DIR / "labels.json").read_text())
+    rec = recognizer_beside(MODEL_DIR / "model.tflite", labels)
+    assert rec.source == "model bundle" and rec.chosen["by"] == "kws-train"
+    assert "real speech" in rec.chosen["measured_on"]
+    rep = json.loads((MODEL_DIR / "report.json").read_text())
+    assert rep["recognizer"]["params"] == rec.params.to_dict()
+    assert (MODEL_DIR / "det_validation.png").is_file()
+
+
+@pytest.mark.shared_data
 def test_default_model_was_trained_on_the_documented_data_set():
-    """The report's clips per keyword (all splits) are the ones make_default's synth plans."""
+    """The report's clips per keyword (all splits) are the ones make_default's synth plans
+    plus the shared real speech's."""
+    from generator.shared import SPEECH_COMMANDS_DEV, missing_reason, shared_path
     from generator.train import make_default as md
     from generator.train.synth import SynthOptions, plan
 
+    real = shared_path(SPEECH_COMMANDS_DEV)
+    if real is None:
+        pytest.skip(missing_reason(SPEECH_COMMANDS_DEV))
+    with open(real / "manifest.csv", newline="") as f:
+        real_rows = list(csv.DictReader(f))
     counts = json.loads((MODEL_DIR / "report.json").read_text())["training"]["counts"]
-    jobs = plan(SynthOptions(out="x", seed=md.SYNTH_SEED, engines=list(md.ENGINES)))
+    jobs = plan(SynthOptions(out="x", seed=md.SYNTH_SEED, engines=list(md.ENGINES),
+                             keywords=md.KEYWORDS))
     for kw in md.KEYWORDS:
-        assert sum(split[kw] for split in counts.values()) == sum(j.folder == kw for j in jobs), kw
+        want = sum(j.folder == kw for j in jobs) + sum(r["label"] == kw for r in real_rows)
+        assert sum(split.get(kw, 0) for split in counts.values()) == want, kw

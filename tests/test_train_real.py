@@ -226,19 +226,17 @@ def test_kws_train_reports_the_real_split(tmp_path):
 
 
 def test_stream_crop_labels_what_lies_whole_inside():
-    from generator.train.stream_crops import Word, _label
+    from generator.train.stream_crops import window_label
 
-    yes = Word(np.zeros(3000, np.int16), 500, 2500, "yes")     # 2000 samples of speech
-    no = Word(np.zeros(3000, np.int16), 500, 2500, "no")
-    bird = Word(np.zeros(3000, np.int16), 500, 2500, "_unknown_")
-    seq = [(0, yes), (4000, bird), (8000, no)]
-    assert _label(seq, 0, 16000) == "_unknown_"          # two keywords whole
-    assert _label(seq, 7000, 23000) == "no"               # "no" whole, nothing else of a keyword
-    assert _label(seq, 4000, 20000) == "no"               # an other word beside it is fine
-    assert _label(seq, 9500, 25500) == "_unknown_"        # half of "no"
-    assert _label(seq, 2400, 18400) == "no"               # 5 % of "yes": not in the window
-    assert _label(seq, 4400, 7000) == "_unknown_"         # the other word alone
-    assert _label(seq, 12000, 28000) == "_silence_"
+    # speech spans of 2000 samples: "yes", an other word, "no"
+    seq = [(500, 2500, "yes"), (4500, 6500, "_unknown_"), (8500, 10500, "no")]
+    assert window_label(seq, 0, 16000) == "_unknown_"          # two keywords whole
+    assert window_label(seq, 7000, 23000) == "no"               # "no" whole, no other keyword
+    assert window_label(seq, 4000, 20000) == "no"               # an other word beside it is fine
+    assert window_label(seq, 9500, 25500) == "_unknown_"        # half of "no"
+    assert window_label(seq, 2400, 18400) == "no"               # 5 % of "yes": not in the window
+    assert window_label(seq, 4400, 7000) == "_unknown_"         # the other word alone
+    assert window_label(seq, 12000, 28000) == "_silence_"
 
 
 def test_stream_crops_come_from_training_words():
@@ -259,3 +257,29 @@ def test_stream_crops_come_from_training_words():
     assert {"yes", "no", "_unknown_"} <= set(labels)
     again = [crop(words, np.random.default_rng(0)) for _ in range(1)]
     assert np.array_equal(again[0][0], got[0][0]) and again[0][1] == got[0][1]
+
+
+def test_mining_keeps_the_windows_the_model_takes_for_a_keyword_they_do_not_hold():
+    from generator.frontend import Frontend, FrontendConfig
+    from generator.train.hard_negatives import MINE_EVERY, MINE_FROM, HardNegatives
+    from generator.train.stream_crops import Word
+
+    class SaysYes:   # a model that hears "yes" in every window
+        def predict(self, x, batch_size=None, verbose=0):
+            p = np.full((len(x), 4), 0.02)
+            p[:, 2] = 0.94
+            return p
+
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    words = [Word(_word(6000, 1000, 4000), 1000, 5000, lab)
+             for lab in ("yes", "no", "_unknown_") for _ in range(3)]
+    noise = [(np.random.default_rng(0).standard_normal(48000) * 300).astype(np.int16)]
+    miner = HardNegatives(words, noise, labels, Frontend(FrontendConfig(output="int8")))
+    assert not miner.due(MINE_FROM - 1) and miner.due(MINE_FROM)
+    assert miner.due(MINE_FROM + MINE_EVERY) and not miner.due(MINE_FROM + 1)
+    found = miner.mine(SaysYes(), np.random.default_rng(1))
+    assert found >= len(miner.pool) > 100         # the pool keeps the newest POOL
+    assert all(x.shape == (16000,) and label != "yes" for x, label in miner.pool)
+    assert {"no", "_unknown_"} <= {label for _, label in miner.pool}
+    picked = miner.sample(7, np.random.default_rng(2))
+    assert len(picked) == 7 and all(any(p[0] is q[0] for q in miner.pool) for p in picked)

@@ -126,9 +126,10 @@ def _placement(x: np.ndarray, rng: np.random.Generator, margin: int) -> int | No
 
 def augment_clip(pcm: np.ndarray, label: str, background: list[np.ndarray],
                  rng: np.random.Generator, cfg: AugmentConfig, sample_rate: int = 16000,
-                 lead_in: int = 0) -> np.ndarray:
+                 lead_in: int = 0, info: dict | None = None) -> np.ndarray:
     """The clip augmented; with lead_in > 0, preceded by that many samples of the
-    same noise (speech only in the last pcm.size samples)."""
+    same noise (speech only in the last pcm.size samples). `info`, if given,
+    gets "placed": whether placement moved the speech."""
     n = pcm.size
     if label == SILENCE_LABEL:
         if rng.random() < cfg.silence_zero_prob:
@@ -143,6 +144,8 @@ def augment_clip(pcm: np.ndarray, label: str, background: list[np.ndarray],
     placed = None
     if cfg.place_prob > 0 and rng.random() < cfg.place_prob:
         placed = _placement(x, rng, int(cfg.place_margin_ms * sample_rate / 1000))
+    if info is not None:
+        info["placed"] = placed is not None
     if placed is not None:
         x = _shift(x, placed)
     elif cfg.time_shift_ms > 0:

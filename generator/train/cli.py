@@ -143,6 +143,11 @@ def _train_parser() -> argparse.ArgumentParser:
                    help="for streams: this many more windows per epoch (percent of the clips) "
                         "cut from training words spoken back to back, labelled by the keyword "
                         "whole inside, else _unknown_ (default 0)")
+    p.add_argument("--mine-percent", type=float, default=0.0,
+                   help="for streams: every few epochs, stream a recording of training words "
+                        "through the model and keep the windows it takes for a keyword they do "
+                        "not hold; each epoch gets this many more windows (percent of the "
+                        "clips) from them (default 0)")
     p.add_argument("--lead-in-percent", type=float, default=0.0,
                    help="for streams: share of clips featurised after 1 s of their own noise, "
                         "so the frontend's noise estimate has settled as in a stream (default 0)")
@@ -263,8 +268,10 @@ def train_main(argv: list[str]) -> int:
         raise TrainError("give at least one --data DIR (or --real DIR)")
     if a.target_fa_per_hour < 0 or a.stream_minutes <= 0:
         raise TrainError("--target-fa-per-hour must be 0 or more and --stream-minutes positive")
-    if a.stream_crop_percent < 0:
-        raise TrainError(f"--stream-crop-percent {a.stream_crop_percent:g}: must be 0 or more")
+    for flag, value in (("--stream-crop-percent", a.stream_crop_percent),
+                        ("--mine-percent", a.mine_percent)):
+        if value < 0:
+            raise TrainError(f"{flag} {value:g}: must be 0 or more")
     if a.real_repeat < 1:
         raise TrainError(f"--real-repeat {a.real_repeat}: must be 1 or more")
     opts = TrainOptions(
@@ -275,6 +282,7 @@ def train_main(argv: list[str]) -> int:
         stream_seconds=60.0 * a.stream_minutes,
         place_prob=_percent(a.place_percent, "--place-percent"),
         stream_crop_percentage=a.stream_crop_percent,
+        mine_percentage=a.mine_percent,
         lead_in_prob=_percent(a.lead_in_percent, "--lead-in-percent"), arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,
         patience=a.patience, average=a.average,

@@ -4,17 +4,25 @@
 
 1. installs missing Debian voices/noise packages (apt-get, as root or via sudo;
    RHVoice and pico unpacked from pinned non-free .debs into the venv),
-2. `kws-train synth` with every engine -> WORK/data (seed 0),
-3. `kws-train` four times (ds_cnn, seeds 0-3, held-out voices: piper joe,
-   festival's HTS slt, flite's slt) -> WORK/teachers/, then once more with
-   those four as teachers -> generator/models/default/ (model.tflite,
-   labels.json, frontend.json, report.md/json, confusion PNGs, README.md),
-4. copies a few held-out clips per class into tests/data/kws_test_set/
-   (<label>/<clip>.wav, manifest.csv with the model's int8 prediction per clip).
+2. `kws-train synth` with every engine, speaking the ten keywords of Speech
+   Commands' 12-class task -> WORK/data (seed 0),
+3. `kws-train` once: that data (the voices piper joe, festival's HTS slt and
+   flite's slt held out) and real speech from the shared folder (half its
+   speakers train, a tenth validate, the rest is held out and reported),
+   distilled from MLPerf Tiny's and ARM's published DS-CNNs on their own front
+   ends, trained for streams, its recognizer.json chosen on the real
+   validation speakers' streams -> generator/models/default/ (model.tflite,
+   labels.json, frontend.json, recognizer.json, report.md/json, confusion and
+   DET PNGs, README.md),
+4. copies a few held-out synthetic clips per class into tests/data/kws_test_set/
+   (<label>/<clip>.wav, manifest.csv with the model's int8 prediction per clip;
+   real speech is never copied into the repository).
 
-Takes about an hour and a half on 2 cores, most of it synthesis (Kokoro above all).
-Everything is deterministic from the seeds; TensorFlow on another CPU or
-version may round differently in training.
+Needs the shared folder (generator.shared: $TINYKWS_SHARED, or shared/ beside
+the checkout) for the real speech and the published teachers. About two and a
+half hours on 2 cores, synthesis (Kokoro above all) half of it. Everything is
+deterministic from the seeds; TensorFlow on another CPU or version may round
+differently in training.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..shared import SPEECH_COMMANDS_DEV, ZOO, missing_reason, shared_path
 from .data import SILENCE_LABEL, UNKNOWN_LABEL, read_wav, speaker_of
 from .errors import TrainError
 from .synth import ENGINES
@@ -40,17 +49,21 @@ log = logging.getLogger("kws-train")
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_DIR = ROOT / "generator" / "models" / "default"
 TEST_SET = ROOT / "tests" / "data" / "kws_test_set"
-KEYWORDS = ["down", "go", "left", "no", "right", "stop", "up", "yes"]
+# Speech Commands' 12-class task: these ten, _unknown_ and _silence_
+KEYWORDS = ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes"]
 HOLDOUT = ["piper-*", "festival-slthts-*", "flite-slt-*"]
 HELDOUT_VOICES = ["piper-joe", "festival-slthts", "flite-slt"]
 SYNTH_SEED = 0
 TRAIN_SEED = 0
-# The shipped model learns from the mean scores of models trained with these seeds as well as
-# from the labels: runs that differ only in their seed differ by up to 4 points on the
-# held-out voices; two students of the same four teachers were 0.6 apart (docs/training.md).
-TEACHER_SEEDS = (0, 1, 2, 3)
+# Published models trained on Speech Commands' training split, as teachers (recipe, file in
+# the shared zoo): their mean is right on 95.4 % of the shared real clips (docs/training.md).
+TEACHER_MODELS = (("mlperf_kws", "mlc_kws_ref_int8.tflite"), ("arm_kws", "arm_ds_cnn_s_int8.tflite"))
 TEACHER_WEIGHT = 0.5
-EPOCHS = 50
+REAL_REPEAT = 6           # each real training clip six times an epoch, augmented anew
+STREAM_OPTIONS = ("--place-percent", "50", "--lead-in-percent", "50",
+                  "--stream-crop-percent", "30")
+EPOCHS = 25
+PATIENCE = 8
 PER_VOICE_PER_KEYWORD = 4       # 3 voices x 4 = 12 clips per keyword
 UNKNOWN_CLIPS = 12
 SILENCE_CLIPS = 6
@@ -62,46 +75,36 @@ def synth_args(data: Path) -> list[str]:
     # every engine, RHVoice and SVOX pico (Debian non-free) too: more speakers, fewer
     # errors on voices never heard (docs/training.md)
     return ["synth", "--out", str(data), "--seed", str(SYNTH_SEED), "--engines", ",".join(ENGINES),
-            "--install"]
+            "--keywords", ",".join(KEYWORDS), "--install"]
 
 
-def train_args(data: Path, out: Path, epochs: int, seed: int = TRAIN_SEED,
-               teachers: list[Path] | None = None) -> list[str]:
-    args = ["--data", str(data), "--out", str(out), "--arch", "ds_cnn",
-            "--labels", ",".join(KEYWORDS), "--epochs", str(epochs), "--patience", "8",
-            "--seed", str(seed),
-            "--holdout", ",".join(HOLDOUT)]
-    if teachers:
-        args += ["--teachers", ",".join(map(str, teachers)),
-                 "--teacher-weight", str(TEACHER_WEIGHT)]
+def shared_inputs() -> tuple[Path, list[str]]:
+    """(the real speech folder, the --teacher-model specs), from the shared folder."""
+    real, zoo = shared_path(SPEECH_COMMANDS_DEV), shared_path(ZOO)
+    if real is None or zoo is None:
+        raise TrainError("the default model learns from real speech and published teachers: "
+                         + missing_reason(SPEECH_COMMANDS_DEV if real is None else ZOO))
+    return _shown(real), [f"{recipe}:{_shown(zoo / name)}" for recipe, name in TEACHER_MODELS]
+
+
+def _shown(path: Path) -> Path:
+    """path relative to the repository when it is beside it (as the README shows it)."""
+    try:
+        return Path(os.path.relpath(path, ROOT))
+    except ValueError:
+        return path
+
+
+def train_args(data: Path, out: Path, epochs: int, real: Path, teachers: list[str],
+               seed: int = TRAIN_SEED) -> list[str]:
+    args = ["--data", str(data), "--real", str(real), "--out", str(out), "--arch", "ds_cnn",
+            "--labels", ",".join(KEYWORDS), "--epochs", str(epochs),
+            "--patience", str(PATIENCE), "--seed", str(seed), "--holdout", ",".join(HOLDOUT)]
+    for spec in teachers:
+        args += ["--teacher-model", spec]
+    args += ["--teacher-weight", str(TEACHER_WEIGHT), "--real-repeat", str(REAL_REPEAT),
+             *STREAM_OPTIONS]
     return args
-
-
-def teacher_dirs(work: Path) -> list[Path]:
-    return [work / "teachers" / f"seed{s}" for s in TEACHER_SEEDS]
-
-
-def train_teachers(data: Path, work: Path, epochs: int, jobs: int, reuse: bool) -> int:
-    """One kws-train process per teacher seed, `jobs` at a time (each its own
-    process, so every run is the same as the command line's)."""
-    import subprocess
-    from concurrent.futures import ThreadPoolExecutor
-
-    todo = []
-    for seed, out in zip(TEACHER_SEEDS, teacher_dirs(work)):
-        if reuse and (out / "model.tflite").exists():
-            log.info("keeping teacher %s", out)
-            continue
-        todo.append([sys.executable, "-m", "generator.train.cli", "--no-progress"]
-                    + train_args(data, out, epochs, seed) + ["--cache-dir", str(work / "cache")])
-
-    def run(cmd: list[str]) -> int:
-        log.info("teacher: kws-train %s", " ".join(cmd[4:]))
-        return subprocess.run(cmd).returncode
-
-    with ThreadPoolExecutor(max(1, jobs)) as ex:
-        rcs = list(ex.map(run, todo))
-    return max(rcs, default=0)
 
 
 def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dict:
@@ -179,14 +182,21 @@ def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dic
     return summary
 
 
-def write_model_readme(model_dir: Path, rep: dict, test: dict, cmds: list[list[str]]) -> None:
+def write_model_readme(model_dir: Path, rep: dict, test: dict, cmd: list[str]) -> None:
+    from ..shared import ATTRIBUTION
+
     s = rep["splits"]
-    held = s.get("heldout", {})
+    real, held = s.get("real", {}), s.get("heldout", {})
+    t, rec = rep["training"], rep.get("recognizer")
+    per_class = ", ".join(f"{r['label']} {100 * r['recall']:.0f} %"
+                          for r in real.get("per_class_int8", []) if r["support"])
+    split = t.get("real_split") or {}
     lines = [
         "# Default model", "",
-        "The keyword-spotting model tinykws bundles: a DS-CNN (MLPerf Tiny KWS layout, "
-        "first convolution 10x8 with stride 2x8 over 49 frames x 40 channels) trained only on "
-        "synthetic speech from offline voices, full int8.", "",
+        "The keyword-spotting model tinykws bundles: Speech Commands' 12-class task (ten "
+        "keywords, _unknown_, _silence_), a DS-CNN (MLPerf Tiny KWS layout, first convolution "
+        "10x8 with stride 2x8 over 49 frames x 40 channels), full int8. It learnt from "
+        "synthetic voices and real speakers, with two published models as teachers.", "",
         f"- labels: {', '.join(rep['labels'])}",
         f"- model.tflite: {rep['model']['tflite_bytes']:,} bytes, {rep['model']['macs']:,} MACs, "
         f"ops {', '.join(rep['model']['ops'])}",
@@ -195,23 +205,37 @@ def write_model_readme(model_dir: Path, rep: dict, test: dict, cmds: list[list[s
         "frontend.json is the FrontendConfig",
         f"- output: int8 scores, scale {rep['model']['io']['output_scale']:.6g}, zero point "
         f"{rep['model']['io']['output_zero_point']}",
-        f"- accuracy on voices never trained on ({', '.join(HELDOUT_VOICES)}): "
-        f"int8 {100 * held.get('int8_accuracy', 0):.1f} %, float {100 * held.get('float_accuracy', 0):.1f} % "
-        f"({held.get('clips', 0)} clips); on unseen variants of the training voices (test split): "
-        f"int8 {100 * s['test']['int8_accuracy']:.1f} %. Full numbers: report.md.",
-        "", "## How it was made", "",
+        f"- **real speech, speakers it never trained on**: int8 "
+        f"{100 * real.get('int8_accuracy', 0):.1f} % of {real.get('clips', 0)} clips "
+        f"({per_class}); real speech: {ATTRIBUTION}, the shared part of it split by speaker "
+        f"(SHA-1 of '{split.get('salt', '')}' + speaker: {split.get('train', 0):g} % trained, "
+        f"{split.get('validation', 0):g} % validated, the rest held out). Streams: "
+        "bench/bench_real_speech.py.",
+        f"- synthetic voices never trained on ({', '.join(HELDOUT_VOICES)}): int8 "
+        f"{100 * held.get('int8_accuracy', 0):.1f} % ({held.get('clips', 0)} clips)",
+    ]
+    if rec:
+        p, c = rec["params"], rec["chosen"]
+        lines.append(f"- recognizer.json: threshold {p['threshold']}, {p['average_window_ms']} ms "
+                     f"window, minimum {p['minimum_count']} inferences, chosen for at most "
+                     f"{c['target_fa_per_hour']:g} false accepts per hour on {c['measured_on']}"
+                     + ("" if c["target_reached"] else " (not reachable there: the fewest "
+                        "false accepts instead)"))
+    lines += [
+        "- full numbers: report.md", "",
+        "## How it was made", "",
         f"One command, from the repository root: `{COMMAND}`", "",
         "which runs", "", "```",
         "kws-train " + " ".join(synth_args(Path("build/make-default/data"))),
-        *("kws-train " + " ".join(shlex.quote(x) for x in c) for c in cmds), "```", "",
-        f"(the last run learns from the labels and, weighted {TEACHER_WEIGHT:g}, from the mean "
-        f"scores of the {len(cmds) - 1} before it)", "",
-        f"and then rebuilds tests/data/kws_test_set ({test['clips']} held-out clips, "
-        f"int8 accuracy {100 * test['int8_accuracy']:.1f} % there). See docs/training.md.",
-        "",
-        "It has never heard a human speaker say a keyword: expect lower accuracy on real "
-        "microphones than on the synthetic held-out voices. Train on real recordings "
-        "(Speech Commands layout) for a production model.", ""]
+        "kws-train " + " ".join(shlex.quote(x) for x in cmd), "```", "",
+        "The teachers are MLPerf Tiny's KWS reference model (mlcommons/tiny, Apache-2.0) and "
+        "ARM ML-zoo's DS-CNN small (Apache-2.0), both trained on Speech Commands v0.02's "
+        "training split, read from the shared folder and never copied into the repository; "
+        f"the target is {1 - TEACHER_WEIGHT:g} x label + {TEACHER_WEIGHT:g} x their mean "
+        "scores.", "",
+        f"make_default then rebuilds tests/data/kws_test_set ({test['clips']} clips of the "
+        f"held-out synthetic voices, int8 accuracy {100 * test['int8_accuracy']:.1f} % there). "
+        "See docs/training.md.", ""]
     (model_dir / "README.md").write_text("\n".join(lines))
 
 
@@ -225,44 +249,37 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--reuse-data", action="store_true",
                     help="keep WORK/data if it exists (skip synthesis)")
-    ap.add_argument("--reuse-teachers", action="store_true",
-                    help="keep the teacher models in WORK/teachers that exist (only right "
-                         "when WORK/data is the one they were trained on)")
-    ap.add_argument("--jobs", type=int, default=2, help="teacher trainings at a time (default 2)")
     ap.add_argument("--test-set-only", action="store_true",
                     help="only rebuild tests/data/kws_test_set from the current model")
     a = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="make_default: %(message)s")
     os.chdir(ROOT)   # relative paths in the report and README
     data = a.work / "data"
+    try:
+        real, teachers = shared_inputs()
+    except TrainError as e:
+        print(f"make_default: error: {e}", file=sys.stderr)
+        return 2
+    cmd = train_args(data, a.work / "model", a.epochs, real, teachers)
     if not a.test_set_only:
         if not (a.reuse_data and (data / "manifest.csv").exists()):
             rc = kws_train(synth_args(data))
             if rc:
                 return rc
-        rc = train_teachers(data, a.work, a.epochs, a.jobs, a.reuse_teachers)
-        if rc:
-            return rc
-        out = a.work / "model"
-        args = (train_args(data, out, a.epochs, teachers=teacher_dirs(a.work))
-                + ["--cache-dir", str(a.work / "cache")])
-        rc = kws_train(args)
+        rc = kws_train(cmd + ["--cache-dir", str(a.work / "cache")])
         if rc:
             return rc
         MODEL_DIR.mkdir(parents=True, exist_ok=True)
         for f in MODEL_DIR.iterdir():
             if f.is_file():
                 f.unlink()
-        for f in out.iterdir():
+        for f in (a.work / "model").iterdir():
             shutil.copy2(f, MODEL_DIR / f.name)
     rep = json.loads((MODEL_DIR / "report.json").read_text())
     test = build_test_set(data, MODEL_DIR, TEST_SET)
     work = Path("build/make-default")
-    shown = [train_args(work / "data", t, a.epochs, seed)
-             for seed, t in zip(TEACHER_SEEDS, teacher_dirs(work))]
-    shown.append(train_args(work / "data", work / "model", a.epochs,
-                            teachers=teacher_dirs(work)))
-    write_model_readme(MODEL_DIR, rep, test, shown)
+    write_model_readme(MODEL_DIR, rep, test, train_args(work / "data", work / "model", a.epochs,
+                                                        real, teachers))
     print(f"default model: {MODEL_DIR} ({rep['model']['tflite_bytes']} bytes); test set: "
           f"{TEST_SET} ({test['clips']} clips, {test['bytes']} bytes, int8 accuracy "
           f"{100 * test['int8_accuracy']:.1f} %)")

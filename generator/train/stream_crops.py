@@ -80,21 +80,24 @@ def crop(words: list[Word], rng: np.random.Generator, n: int = 16000,
         audio[n + offset:n + offset + word.pcm.size] += word.pcm
     start = n // 2 + int(rng.integers(0, at + 1))
     window = audio[start:start + n]
-    label = _label([(n + offset, word) for offset, word in seq], start, start + n)
+    label = window_label([(n + offset + w.start, n + offset + w.end, w.label) for offset, w in seq],
+                         start, start + n)
     return np.clip(np.round(window), -32768, 32767).astype(np.int16), label
 
 
-def _label(seq: list[tuple[int, "Word"]], w0: int, w1: int) -> str:
+def window_label(spans, w0: int, w1: int) -> str:
+    """The label of the window [w0, w1) over words spoken at `spans`, a list of
+    (speech start, speech end, label) in samples, by the rules of the module
+    docstring."""
     whole, partial, speech = [], [], False
-    for offset, word in seq:
-        a0, a1 = offset + word.start, offset + word.end
+    for a0, a1, label in spans:
         inside = max(0, min(a1, w1) - max(a0, w0)) / max(1, a1 - a0)
         if inside < PART:
             continue
         speech = True
-        if word.label == UNKNOWN_LABEL:
+        if label == UNKNOWN_LABEL:
             continue
-        (whole if inside >= WHOLE else partial).append(word.label)
+        (whole if inside >= WHOLE else partial).append(label)
     if len(whole) == 1 and not partial:
         return whole[0]
     return UNKNOWN_LABEL if speech else SILENCE_LABEL

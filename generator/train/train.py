@@ -17,6 +17,7 @@ from .augment import AugmentConfig, augment_clip, features, spec_augment, to_mod
 from .data import (REAL_SPLIT_SALT, SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct,
                    data_fingerprint, load_clips, scan_dataset)
 from . import stream_crops
+from .hard_negatives import HardNegatives
 from .errors import TrainError
 from ..staging import replacing_dir, replacing_file
 from .progress import progress
@@ -47,6 +48,7 @@ class TrainOptions:
     target_fa_per_hour: float | None = 1.0   # recognizer.json chosen for it; None: not chosen
     stream_seconds: float = 1200.0   # of validation stream per SNR for that choice
     stream_crop_percentage: float = 0.0   # extra windows of continuous speech, % of an epoch
+    mine_percentage: float = 0.0  # extra windows from the mined hard negatives, % of an epoch
     place_prob: float = 0.0       # share of clips whose speech goes anywhere in the window
     lead_in_prob: float = 0.0     # share of clips featurised after a lead-in of their noise
     validation_percentage: float = 10.0
@@ -125,12 +127,15 @@ def train_unknown_percentage(opts: TrainOptions) -> float:
 
 def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip],
                      rng: np.random.Generator, opts: TrainOptions, frontend, aug: AugmentConfig,
-                     show, words: list | None = None
+                     show, words: list | None = None, miner=None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One epoch's (features, labels, PCM, is-a-stream-crop): every keyword clip,
+    """One epoch's (features, labels, PCM, own-label-only): every keyword clip,
     _unknown_ sampled, every _silence_ clip plus generated ones; real clips
     opts.real_repeat times; then windows of continuous speech cut from `words`
-    (stream_crops), opts.stream_crop_percentage of that many."""
+    (stream_crops), opts.stream_crop_percentage of that many, and windows from the
+    miner's pool of hard negatives, opts.mine_percentage of it. The last array marks
+    the windows that keep their own label in distillation: the crops and the
+    clips whose speech placement moved (teachers learnt words near the middle)."""
     kw_idx = [i for i, c in enumerate(train_clips) if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
     unk_idx = [i for i, c in enumerate(train_clips) if c.label == UNKNOWN_LABEL]
     sil_idx = [i for i, c in enumerate(train_clips) if c.label == SILENCE_LABEL]
@@ -150,6 +155,9 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
     n_crops = ceil_pct(len(items), opts.stream_crop_percentage) if words else 0
     crops = [stream_crops.crop(words, rng, samples, frontend.config.sample_rate)
              for _ in range(n_crops)]
+    if miner is not None:
+        crops += miner.sample(ceil_pct(len(items), opts.mine_percentage), rng)
+        n_crops = len(crops)
     items += crops
     n = len(items)
     pcm = np.empty((n, samples), np.int16)
@@ -158,6 +166,7 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
     is_crop = np.arange(n) >= n - n_crops
     # a crop's words are where the window put them: no shift, placement or speed change
     crop_aug = dataclasses.replace(aug, time_shift_ms=0.0, place_prob=0.0, speed_prob=0.0)
+    own_label = is_crop.copy()    # crops and placed clips: teachers do not label them
     it = range(n) if show is None else show(range(n))
     for j in it:
         x, label = items[j]
@@ -165,14 +174,16 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
             full = x
         else:
             warm = aug.lead_in_prob > 0 and rng.random() < aug.lead_in_prob
+            info: dict = {}
             full = augment_clip(x, label, ds.background, rng, crop_aug if is_crop[j] else aug,
-                                lead_in=lead if warm else 0)
+                                lead_in=lead if warm else 0, info=info)
+            own_label[j] |= info.get("placed", False)
         pcm[j] = full[-samples:]
         feats[j] = frontend.compute(full)[-frames:]
         y[j] = ds.labels.index(label)
     if opts.augment:
         spec_augment(feats, rng, aug)
-    return feats, y, pcm, is_crop
+    return feats, y, pcm, own_label
 
 
 def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
@@ -373,9 +384,13 @@ def train(opts: TrainOptions) -> dict:
     rng = np.random.default_rng(opts.seed)
     aug = AugmentConfig(place_prob=opts.place_prob, lead_in_prob=opts.lead_in_prob)
     words = (stream_crops.words_of(train_clips, train_pcm, sr)
-             if opts.stream_crop_percentage > 0 else None)
+             if opts.stream_crop_percentage > 0 or opts.mine_percentage > 0 else None)
+    miner = (HardNegatives(words, ds.background, ds.labels, Frontend(fe_cfg))
+             if opts.mine_percentage > 0 else None)
+    rng_mine = np.random.default_rng(opts.seed + 2)   # apart, so that the other draws repeat
     x0, y0, pcm0, crop0 = _train_epoch_set(ds, train_pcm, train_clips, rng, opts, frontend, aug,
-                                           progress("features train", show), words)
+                                           progress("features train", show),
+                                           words if opts.stream_crop_percentage > 0 else None)
     steps = int(np.ceil(len(y0) / opts.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(opts.learning_rate, steps * opts.epochs,
                                                       alpha=0.02)
@@ -389,15 +404,18 @@ def train(opts: TrainOptions) -> dict:
     snapshots: list = []      # (validation score, epoch, weights) of the best epochs
     bar = progress("training", show)(range(opts.epochs), total=opts.epochs)
     for epoch in bar:
-        x, y, pcm, is_crop = (x0, y0, pcm0, crop0) if epoch == 0 else _train_epoch_set(
-            ds, train_pcm, train_clips, rng, opts, frontend, aug, None, words)
+        if miner is not None and miner.due(epoch):
+            miner.mine(model, rng_mine)
+        x, y, pcm, own_label = (x0, y0, pcm0, crop0) if epoch == 0 else _train_epoch_set(
+            ds, train_pcm, train_clips, rng, opts, frontend, aug, None,
+            words if opts.stream_crop_percentage > 0 else None, miner)
         target = y
         if teachers is not None:
             w = opts.teacher_weight
             onehot = np.eye(len(ds.labels), dtype=np.float32)[y]
             target = (1 - w) * onehot + w * teachers.scores(x, pcm)
-            # teachers learnt whole words near the middle: a crop's label is its own
-            target[is_crop] = onehot[is_crop]
+            # teachers learnt whole words near the middle: elsewhere a window's label is its own
+            target[own_label] = onehot[own_label]
         h = model.fit(to_model_input(x), target, batch_size=opts.batch_size, epochs=1, verbose=0,
                       shuffle=True)
         loss, acc = float(h.history["loss"][-1]), float(h.history["accuracy"][-1])
@@ -473,7 +491,9 @@ def train(opts: TrainOptions) -> dict:
                         "salt": REAL_SPLIT_SALT} if opts.real else None),
         "teacher_models": list(opts.teacher_models), "real_repeat": opts.real_repeat,
         "stream_augment": {"place": opts.place_prob, "lead_in": opts.lead_in_prob,
-                           "crops": opts.stream_crop_percentage},
+                           "crops": opts.stream_crop_percentage,
+                           "mined": opts.mine_percentage,
+                           "mined_per_round": miner.found if miner is not None else []},
         "background": ds.background_names, "command": opts.command,
         "frontend": fe_cfg.to_dict(),
         "model_sha256": hashlib.sha256(tfl).hexdigest(),
