@@ -6,8 +6,9 @@ for the bundled model (or --model DIR):
 
   * clip top-1 over the unseen clips, per class, and _unknown_ recall
     (words the model does not know count as _unknown_);
-  * streaming: a 30-minute recording of unseen clips (keywords and, one word in
-    three, other words, with the folder's _silence_ noise) at 20 and 10 dB SNR,
+  * streaming: a 30-minute recording of unseen clips (keywords and other words in
+    the proportion the unseen clips hold them, with the folder's _silence_ noise)
+    at 20 and 10 dB SNR,
     through the host pipeline with the model's own recognizer parameters
     (recognizer.json): keywords hit, false accepts per hour, latency.
 
@@ -34,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 from generator.firmware import DEFAULT_MODEL_DIR  # noqa: E402
 from generator.shared import ATTRIBUTION, SPEECH_COMMANDS_DEV, missing_reason, shared_path  # noqa: E402
 from harness.pipeline import HostPipeline  # noqa: E402
-from harness.realspeech import (UNKNOWN_SHARE, clip_accuracy, is_unseen, real_clips,  # noqa: E402
-                                stream_figures, unseen_split)
+from harness.realspeech import (clip_accuracy, is_unseen, other_word_share,  # noqa: E402
+                                real_clips, stream_figures, unseen_split)
 from harness.stream import settings_for  # noqa: E402
 
 SNRS = (20.0, 10.0)
@@ -73,8 +74,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{c['truth']}->{c['predicted']} {c['count']}" for c in clip["confusions"][:6]))
 
     settings = settings_for(pipeline)
-    print(f"\nstreaming ({args.seconds / 60:g} min each, one word in {round(1 / UNKNOWN_SHARE)} "
-          f"not a keyword, _silence_ noise), recognizer: window {settings['average_window_ms']} "
+    keywords = [k for k in pipeline.labels if not k.startswith("_")]
+    share = other_word_share(clips, keywords)
+    print(f"\nstreaming ({args.seconds / 60:g} min each; words drawn from the unseen clips, "
+          f"{100 * share:.0f} % of them other words as in the data; _silence_ noise), "
+          f"recognizer: window {settings['average_window_ms']} "
           f"ms, threshold {settings['threshold']}, minimum count {settings['minimum_count']}, "
           f"suppression {settings['suppression_ms']} ms ({pipeline.recognizer.origin})")
     streams = []

@@ -29,7 +29,6 @@ from .pipeline import HostPipeline
 from .recording import make_recording
 from .stream import host_stream, read_truth, score_detections, settings_for
 
-UNKNOWN_SHARE = 1 / 3      # of the words in a test stream: one in three is not a keyword
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -98,13 +97,22 @@ def clip_accuracy(pipeline: HostPipeline, clips: list[RealClip]) -> dict:
                            for (t, p), c in confusion.most_common() if t != p][:15]}
 
 
+def other_word_share(clips: list[RealClip], keywords: list[str]) -> float:
+    """The share of other words among the spoken clips, as the data holds them."""
+    words = [c for c in clips if c.label != SILENCE_LABEL]
+    others = [c for c in words if c.label not in keywords]
+    return len(others) / len(words) if words else 0.0
+
+
 def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_db: float,
                    seconds: float, seed: int, settings: dict | None = None) -> dict:
-    """A `seconds` recording of unseen clips (keywords and, one in three, other
-    words) over the folder's _silence_ noise at `snr_db`, through the host
-    stream with the model's recognizer: hits, misses, false accepts per hour."""
+    """A `seconds` recording of unseen clips (keywords and other words, in the
+    proportion the unseen clips hold them) over the folder's _silence_ noise at
+    `snr_db`, through the host stream with the model's recognizer: hits,
+    misses, false accepts per hour."""
     keywords = [k for k in pipeline.labels if not k.startswith("_") and (root / k).is_dir()]
     clips = {c.path.resolve(): c for c in real_clips(root)}
+    share = other_word_share([c for c in clips.values() if is_unseen(c, split)], keywords)
 
     def unseen(path: Path) -> bool:
         clip = clips.get(Path(path).resolve())
@@ -113,7 +121,7 @@ def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_d
     with tempfile.TemporaryDirectory() as tmp:
         wav, csv_path = Path(tmp) / "stream.wav", Path(tmp) / "truth.csv"
         made = make_recording(root, keywords, seconds, seed, wav, csv_path, snr_db=snr_db,
-                              unknown_share=UNKNOWN_SHARE, noise_folder=SILENCE_LABEL,
+                              unknown_share=share, noise_folder=SILENCE_LABEL,
                               clip_filter=unseen, sample_rate=pipeline.config.sample_rate)
         pcm = load_wav(wav, pipeline.config.sample_rate)
         truth = read_truth(csv_path)
@@ -123,6 +131,7 @@ def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_d
                               duration_s=pcm.size / settings["sample_rate"])
     return {"snr_db": snr_db, "seconds": made["seconds"], "seed": seed,
             "keywords": scores["keywords"], "other_words": made["unknown_words"],
+            "other_word_share": share,
             "hits": scores["hits"], "hit_rate": 1 - scores["miss_rate"],
             "false_accepts": scores["false_accepts"],
             "false_accepts_per_hour": scores["false_accepts_per_hour"],

@@ -148,6 +148,10 @@ def _train_parser() -> argparse.ArgumentParser:
                         "through the model and keep the windows it takes for a keyword they do "
                         "not hold; each epoch gets this many more windows (percent of the "
                         "clips) from them (default 0)")
+    p.add_argument("--mix-percent", type=float, default=0.0,
+                   help="share of clips with another training clip mixed in 6-20 dB below them "
+                        "(a voice in the background; the label stays, the teachers hear the "
+                        "mix; default 0)")
     p.add_argument("--lead-in-percent", type=float, default=0.0,
                    help="for streams: share of clips featurised after 1 s of their own noise, "
                         "so the frontend's noise estimate has settled as in a stream (default 0)")
@@ -283,6 +287,7 @@ def train_main(argv: list[str]) -> int:
         place_prob=_percent(a.place_percent, "--place-percent"),
         stream_crop_percentage=a.stream_crop_percent,
         mine_percentage=a.mine_percent,
+        mix_prob=_percent(a.mix_percent, "--mix-percent"),
         lead_in_prob=_percent(a.lead_in_percent, "--lead-in-percent"), arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,
         patience=a.patience, average=a.average,

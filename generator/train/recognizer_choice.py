@@ -9,8 +9,9 @@ them (the same frontend, TFLite Micro's interpreter, the integer
 recognizer), a DET sweep scores every (window, threshold), and the setting
 with the fewest misses within the false-accept budget
 (`--target-fa-per-hour`) is written beside the model. The recordings follow
-harness.recording's rules: keywords and, one word in three, other words over
-the validation noise, at 20 and at 10 dB SNR, joined into one stream.
+harness.recording's rules: keywords and other words in the proportion the
+validation clips hold them, over the validation noise, at 20 and at 10 dB SNR,
+joined into one stream.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from .data import SILENCE_LABEL, UNKNOWN_LABEL, Clip
 log = logging.getLogger("kws-train")
 
 SNRS_DB = (20.0, 10.0)
-UNKNOWN_SHARE = 1 / 3
 WINDOWS_MS = (200, 300, 400, 500, 600, 800, 1000)
 
 
@@ -48,20 +48,21 @@ def validation_stream(clips: list[Clip], pcm_by_path: dict, background: list[np.
         raise ValueError("no validation keyword clips to build a stream from")
     others = spans([pcm_by_path[c.path] for c in pool if c.label == UNKNOWN_LABEL], sample_rate)
     noises = [pcm_by_path[c.path] for c in pool if c.label == SILENCE_LABEL] or background
+    share = len(others) / (len(others) + sum(len(v) for v in words.values()))
     rng = np.random.default_rng(seed)
     n = int(seconds * sample_rate)
     parts, truth = [], []
     for k, snr in enumerate(SNRS_DB):
         pcm, rows = mix_recording(words, others, noise_bed(noises, n, rng, sample_rate), rng,
                                   snr, sample_rate=sample_rate,
-                                  unknown_share=UNKNOWN_SHARE if others else 0.0)
+                                  unknown_share=share)
         offset = k * n / sample_rate
         truth += [TruthRow(r.label, r.start_s + offset, r.end_s + offset) for r in rows]
         parts.append(pcm)
     speakers = len({c.speaker for c in pool if c.label != SILENCE_LABEL})
     what = (f"{'real' if pool is real else 'synthetic'} speech of {speakers} validation "
             f"speakers, {seconds / 60:g} min at each of {', '.join(f'{s:g}' for s in SNRS_DB)} dB "
-            "SNR" + (f", one word in {round(1 / UNKNOWN_SHARE)} not a keyword" if others else ""))
+            f"SNR, {100 * share:.0f} % of the words not keywords")
     return np.concatenate(parts), truth, what
 
 

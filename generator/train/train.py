@@ -49,6 +49,7 @@ class TrainOptions:
     stream_seconds: float = 1200.0   # of validation stream per SNR for that choice
     stream_crop_percentage: float = 0.0   # extra windows of continuous speech, % of an epoch
     mine_percentage: float = 0.0  # extra windows from the mined hard negatives, % of an epoch
+    mix_prob: float = 0.0         # share of clips with another training clip mixed in, quieter
     place_prob: float = 0.0       # share of clips whose speech goes anywhere in the window
     lead_in_prob: float = 0.0     # share of clips featurised after a lead-in of their noise
     validation_percentage: float = 10.0
@@ -170,6 +171,8 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
     it = range(n) if show is None else show(range(n))
     for j in it:
         x, label = items[j]
+        if opts.mix_prob > 0 and not is_crop[j] and rng.random() < opts.mix_prob:
+            x = _mixed(x, train_pcm[int(rng.integers(len(train_pcm)))], rng)
         if not opts.augment:
             full = x
         else:
@@ -184,6 +187,18 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
     if opts.augment:
         spec_augment(feats, rng, aug)
     return feats, y, pcm, own_label
+
+
+MIX_DB = (-20.0, -6.0)   # the mixed-in clip's level against the clip's own
+
+
+def _mixed(x: np.ndarray, other: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """x with `other` added MIX_DB below it (RMS): a voice in the background. The
+    label stays x's; the teachers hear the mix, so they say how much it changed."""
+    a, b = x.astype(np.float32), other.astype(np.float32)
+    ra, rb = float(np.sqrt(np.mean(a * a)) + 1e-6), float(np.sqrt(np.mean(b * b)) + 1e-6)
+    y = a + b * (ra / rb) * np.float32(10 ** (rng.uniform(*MIX_DB) / 20))
+    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
 
 def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
@@ -492,7 +507,7 @@ def train(opts: TrainOptions) -> dict:
         "teacher_models": list(opts.teacher_models), "real_repeat": opts.real_repeat,
         "stream_augment": {"place": opts.place_prob, "lead_in": opts.lead_in_prob,
                            "crops": opts.stream_crop_percentage,
-                           "mined": opts.mine_percentage,
+                           "mined": opts.mine_percentage, "mixed": opts.mix_prob,
                            "mined_per_round": miner.found if miner is not None else []},
         "background": ds.background_names, "command": opts.command,
         "frontend": fe_cfg.to_dict(),
