@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
               f"({s['false_accepts_per_hour']:.1f} per hour) among {s['other_words']} other "
               f"words" + (f", latency median {lat['median']:+.2f} s" if lat else "")
               + f" ({time.monotonic() - t0:.0f} s)")
+        print("        tuned on this stream itself (an upper bound): " + "; ".join(
+            f"<= {t['fa_per_hour_at_most']:g} FA/h: {100 * t['hit_rate']:.1f} % hit "
+            f"({t['params']['average_window_ms']} ms, threshold {t['params']['threshold']})"
+            for t in s["tuned_on_this_stream"]))
     if args.json:
         args.json.write_text(json.dumps({"model": str(args.model), "attribution": ATTRIBUTION,
                                          "unseen": which, "clips": clip, "streams": streams,

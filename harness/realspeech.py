@@ -27,7 +27,10 @@ from generator.train.data import SILENCE_LABEL, UNKNOWN_LABEL, real_split, speak
 
 from .pipeline import HostPipeline
 from .recording import make_recording
-from .stream import host_stream, read_truth, score_detections, settings_for
+from .det import choose_operating_point, sweep
+from .stream import Inferences, host_stream, read_truth, score_detections, settings_for
+
+TRADE_OFF_FA_PER_HOUR = (2.0, 5.0, 10.0, 20.0)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -126,13 +129,26 @@ def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_d
         pcm = load_wav(wav, pipeline.config.sample_rate)
         truth = read_truth(csv_path)
     settings = settings or settings_for(pipeline)
-    detections = host_stream(pipeline, pcm, settings)
-    scores = score_detections(detections, truth, settings["sample_rate"],
-                              duration_s=pcm.size / settings["sample_rate"])
+    record = Inferences()
+    detections = host_stream(pipeline, pcm, settings, record=record)
+    duration = pcm.size / settings["sample_rate"]
+    scores = score_detections(detections, truth, settings["sample_rate"], duration_s=duration)
+    # the same inferences under every other threshold and window: what this stream would
+    # allow if the recognizer were tuned on it (an upper bound, not the model's own point)
+    det = sweep(record.samples, record.scores, settings, truth, pipeline.labels,
+                duration_s=duration)
+    trade_off = []
+    for budget in TRADE_OFF_FA_PER_HOUR:
+        point = choose_operating_point(det, budget)
+        if point is not None:
+            trade_off.append({"fa_per_hour_at_most": budget, "hit_rate": 1 - point["miss_rate"],
+                              "false_accepts_per_hour": point["false_accepts_per_hour"],
+                              "params": point["params"]})
     return {"snr_db": snr_db, "seconds": made["seconds"], "seed": seed,
             "keywords": scores["keywords"], "other_words": made["unknown_words"],
             "other_word_share": share,
             "hits": scores["hits"], "hit_rate": 1 - scores["miss_rate"],
             "false_accepts": scores["false_accepts"],
             "false_accepts_per_hour": scores["false_accepts_per_hour"],
-            "latency_s": scores["latency_s"], "per_label": scores["per_label"]}
+            "latency_s": scores["latency_s"], "per_label": scores["per_label"],
+            "tuned_on_this_stream": trade_off}

@@ -1,0 +1,68 @@
+"""harness.realspeech: which real clips a model never trained on, and its figures there."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator.firmware import DEFAULT_MODEL_DIR
+from generator.shared import SPEECH_COMMANDS_DEV, missing_reason, shared_path
+from generator.train.data import real_split
+from harness.realspeech import (RealClip, is_unseen, other_word_share, real_clips,
+                                truth_label, unseen_split)
+from test_train_real import make_real
+
+
+def _report(folder: Path, training: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "report.json").write_text(json.dumps({"training": training}))
+    return folder
+
+
+def test_unseen_clips_are_the_held_out_speakers_of_the_folder_it_trained_on(tmp_path):
+    real = make_real(tmp_path / "real", speakers=40)
+    clips = real_clips(real)
+    assert len(clips) == 40 * 3 + 6 and {c.label for c in clips} == {"yes", "no", "_unknown_",
+                                                                    "_silence_"}
+    split = {"train": 50.0, "validation": 10.0, "salt": "tinykws-real:"}
+    trained = _report(tmp_path / "m1", {"real": [str(real)], "real_split": split})
+    got, why = unseen_split(trained, real)
+    assert got == split and "held-out split only" in why
+    unseen = [c for c in clips if is_unseen(c, got)]
+    assert unseen and all(real_split(c.speaker, 50, 10) == "real" for c in unseen)
+    # a model that trained on another folder, or on none, never heard any of these clips
+    other = _report(tmp_path / "m2", {"real": [str(tmp_path / "elsewhere")], "real_split": split})
+    for model in (other, _report(tmp_path / "m3", {}), tmp_path / "no-report"):
+        got, why = unseen_split(model, real)
+        assert got is None and "every clip" in why
+        assert all(is_unseen(c, got) for c in clips)
+
+
+def test_words_a_model_does_not_know_are_unknown():
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    assert truth_label("yes", labels) == "yes"
+    assert truth_label("off", labels) == "_unknown_"
+    clips = [RealClip(Path(f"{w}.wav"), w, "s") for w in
+             ("yes", "no", "off", "on", "_unknown_", "_silence_", "_silence_")]
+    assert other_word_share(clips, ["yes", "no"]) == 3 / 5
+
+
+@pytest.mark.shared_data
+def test_bundled_model_on_real_speech_runs_clips_and_a_stream():
+    from harness.pipeline import HostPipeline
+    from harness.realspeech import clip_accuracy, stream_figures
+
+    root = shared_path(SPEECH_COMMANDS_DEV)
+    if root is None:
+        pytest.skip(missing_reason(SPEECH_COMMANDS_DEV))
+    pipeline = HostPipeline(DEFAULT_MODEL_DIR / "model.tflite")
+    split, _ = unseen_split(DEFAULT_MODEL_DIR, root)
+    clips = [c for c in real_clips(root) if is_unseen(c, split)][::25]
+    acc = clip_accuracy(pipeline, clips)
+    assert acc["clips"] == len(clips) and 0.5 <= acc["top1"] <= 1.0
+    s = stream_figures(pipeline, root, split, 20.0, 40.0, 3)
+    assert s["keywords"] > 5 and 0 <= s["hits"] <= s["keywords"]
+    assert s["false_accepts_per_hour"] == s["false_accepts"] / (s["seconds"] / 3600)
+    assert all(t["hit_rate"] >= 0 for t in s["tuned_on_this_stream"])
