@@ -67,8 +67,9 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow"
 
-# Regenerates generator/models/default and tests/data/kws_test_set from offline
-# voices (installs the TTS engines it needs; about an hour and a half on 2 cores).
+# Regenerates generator/models/default (real speech and published teachers from the
+# shared folder) and tests/data/kws_test_set (offline voices; installs the TTS
+# engines it needs). About an hour on 2 cores.
 default-model: setup
 	$(PY) -m pip install -q -e ".[train-data]"
 	$(PY) -m generator.train.make_default

@@ -206,7 +206,8 @@ def test_kws_train_reports_the_real_split(tmp_path):
     t = rep["training"]
     assert t["real"] == [str(real)] and t["real_repeat"] == 2
     assert t["real_split"] == {"train": 50.0, "validation": 30.0, "salt": REAL_SPLIT_SALT}
-    assert t["stream_augment"] == {"place": 0.5, "lead_in": 0.5}
+    assert t["stream_augment"] == {"place": 0.5, "lead_in": 0.5, "crops": 0.0, "mined": 0.0,
+                                   "mixed": 0.0, "mined_per_round": []}
     held = [c for c in scan_dataset([], ["yes", "no"], real=[real], real_validation_percentage=30)
             .clips if c.split == "real"]
     assert rep["splits"]["real"]["clips"] == len(held)
