@@ -33,10 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from generator.firmware import DEFAULT_MODEL_DIR  # noqa: E402
-from generator.shared import ATTRIBUTION, SPEECH_COMMANDS_DEV, missing_reason, shared_path  # noqa: E402
+from generator.shared import (ATTRIBUTION, SPEECH_COMMANDS_DEV, ZOO, missing_reason,  # noqa: E402
+                              shared_path)
+from generator.train.make_default import TEACHER_MODELS  # noqa: E402
 from harness.pipeline import HostPipeline  # noqa: E402
 from harness.realspeech import (clip_accuracy, is_unseen, other_word_share,  # noqa: E402
-                                real_clips, stream_figures, unseen_split)
+                                published_top1, real_clips, stream_figures, unseen_split)
 from harness.stream import settings_for  # noqa: E402
 
 SNRS = (20.0, 10.0)
@@ -72,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {label:<10} {100 * c['recall']:5.1f} %  ({c['clips']} clips)")
     print("  most frequent confusions: " + ", ".join(
         f"{c['truth']}->{c['predicted']} {c['count']}" for c in clip["confusions"][:6]))
+    published = []
+    zoo = shared_path(ZOO)
+    if zoo is None:
+        print(f"  published models skipped: {missing_reason(ZOO)}")
+    for recipe, name in TEACHER_MODELS if zoo else ():
+        published.append(published_top1(f"{recipe}:{zoo / name}", clips, pipeline.labels))
+        print(f"  on the same clips, {recipe} ({name}, trained on every Speech Commands "
+              f"training speaker): {100 * published[-1]['top1']:.1f} %")
 
     settings = settings_for(pipeline)
     keywords = [k for k in pipeline.labels if not k.startswith("_")]
@@ -98,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             for t in s["tuned_on_this_stream"]))
     if args.json:
         args.json.write_text(json.dumps({"model": str(args.model), "attribution": ATTRIBUTION,
-                                         "unseen": which, "clips": clip, "streams": streams,
+                                         "unseen": which, "clips": clip, "published": published,
+                                         "streams": streams,
                                          "recognizer": settings}, indent=1) + "\n")
     return 0
 

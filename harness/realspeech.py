@@ -82,9 +82,8 @@ def clip_accuracy(pipeline: HostPipeline, clips: list[RealClip]) -> dict:
     total: Counter = Counter()
     confusion: Counter = Counter()
     for clip in clips:
-        pcm = load_wav(clip.path, pipeline.config.sample_rate)
-        if pcm.size < pipeline.config.sample_rate:   # shorter clips end in silence
-            pcm = np.pad(pcm, (0, pipeline.config.sample_rate - pcm.size))
+        rate = pipeline.config.sample_rate
+        pcm = _one_second(load_wav(clip.path, rate), rate)
         want = truth_label(clip.label, labels)
         got = labels[pipeline.classify(pcm).label]
         total[want] += 1
@@ -98,6 +97,23 @@ def clip_accuracy(pipeline: HostPipeline, clips: list[RealClip]) -> dict:
                                if total[UNKNOWN_LABEL] else None),
             "confusions": [{"truth": t, "predicted": p, "count": c}
                            for (t, p), c in confusion.most_common() if t != p][:15]}
+
+
+def published_top1(spec: str, clips: list[RealClip], labels: list[str]) -> dict:
+    """Top-1 of a published model (`kws-train --teacher-model` RECIPE:MODEL, on its own
+    front end) over the same clips, its labels mapped onto `labels`: the yardstick of a
+    model trained on all of Speech Commands' training speakers."""
+    from generator.train.published_teachers import PublishedTeacher
+
+    pcm = np.stack([_one_second(load_wav(c.path, 16000), 16000) for c in clips])
+    pred = PublishedTeacher(spec, labels).scores(pcm).argmax(1)
+    right = [labels[int(p)] == truth_label(c.label, labels) for p, c in zip(pred, clips)]
+    return {"model": spec, "clips": len(clips), "top1": float(np.mean(right)) if right else None}
+
+
+def _one_second(pcm: np.ndarray, rate: int) -> np.ndarray:
+    """Shorter clips end in silence, as the device would hear them."""
+    return np.pad(pcm, (0, rate - pcm.size)) if pcm.size < rate else pcm[:rate]
 
 
 def other_word_share(clips: list[RealClip], keywords: list[str]) -> float:
