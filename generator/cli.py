@@ -12,6 +12,7 @@ from .boards import BoardError, load_all_boards, load_board
 from .build import BuildError, build_project
 from .firmware import default_model, recognizer_for, render_default
 from .frontend import FrontendConfig, FrontendConfigError
+from .labels import LabelsError
 from .model import ModelError, tflm_arena_bytes
 from .render import DEFAULT_QEMU_PORT, MANIFEST, RenderError
 from .stream import StreamConfigError, describe_settings
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend,
                                  model=model, runner=args.runner, recognizer=recognizer)
     except (BoardError, RenderError, FrontendConfigError, ModelError, StreamConfigError,
-            OSError) as exc:
+            LabelsError, OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     info = json.loads((project / MANIFEST).read_text())["info"]

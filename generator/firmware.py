@@ -3,11 +3,12 @@ gen-firmware and for the repository's own platformio.ini alike."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .boards import Board
-from .frontend import FrontendConfig, c_defines, c_include_dir, c_sources, render_c_tables
+from .frontend import (FrontendConfig, FrontendConfigError, c_defines, c_include_dir, c_sources,
+                       render_c_tables)
+from .labels import labels_beside
 from .model import ModelError, compile_model, load_model
 from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
                      render_project)
@@ -26,13 +27,6 @@ def frontend_component(config: FrontendConfig) -> Component:
     return Component(name="frontend", files=files,
                      commands=[Command("FEATURES", 0x10, "kws_cmd_features")],
                      info={"frontend": config.to_dict()}, defines=c_defines(config))
-
-
-def _labels_beside(model_path: Path) -> list[str] | None:
-    labels = model_path.parent / "labels.json"
-    if labels.is_file():
-        return json.loads(labels.read_text(encoding="utf-8"))
-    return None
 
 
 def model_component(model_path: Path, board: Board) -> Component:
@@ -58,7 +52,7 @@ def model_component(model_path: Path, board: Board) -> Component:
             "sha256": summary["model_hash"], "arena_bytes": summary["arena_bytes"],
             "weights_bytes": summary["weights_bytes"], "macs": summary["macs"],
             "input": summary["input"], "output": summary["output"],
-            "labels": _labels_beside(model_path)}
+            "labels": labels_beside(model_path)}
     return Component(name="model", files=files,
                      commands=[Command("VALIDATE", 0x20, "kws_cmd_validate")],
                      info={"model": info})
@@ -115,7 +109,10 @@ def frontend_for(model: Path | None) -> FrontendConfig:
     the model as frontend.json. Without one, the defaults."""
     path = Path(model).parent / "frontend.json" if model is not None else None
     if path is not None and path.is_file():
-        return FrontendConfig.from_json(path.read_text(encoding="utf-8")).validate()
+        try:
+            return FrontendConfig.from_json(path.read_text(encoding="utf-8")).validate()
+        except (ValueError, TypeError) as exc:  # TypeError: a field of the wrong type
+            raise FrontendConfigError(f"{path}: {exc}") from exc
     return FrontendConfig()
 
 
@@ -129,7 +126,7 @@ def recognizer_for(model: Path | None, override: Path | None = None) -> Recogniz
             raise StreamConfigError(f"--recognizer {override}: a firmware without a model has "
                                     "no recognizer; give a model or drop --recognizer")
         return None
-    labels = _labels_beside(Path(model))
+    labels = labels_beside(Path(model))
     if override is not None:
         return load_recognizer(override, labels, SOURCE_OPTION)
     return recognizer_beside(model, labels)

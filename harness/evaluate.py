@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.train.data import fit_length, read_wav
+from generator.frontend import load_wav
+from generator.train.data import fit_length
 from generator.train.progress import progress
 from generator.train.report import confusion, plot_confusion
 
@@ -56,10 +57,20 @@ def collect_clips(data: Path, labels: list[str], limit_per_label: int | None = N
 
 
 def load_clip(path: Path, sample_rate: int) -> np.ndarray:
-    pcm, rate = read_wav(path)
-    if rate != sample_rate:
-        raise ValueError(f"{path}: {rate} Hz, the model's frontend takes {sample_rate} Hz")
+    """The clip as the device hears it; ValueError naming the file for anything
+    the frontend cannot take (not a wav, not 16-bit mono, another rate, empty)."""
+    pcm = load_wav(path, sample_rate)
+    if pcm.size == 0:
+        raise ValueError(f"{path}: the wav holds no samples; remove it or record the clip again")
     return fit_length(pcm, sample_rate)
+
+
+def checked_clips(clips: list[Clip], sample_rate: int) -> list[Clip]:
+    """Every clip read once before the device hears any: a bad file fails the run
+    at once, not hours in."""
+    for clip in clips:
+        load_clip(clip.path, sample_rate)
+    return clips
 
 
 def _load_results(path: Path, model_hash: str) -> dict[str, dict]:
@@ -79,7 +90,7 @@ def run_eval(device, model_path: Path, data: Path, out_dir: Path, *, limit: int 
              show_progress: bool | None = None, timeout: float = 60.0) -> dict:
     host = HostPipeline(model_path)
     model_hash = hashlib.sha256(host.model_bytes).hexdigest()
-    clips = collect_clips(data, host.labels, limit)
+    clips = checked_clips(collect_clips(data, host.labels, limit), host.config.sample_rate)
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / RESULTS
     done = _load_results(results_path, model_hash)
