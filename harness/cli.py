@@ -204,7 +204,12 @@ def cmd_eval(args) -> int:
         args.interrupted_note = (f"the results so far are in {report_dir}; the same command "
                                  "continues where this run stopped")
         summary = run_eval(device, model_path, Path(args.data), report_dir, limit=args.limit,
-                           timeout=args.timeout)
+                           timeout=args.timeout, info=info, restart=args.restart)
+    if summary["restarted"]:
+        print(summary["restarted"], file=sys.stderr)
+    if summary["clips_changed"]:
+        print(f"{summary['clips_changed']} clips changed since their results in {report_dir} "
+              "were taken: they ran again", file=sys.stderr)
     unit, per_tick, _ = latency_units(info)
     summary["board"] = info["board"]
     files = write_report(summary, report_dir, unit, per_tick)
@@ -212,7 +217,8 @@ def cmd_eval(args) -> int:
         _write_json(args.json, summary)
     print(f"{summary['count']} clips on {info['board']}: accuracy {summary['accuracy']:.4f} "
           f"(host {summary['host_accuracy']:.4f}), agreement with host "
-          f"{summary['agreement_with_host']:.4f}")
+          f"{summary['agreement_with_host']:.4f}; {summary['clips_this_run']} run now, "
+          f"{summary['clips_reused']} from earlier runs")
     print("report: " + ", ".join(str(f) for f in files))
     return EXIT_OK if summary["agreement_with_host"] == 1.0 else EXIT_MISMATCH
 
@@ -287,7 +293,11 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", help="the model.tflite the firmware runs (labels.json and "
                                     "frontend.json beside it); default: the bundled model")
     ev.add_argument("--report", help="report folder (default reports/eval-<board>); a rerun "
-                                     "into the same folder continues where the last one stopped")
+                                     "into the same folder continues where the last one stopped, "
+                                     "reusing a result only for the same clip content, model, "
+                                     "frontend and firmware; a folder of another run is refused")
+    ev.add_argument("--restart", action="store_true",
+                    help="discard the results of another run in --report and start over")
     ev.add_argument("--limit", type=_positive, help="at most this many clips per folder")
     ev.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     ev.add_argument("--json", metavar="OUT", help="also write the summary as JSON to OUT")
