@@ -10,8 +10,8 @@ from .frontend import (FrontendConfig, FrontendConfigError, c_defines, c_include
                        render_c_tables)
 from .labels import labels_beside
 from .model import ModelError, compile_model, load_model
-from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
-                     render_project)
+from .render import (DEFAULT_QEMU_PORT, STACK_BYTES, TEMPLATES, Command, Component,
+                     render_project, template_environment)
 from .runner import runner_component
 from .stream import (SOURCE_OPTION, Recognizer, StreamConfigError, load_recognizer,
                      recognizer_beside, stream_component)
@@ -29,6 +29,42 @@ def frontend_component(config: FrontendConfig) -> Component:
                      info={"frontend": config.to_dict()}, defines=c_defines(config))
 
 
+def _check_budget(model_path: Path, compiled, board: Board) -> None:
+    """Refuse a model that cannot fit before anything is written, counting what
+    is known before the build: the weights in flash, and in RAM the arena
+    plus the stack the linker script reserves. The firmware's own code and
+    buffers come on top (the build measures them; gen-firmware --build prints
+    flash and RAM use), so the message states the room that is really left."""
+    if board.is_host:
+        return  # a process on the build machine: no budget to keep
+    room_flash = board.flash_bytes
+    if compiled.weights_bytes > room_flash:
+        raise ModelError(f"{model_path.name}: its weights take {compiled.weights_bytes:,} bytes "
+                         f"but {board.id} has {room_flash:,} bytes of flash, and the firmware's "
+                         "code needs some of that too; use a smaller architecture or a board "
+                         "with more flash")
+    room_ram = board.ram_bytes - STACK_BYTES
+    if compiled.arena_bytes > room_ram:
+        raise ModelError(f"{model_path.name}: its arena needs {compiled.arena_bytes:,} bytes "
+                         f"but {board.id} has {board.ram_bytes:,} bytes of RAM, of which the "
+                         f"stack takes {STACK_BYTES:,}: at most {room_ram:,} bytes are left for "
+                         "the arena and the firmware's own buffers; use smaller feature maps or "
+                         "a board with more RAM")
+
+
+def _check_channels(model_info: dict, frontend: FrontendConfig) -> None:
+    """A model of frames x channels features must get as many channels as it was
+    trained on: otherwise the firmware renders and builds, and only eval finds
+    out."""
+    dims = [d for d in model_info["input"]["shape"][1:] if d != 1]
+    if len(dims) >= 2 and dims[-1] != frontend.channels:
+        raise FrontendConfigError(
+            f"the frontend makes {frontend.channels} channels a frame but the model takes "
+            f"{' x '.join(map(str, dims))} features ({dims[-1]} channels); use the "
+            f"frontend.json kws-train wrote beside the model, or --frontend with "
+            f"\"channels\": {dims[-1]}")
+
+
 def model_component(model_path: Path, board: Board) -> Component:
     """The model compiled ahead of time, its kernels, and VALIDATE.
 
@@ -37,14 +73,7 @@ def model_component(model_path: Path, board: Board) -> Component:
     """
     model_path = Path(model_path)
     compiled = compile_model(load_model(model_path))
-    if compiled.weights_bytes > board.flash_bytes:
-        raise ModelError(f"{model_path.name}: its weights take {compiled.weights_bytes:,} bytes "
-                         f"but {board.id} has {board.flash_bytes:,} bytes of flash; use a "
-                         "smaller architecture or a board with more flash")
-    if compiled.arena_bytes > board.ram_bytes:
-        raise ModelError(f"{model_path.name}: its arena needs {compiled.arena_bytes:,} bytes "
-                         f"but {board.id} has {board.ram_bytes:,} bytes of RAM; use smaller "
-                         "feature maps or a board with more RAM")
+    _check_budget(model_path, compiled, board)
     files: dict[str, Path | str] = dict(compiled.sources)  # model.c, model.h, cmd_validate.c
     files.update({p.name: p for p in compiled.c_files() + compiled.header_files()})
     summary = compiled.summary()
@@ -75,8 +104,10 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: dict) -> C
     count_out = 1
     for dim in spec_out["shape"]:
         count_out *= dim
-    if (frontend.output != "int8" or spec_in["dtype"] != "int8" or spec_out["dtype"] != "int8"
-            or count_in % frontend.channels):
+    if frontend.output != "int8" or spec_in["dtype"] != "int8" or spec_out["dtype"] != "int8":
+        return None
+    _check_channels(model_info, frontend)
+    if count_in % frontend.channels:
         return None
     labels = model_info.get("labels") or [f"class{i}" for i in range(count_out)]
     if len(labels) != count_out:

@@ -155,6 +155,8 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
     out_dir must be missing, empty, or a project rendered earlier (it is
     then replaced); anything else is refused rather than overwritten.
     """
+    if not 1 <= qemu_port <= 65535:
+        raise RenderError(f"QEMU port {qemu_port} is not a TCP port: give 1 to 65535")
     out_dir = Path(out_dir).resolve()
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
         raise RenderError(f"{out_dir} exists and is not a tinykws project; "

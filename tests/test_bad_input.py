@@ -183,3 +183,71 @@ def test_counts_must_be_positive(argv, capsys):
         harness(argv[:1] + ["--port", NO_DEVICE] + argv[1:])
     assert stop.value.code == 2
     assert "is not a positive whole number" in capsys.readouterr().err
+
+
+def _model_copy(tmp_path, with_labels=True, frontend=None):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    names = ["model.tflite", "frontend.json"] + (["labels.json"] if with_labels else [])
+    for name in names:
+        shutil.copyfile(MODEL.parent / name, folder / name)
+    if frontend is not None:
+        (folder / "frontend.json").write_text(json.dumps(frontend))
+    return folder / "model.tflite"
+
+
+def test_frontend_channels_must_match_the_model_input(tmp_path, capsys):
+    """20 channels for a 49 x 40 model used to render (as 98 x 20) and build."""
+    frontend = json.loads((MODEL.parent / "frontend.json").read_text())
+    model = _model_copy(tmp_path, frontend=dict(frontend, channels=20))
+    assert gen_firmware(["--board", "host", "--out", str(tmp_path / "a"),
+                         "--model", str(model)]) == 3
+    err = capsys.readouterr().err
+    assert ("the frontend makes 20 channels a frame but the model takes 49 x 40 features "
+            "(40 channels)") in err and '--frontend with "channels": 40' in err
+    other = tmp_path / "fe.json"
+    other.write_text(json.dumps(dict(frontend, channels=20)))
+    assert gen_firmware(["--board", "host", "--out", str(tmp_path / "b"), "--model", str(MODEL),
+                         "--frontend", str(other)]) == 3
+    assert "makes 20 channels" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_missing_labels_json_is_said(tmp_path, capsys):
+    model = _model_copy(tmp_path, with_labels=False)
+    assert gen_firmware(["--board", "host", "--out", str(tmp_path / "fw"),
+                         "--model", str(model)]) == 0
+    err = capsys.readouterr().err
+    assert (f"no labels.json beside {model}: the firmware calls its 10 outputs class0..class9; "
+            "put a JSON list of 10 label strings there") in err
+    assert gen_firmware(["--board", "host", "--out", str(tmp_path / "fw2")]) == 0
+    assert "labels.json" not in capsys.readouterr().err
+
+
+def test_ram_budget_counts_the_stack(tmp_path, capsys):
+    """An arena that fits the RAM but not beside the stack failed only at link time."""
+    from generator.boards import load_board
+    from generator.firmware import model_component
+    from generator.model import ModelError, compile_model, load_model
+    arena = compile_model(load_model(MODEL)).arena_bytes
+    data = json.loads(load_board("qemu_m7").path.read_text())
+    data["upload"]["maximum_ram_size"] = arena + 4096  # room for the arena, not for the stack
+    (tmp_path / "small.json").write_text(json.dumps(data))
+    board = load_board("small", tmp_path)
+    with pytest.raises(ModelError, match=f"its arena needs {arena:,} bytes but small has "
+                                         f"{arena + 4096:,} bytes of RAM, of which the stack "
+                                         f"takes 8,192: at most {arena + 4096 - 8192:,} bytes "
+                                         "are left"):
+        model_component(MODEL, board)
+
+
+def test_link_overflow_is_explained():
+    from generator.boards import load_board
+    from generator.build import link_overflow
+    out = ("arm-none-eabi/bin/ld: .pio/build/qemu_f405/firmware.elf section `.stack' will not "
+           "fit in region `RAM'\narm-none-eabi/bin/ld: region `RAM' overflowed by 1234 bytes\n")
+    message = link_overflow(out, load_board("qemu_f405"))
+    assert message.startswith("the firmware does not fit qemu_f405: it overflows RAM by 1,234 "
+                              "bytes (1,048,576 bytes of flash, 131,072 of RAM including the "
+                              "stack); use a smaller model")
+    assert link_overflow("undefined reference to `main'", load_board("qemu_f405")) is None

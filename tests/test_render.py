@@ -133,3 +133,14 @@ def test_info_must_fit_one_frame(tmp_path):
                                           "frame's 4096-byte body"):
         render_project(board, tmp_path / "no", extra=[note(room + 1)])
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1", "http"])
+def test_qemu_port_must_be_a_tcp_port(tmp_path, capsys, port):
+    from generator.cli import main as gen_firmware
+    with pytest.raises(SystemExit) as stop:
+        gen_firmware(["--board", "qemu_m7", "--out", str(tmp_path / "p"), "--qemu-port", port])
+    assert stop.value.code == 2 and "is not a TCP port: give 1 to 65535" in capsys.readouterr().err
+    with pytest.raises(RenderError, match="QEMU port 99999 is not a TCP port"):
+        render_project(load_board("qemu_m7"), tmp_path / "p", qemu_port=99999)
+    assert not (tmp_path / "p").exists()
