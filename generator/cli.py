@@ -14,7 +14,8 @@ from .firmware import default_model, recognizer_for, render_default
 from .frontend import FrontendConfig, FrontendConfigError
 from .labels import LabelsError, labels_beside
 from .model import ModelError, tflm_arena_bytes
-from .render import DEFAULT_QEMU_PORT, MANIFEST, RenderError
+from .render import DEFAULT_QEMU_PORT, MANIFEST, RERENDER_RULE, RenderError, say_waiting
+from .staging import folder_lock
 from .stream import StreamConfigError, describe_settings
 
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_BUILD = 0, 2, 3, 4
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Examples:\n  gen-firmware --list-boards\n"
                "  gen-firmware --board qemu_m7 --out build/qemu_m7 --build\n"
                "  cd build/qemu_m7 && pio run -t upload   # starts QEMU\n\n"
+               "Rendering again into the same --out: " + RERENDER_RULE + "\n\n"
                "Exit codes: 0 ok, 2 usage, 3 bad input (board, model), 4 build failed.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tinykws {__version__}")
@@ -69,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--qemu-port", type=_tcp_port, default=DEFAULT_QEMU_PORT,
                         help="TCP port `pio run -t upload` gives QEMU's serial line "
                              f"(default {DEFAULT_QEMU_PORT})")
+    parser.add_argument("--force", action="store_true",
+                        help="when rendering again into --out, overwrite files gen-firmware "
+                             "wrote that were changed since, and files of yours where it now "
+                             "writes one (files you added are kept either way)")
     parser.add_argument("--verbose", action="store_true", help="show PlatformIO's output")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
@@ -154,14 +160,25 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         board = load_board(args.board)
-        out = args.out or Path("build") / board.id
+    except BoardError as exc:
+        print(f"gen-firmware: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    out = args.out or Path("build") / board.id
+    # The build reads the rendered tree: another render into the folder waits for it.
+    with folder_lock(out, say_waiting):
+        return _render_and_build(args, board, out)
+
+
+def _render_and_build(args, board, out: Path) -> int:
+    try:
         frontend = _frontend_config(args.frontend)
         if args.model is not None and not args.model.is_file():
             raise FileNotFoundError(f"no model file at {args.model}")
         model = None if args.no_model else (args.model or default_model())
         recognizer = recognizer_for(model, args.recognizer)
         project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend,
-                                 model=model, runner=args.runner, recognizer=recognizer)
+                                 model=model, runner=args.runner, recognizer=recognizer,
+                                 force=args.force)
     except (BoardError, RenderError, FrontendConfigError, ModelError, StreamConfigError,
             LabelsError, OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)

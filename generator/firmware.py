@@ -191,10 +191,12 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
 
 def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT,
                    frontend: FrontendConfig | None = None, model: Path | None | str = "default",
-                   runner: str | None = None, recognizer: Recognizer | None = None) -> Path:
+                   runner: str | None = None, recognizer: Recognizer | None = None,
+                   force: bool = False) -> Path:
     """Render `board`'s firmware; model="default" takes the bundled model if there is one.
-    The recognizer is the model's own (recognizer_for) unless one is given."""
+    The recognizer is the model's own (recognizer_for) unless one is given. `force`:
+    see render_project."""
     chosen = default_model() if model == "default" else model
     return render_project(board, out, extra=firmware_components(board, frontend, chosen, runner,
                                                                 recognizer),
-                          qemu_port=qemu_port)
+                          qemu_port=qemu_port, force=force)
