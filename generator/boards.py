@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,15 @@ def uart_rate(driver: str, clock_hz: int, baud: int) -> UartRate:
 
 
 def _f_cpu(text: str) -> int:
+    """PlatformIO's f_cpu ("216000000L") in Hz; ValueError unless a positive integer."""
+    if not re.fullmatch(r"[0-9]+L?", text) or int(text.rstrip("L")) == 0:
+        raise ValueError(f"not a positive frequency in Hz: {text!r}")
     return int(text.rstrip("L"))
+
+
+# A board id is a file name in boards/ and a PlatformIO environment name in the
+# rendered platformio.ini: nothing that could leave boards/ or break the ini.
+BOARD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 def _where(path: str) -> str:
@@ -238,7 +247,8 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
     try:
         f_cpu = _f_cpu(build["f_cpu"])
     except ValueError:
-        errors.append(f"field 'build.f_cpu' must be a frequency like \"216000000L\", not {build['f_cpu']!r}")
+        errors.append(f"field 'build.f_cpu' must be a positive frequency in Hz like "
+                      f"\"216000000L\", not {build['f_cpu']!r}")
         return
     if build["toolchain"] == "host":
         return
@@ -313,6 +323,10 @@ def _check_baud(uart: dict, errors: list[str]) -> None:
 def load_board(board_id: str, boards_dir: Path | None = None) -> Board:
     """Load and validate boards/<board_id>.json; raise BoardError naming file and field."""
     boards_dir = boards_dir or BOARDS_DIR
+    if not isinstance(board_id, str) or not BOARD_ID.fullmatch(board_id):
+        raise BoardError(f"--board {board_id!r} is not a board id: give the name of a file in "
+                         "boards/ without .json (letters, digits, _ and -), one of "
+                         f"{', '.join(list_board_ids(boards_dir))}")
     path = boards_dir / f"{board_id}.json"
     if not path.is_file():
         known = list_board_ids(boards_dir)
@@ -335,6 +349,18 @@ def load_board(board_id: str, boards_dir: Path | None = None) -> Board:
 
 def list_board_ids(boards_dir: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (boards_dir or BOARDS_DIR).glob("*.json"))
+
+
+def load_boards_and_errors(boards_dir: Path | None = None) -> tuple[list[Board], list[BoardError]]:
+    """Every board file: the valid boards, and an error for each file that is not
+    one (so that one broken file does not hide the others)."""
+    boards, errors = [], []
+    for board_id in list_board_ids(boards_dir):
+        try:
+            boards.append(load_board(board_id, boards_dir))
+        except BoardError as exc:
+            errors.append(exc)
+    return boards, errors
 
 
 def load_all_boards(boards_dir: Path | None = None) -> list[Board]:

@@ -8,6 +8,7 @@ the image loads (text, rodata, initialised data), RAM what it occupies
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -77,6 +78,24 @@ def firmware_path(project: Path, board: Board) -> Path:
     return Path(project) / ".pio" / "build" / board.id / name
 
 
+_OVERFLOW = re.compile(r"region [`'](FLASH|RAM)' overflowed by (\d+) bytes")
+
+
+def link_overflow(output: str, board: Board) -> str | None:
+    """What a linker's "region overflowed" means for the user, or None.
+
+    The pre-check before rendering counts the weights, the arena and the stack;
+    the firmware's own code and buffers are only known at link time."""
+    overflow = {region: int(n) for region, n in _OVERFLOW.findall(output)}
+    if not overflow:
+        return None
+    parts = [f"{region} by {n:,} bytes" for region, n in sorted(overflow.items())]
+    return (f"the firmware does not fit {board.id}: it overflows " + " and ".join(parts)
+            + f" ({board.flash_bytes:,} bytes of flash, {board.ram_bytes:,} of RAM including "
+              "the stack); use a smaller model (fewer weights, smaller feature maps) or a board "
+              "with more memory")
+
+
 def build_project(project: Path, board: Board, verbose: bool = False) -> BuildResult:
     """`pio run` in `project`; raise BuildError with PlatformIO's own words on failure."""
     started = time.monotonic()
@@ -89,7 +108,9 @@ def build_project(project: Path, board: Board, verbose: bool = False) -> BuildRe
     seconds = time.monotonic() - started
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout or "").splitlines()[-40:])
-        raise BuildError(f"pio run failed in {project} (exit {proc.returncode}):\n{tail}")
+        reason = link_overflow(proc.stdout or "", board)
+        raise BuildError((reason + "\n" if reason else "")
+                         + f"pio run failed in {project} (exit {proc.returncode}):\n{tail}")
     firmware = firmware_path(project, board)
     if not firmware.is_file():
         raise BuildError(f"pio run succeeded but {firmware} is missing")

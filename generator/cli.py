@@ -8,15 +8,28 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .boards import BoardError, load_all_boards, load_board
+from .boards import BoardError, load_board, load_boards_and_errors
 from .build import BuildError, build_project
 from .firmware import default_model, recognizer_for, render_default
 from .frontend import FrontendConfig, FrontendConfigError
+from .labels import LabelsError, labels_beside
 from .model import ModelError, tflm_arena_bytes
-from .render import DEFAULT_QEMU_PORT, MANIFEST, RenderError
+from .render import DEFAULT_QEMU_PORT, MANIFEST, RERENDER_RULE, RenderError, say_waiting
+from .staging import folder_lock
 from .stream import StreamConfigError, describe_settings
 
 EXIT_OK, EXIT_USAGE, EXIT_INPUT, EXIT_BUILD = 0, 2, 3, 4
+
+
+def _tcp_port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: give 1 to 65535 "
+                                         "(above 1023 needs no privileges)")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Examples:\n  gen-firmware --list-boards\n"
                "  gen-firmware --board qemu_m7 --out build/qemu_m7 --build\n"
                "  cd build/qemu_m7 && pio run -t upload   # starts QEMU\n\n"
+               "Rendering again into the same --out: " + RERENDER_RULE + "\n\n"
                "Exit codes: 0 ok, 2 usage, 3 bad input (board, model), 4 build failed.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tinykws {__version__}")
@@ -54,28 +68,36 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--runner", choices=["mlperf"],
                         help="speak a benchmark's text protocol instead of tinykws' frames: "
                              "mlperf = MLPerf Tiny / EEMBC EnergyRunner (docs/mlperf.md)")
-    parser.add_argument("--qemu-port", type=int, default=DEFAULT_QEMU_PORT,
+    parser.add_argument("--qemu-port", type=_tcp_port, default=DEFAULT_QEMU_PORT,
                         help="TCP port `pio run -t upload` gives QEMU's serial line "
                              f"(default {DEFAULT_QEMU_PORT})")
+    parser.add_argument("--force", action="store_true",
+                        help="when rendering again into --out, overwrite files gen-firmware "
+                             "wrote that were changed since, and files of yours where it now "
+                             "writes one (files you added are kept either way)")
     parser.add_argument("--verbose", action="store_true", help="show PlatformIO's output")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
 def _list_boards(as_json: bool) -> int:
-    boards = load_all_boards()
+    """The valid boards; each broken board file is reported too, and makes it exit 3."""
+    boards, errors = load_boards_and_errors()
+    for error in errors:
+        print(f"gen-firmware: error: {error}", file=sys.stderr)
+    code = EXIT_INPUT if errors else EXIT_OK
     rows = [{"board": b.id, "name": b.name, "core": b.core, "clock_hz": b.clock_hz,
              "flash_bytes": b.flash_bytes, "ram_bytes": b.ram_bytes,
              "qemu": b.emulator["machine"] if b.emulator else None} for b in boards]
     if as_json:
         print(json.dumps(rows, indent=2))
-        return EXIT_OK
+        return code
     print(f"{'board':<12} {'core':<10} {'clock':>8} {'flash':>9} {'RAM':>9}  QEMU")
     for r in rows:
         print(f"{r['board']:<12} {r['core']:<10} {r['clock_hz'] / 1e6:>5.0f} MHz "
               f"{r['flash_bytes'] // 1024:>6} KB {r['ram_bytes'] // 1024:>6} KB  "
               f"{'yes (' + r['qemu'] + ')' if r['qemu'] else 'no'}")
-    return EXIT_OK
+    return code
 
 
 def _frontend_config(path: Path | None) -> FrontendConfig | None:
@@ -112,6 +134,17 @@ def model_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _note_missing_labels(model: Path | None, info: dict) -> None:
+    """Say so when the firmware names its outputs class0.. for want of labels.json."""
+    pipeline = info.get("pipeline")
+    if model is None or pipeline is None or labels_beside(model) is not None:
+        return
+    count = len(pipeline["labels"])
+    print(f"gen-firmware: note: no labels.json beside {model}: the firmware calls its {count} "
+          f"outputs class0..class{count - 1}; put a JSON list of {count} label strings there "
+          "(kws-train writes it) and render again", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -127,16 +160,27 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return EXIT_USAGE
         board = load_board(args.board)
-        out = args.out or Path("build") / board.id
+    except BoardError as exc:
+        print(f"gen-firmware: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    out = args.out or Path("build") / board.id
+    # The build reads the rendered tree: another render into the folder waits for it.
+    with folder_lock(out, say_waiting):
+        return _render_and_build(args, board, out)
+
+
+def _render_and_build(args, board, out: Path) -> int:
+    try:
         frontend = _frontend_config(args.frontend)
         if args.model is not None and not args.model.is_file():
             raise FileNotFoundError(f"no model file at {args.model}")
         model = None if args.no_model else (args.model or default_model())
         recognizer = recognizer_for(model, args.recognizer)
         project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend,
-                                 model=model, runner=args.runner, recognizer=recognizer)
+                                 model=model, runner=args.runner, recognizer=recognizer,
+                                 force=args.force)
     except (BoardError, RenderError, FrontendConfigError, ModelError, StreamConfigError,
-            OSError) as exc:
+            LabelsError, OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     info = json.loads((project / MANIFEST).read_text())["info"]
@@ -145,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     if stream is not None:
         report["recognizer"] = {"from": recognizer.origin, "source": recognizer.source,
                                 **recognizer.params.to_dict(), "chosen": recognizer.chosen}
+    _note_missing_labels(model, info)
     if not args.json:
         print(f"rendered {board.id} project in {project}")
         if stream is not None:

@@ -3,14 +3,15 @@ gen-firmware and for the repository's own platformio.ini alike."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .boards import Board
-from .frontend import FrontendConfig, c_defines, c_include_dir, c_sources, render_c_tables
+from .frontend import (FrontendConfig, FrontendConfigError, c_defines, c_include_dir, c_sources,
+                       render_c_tables)
+from .labels import labels_beside
 from .model import ModelError, compile_model, load_model
-from .render import (DEFAULT_QEMU_PORT, TEMPLATES, Command, Component, template_environment,
-                     render_project)
+from .render import (DEFAULT_QEMU_PORT, STACK_BYTES, TEMPLATES, Command, Component,
+                     render_project, template_environment)
 from .runner import runner_component
 from .stream import (SOURCE_OPTION, Recognizer, StreamConfigError, load_recognizer,
                      recognizer_beside, stream_component)
@@ -28,11 +29,40 @@ def frontend_component(config: FrontendConfig) -> Component:
                      info={"frontend": config.to_dict()}, defines=c_defines(config))
 
 
-def _labels_beside(model_path: Path) -> list[str] | None:
-    labels = model_path.parent / "labels.json"
-    if labels.is_file():
-        return json.loads(labels.read_text(encoding="utf-8"))
-    return None
+def _check_budget(model_path: Path, compiled, board: Board) -> None:
+    """Refuse a model that cannot fit before anything is written, counting what
+    is known before the build: the weights in flash, and in RAM the arena
+    plus the stack the linker script reserves. The firmware's own code and
+    buffers come on top (the build measures them; gen-firmware --build prints
+    flash and RAM use), so the message states the room that is really left."""
+    if board.is_host:
+        return  # a process on the build machine: no budget to keep
+    room_flash = board.flash_bytes
+    if compiled.weights_bytes > room_flash:
+        raise ModelError(f"{model_path.name}: its weights take {compiled.weights_bytes:,} bytes "
+                         f"but {board.id} has {room_flash:,} bytes of flash, and the firmware's "
+                         "code needs some of that too; use a smaller architecture or a board "
+                         "with more flash")
+    room_ram = board.ram_bytes - STACK_BYTES
+    if compiled.arena_bytes > room_ram:
+        raise ModelError(f"{model_path.name}: its arena needs {compiled.arena_bytes:,} bytes "
+                         f"but {board.id} has {board.ram_bytes:,} bytes of RAM, of which the "
+                         f"stack takes {STACK_BYTES:,}: at most {room_ram:,} bytes are left for "
+                         "the arena and the firmware's own buffers; use smaller feature maps or "
+                         "a board with more RAM")
+
+
+def _check_channels(model_info: dict, frontend: FrontendConfig) -> None:
+    """A model of frames x channels features must get as many channels as it was
+    trained on: otherwise the firmware renders and builds, and only eval finds
+    out."""
+    dims = [d for d in model_info["input"]["shape"][1:] if d != 1]
+    if len(dims) >= 2 and dims[-1] != frontend.channels:
+        raise FrontendConfigError(
+            f"the frontend makes {frontend.channels} channels a frame but the model takes "
+            f"{' x '.join(map(str, dims))} features ({dims[-1]} channels); use the "
+            f"frontend.json kws-train wrote beside the model, or --frontend with "
+            f"\"channels\": {dims[-1]}")
 
 
 def model_component(model_path: Path, board: Board) -> Component:
@@ -43,14 +73,7 @@ def model_component(model_path: Path, board: Board) -> Component:
     """
     model_path = Path(model_path)
     compiled = compile_model(load_model(model_path))
-    if compiled.weights_bytes > board.flash_bytes:
-        raise ModelError(f"{model_path.name}: its weights take {compiled.weights_bytes:,} bytes "
-                         f"but {board.id} has {board.flash_bytes:,} bytes of flash; use a "
-                         "smaller architecture or a board with more flash")
-    if compiled.arena_bytes > board.ram_bytes:
-        raise ModelError(f"{model_path.name}: its arena needs {compiled.arena_bytes:,} bytes "
-                         f"but {board.id} has {board.ram_bytes:,} bytes of RAM; use smaller "
-                         "feature maps or a board with more RAM")
+    _check_budget(model_path, compiled, board)
     files: dict[str, Path | str] = dict(compiled.sources)  # model.c, model.h, cmd_validate.c
     files.update({p.name: p for p in compiled.c_files() + compiled.header_files()})
     summary = compiled.summary()
@@ -58,7 +81,7 @@ def model_component(model_path: Path, board: Board) -> Component:
             "sha256": summary["model_hash"], "arena_bytes": summary["arena_bytes"],
             "weights_bytes": summary["weights_bytes"], "macs": summary["macs"],
             "input": summary["input"], "output": summary["output"],
-            "labels": _labels_beside(model_path)}
+            "labels": labels_beside(model_path)}
     return Component(name="model", files=files,
                      commands=[Command("VALIDATE", 0x20, "kws_cmd_validate")],
                      info={"model": info})
@@ -81,8 +104,10 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: dict) -> C
     count_out = 1
     for dim in spec_out["shape"]:
         count_out *= dim
-    if (frontend.output != "int8" or spec_in["dtype"] != "int8" or spec_out["dtype"] != "int8"
-            or count_in % frontend.channels):
+    if frontend.output != "int8" or spec_in["dtype"] != "int8" or spec_out["dtype"] != "int8":
+        return None
+    _check_channels(model_info, frontend)
+    if count_in % frontend.channels:
         return None
     labels = model_info.get("labels") or [f"class{i}" for i in range(count_out)]
     if len(labels) != count_out:
@@ -115,7 +140,10 @@ def frontend_for(model: Path | None) -> FrontendConfig:
     the model as frontend.json. Without one, the defaults."""
     path = Path(model).parent / "frontend.json" if model is not None else None
     if path is not None and path.is_file():
-        return FrontendConfig.from_json(path.read_text(encoding="utf-8")).validate()
+        try:
+            return FrontendConfig.from_json(path.read_text(encoding="utf-8")).validate()
+        except (ValueError, TypeError) as exc:  # TypeError: a field of the wrong type
+            raise FrontendConfigError(f"{path}: {exc}") from exc
     return FrontendConfig()
 
 
@@ -129,7 +157,7 @@ def recognizer_for(model: Path | None, override: Path | None = None) -> Recogniz
             raise StreamConfigError(f"--recognizer {override}: a firmware without a model has "
                                     "no recognizer; give a model or drop --recognizer")
         return None
-    labels = _labels_beside(Path(model))
+    labels = labels_beside(Path(model))
     if override is not None:
         return load_recognizer(override, labels, SOURCE_OPTION)
     return recognizer_beside(model, labels)
@@ -163,10 +191,12 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
 
 def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT,
                    frontend: FrontendConfig | None = None, model: Path | None | str = "default",
-                   runner: str | None = None, recognizer: Recognizer | None = None) -> Path:
+                   runner: str | None = None, recognizer: Recognizer | None = None,
+                   force: bool = False) -> Path:
     """Render `board`'s firmware; model="default" takes the bundled model if there is one.
-    The recognizer is the model's own (recognizer_for) unless one is given."""
+    The recognizer is the model's own (recognizer_for) unless one is given. `force`:
+    see render_project."""
     chosen = default_model() if model == "default" else model
     return render_project(board, out, extra=firmware_components(board, frontend, chosen, runner,
                                                                 recognizer),
-                          qemu_port=qemu_port)
+                          qemu_port=qemu_port, force=force)

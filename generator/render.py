@@ -2,14 +2,20 @@
 
 Python decides (which files, which constants, which commands); the Jinja
 templates in firmware_templates/project only lay the text out. The project
-is written to a temporary folder beside the target and moved into place at
+is written to a temporary folder beside the target and swapped into place at
 the end, so a failure never leaves a half-written output folder.
+
+Rendering again into a rendered project (see RERENDER_RULE) keeps what the
+generator did not write and the build cache, and refuses to overwrite a
+generated file someone changed unless forced.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +27,7 @@ from .board_config import board_config
 from .boards import Board
 from .cstrings import c_comment, c_identifier, c_string
 from .emulator import qemu_argv, tcp_serial
-from .staging import replacing_dir
+from .staging import folder_lock, replacing_dir
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
 PROTOCOL_VERSION = 1
@@ -34,6 +40,15 @@ C_FLAGS = ["-std=c99"]
 WARNING_FLAGS = ["-Wall", "-Wextra", "-Werror", "-O2"]
 BUILD_FLAGS = C_FLAGS + WARNING_FLAGS
 MANIFEST = "tinykws.json"
+BUILD_CACHE = ".pio"  # PlatformIO's build folder and state: never listed as written
+RERENDER_RULE = (
+    "Rendering into a folder rendered before replaces only what gen-firmware wrote there "
+    "(listed with hashes in tinykws.json): files and folders you added are kept, files it "
+    "wrote and no longer needs are removed, and the build cache (.pio) is kept unless the "
+    "build setup changed (platformio.ini, linker script, board file, platform). A file it "
+    "wrote that was changed since, or a file of yours where it now writes one, stops the "
+    "render with their names; --force overwrites them. Renders into one folder take turns "
+    "(a lock per folder), and the new tree replaces the old in one step.")
 
 
 class RenderError(ValueError):
@@ -148,13 +163,92 @@ def _check_names(components: list[Component]) -> None:
             seen_codes[cmd.code] = cmd.name
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _tree_files(root: Path) -> dict[str, Path]:
+    """Relative POSIX path -> file, for every file under root but the build cache
+    and the manifest."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if rel == MANIFEST or rel.split("/")[0] == BUILD_CACHE or path.is_dir():
+            continue
+        files[rel] = path
+    return files
+
+
+def _build_inputs(written: dict[str, str]) -> str:
+    """One hash of what the build cache depends on beyond src/ (whose changes
+    SCons follows file by file): platformio.ini, linker script, board, platform."""
+    setup = sorted((rel, sha) for rel, sha in written.items() if not rel.startswith("src/"))
+    return hashlib.sha256(json.dumps(setup).encode()).hexdigest()
+
+
+def _was_generated(rel: str, previous: dict | None, written: dict[str, str]) -> bool:
+    files = (previous or {}).get("files")
+    if isinstance(files, dict):
+        return rel in files
+    # A project of an older generator lists no files: what this one writes, and
+    # the folders only the generator writes into, are its.
+    return rel in written or rel.split("/")[0] in (".tinykws", "boards")
+
+
+def _carry_over(out_dir: Path, staging: Path, written: dict[str, str], force: bool) -> None:
+    """Copy into `staging` what the user added to `out_dir`, and move the build
+    cache when the build setup is unchanged. RenderError naming the files that
+    would be lost, unless `force`."""
+    try:
+        previous = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = None
+    old_hashes = (previous or {}).get("files") or {}
+    lost = []
+    for rel, path in _tree_files(out_dir).items():
+        if _was_generated(rel, previous, written):
+            if rel in old_hashes and _sha256(path) != old_hashes[rel]:
+                lost.append(f"{rel} (changed since gen-firmware wrote it)")
+        elif rel in written:
+            lost.append(f"{rel} (yours; gen-firmware now writes this file)")
+        else:
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, staging / rel)
+    if lost and not force:
+        raise RenderError(f"rendering into {out_dir} would overwrite or remove: "
+                          + "; ".join(lost[:10]) + (" ..." if len(lost) > 10 else "")
+                          + ". Move your changes elsewhere (or into new files), or give "
+                            "--force to overwrite")
+    for path in sorted(out_dir.rglob("*")):  # folders you made, even empty ones
+        rel = path.relative_to(out_dir).as_posix()
+        if path.is_dir() and rel.split("/")[0] != BUILD_CACHE:
+            (staging / rel).mkdir(parents=True, exist_ok=True)
+    cache = out_dir / BUILD_CACHE
+    if cache.is_dir() and (previous or {}).get("build_inputs") == _build_inputs(written):
+        shutil.rmtree(staging / BUILD_CACHE)
+        cache.replace(staging / BUILD_CACHE)
+
+
+def say_waiting(message: str) -> None:
+    print(f"gen-firmware: {message}; waiting for it to finish", file=sys.stderr, flush=True)
+
+
 def render_project(board: Board, out_dir: Path, extra: list[Component] | None = None,
-                   qemu_port: int = DEFAULT_QEMU_PORT) -> Path:
+                   qemu_port: int = DEFAULT_QEMU_PORT, force: bool = False) -> Path:
     """Render the project for `board` into `out_dir`; return out_dir.
 
-    out_dir must be missing, empty, or a project rendered earlier (it is
-    then replaced); anything else is refused rather than overwritten.
+    out_dir must be missing, empty, or a project rendered earlier (it is then
+    rendered again by RERENDER_RULE; `force` overwrites changed files); anything
+    else is refused rather than overwritten.
     """
+    with folder_lock(Path(out_dir), say_waiting):
+        return _render_project(board, out_dir, extra, qemu_port, force)
+
+
+def _render_project(board: Board, out_dir: Path, extra: list[Component] | None,
+                    qemu_port: int, force: bool) -> Path:
+    if not 1 <= qemu_port <= 65535:
+        raise RenderError(f"QEMU port {qemu_port} is not a TCP port: give 1 to 65535")
     out_dir = Path(out_dir).resolve()
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
         raise RenderError(f"{out_dir} exists and is not a tinykws project; "
@@ -220,11 +314,14 @@ def render_project(board: Board, out_dir: Path, extra: list[Component] | None = 
                         ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(TEMPLATES / "tool-scons", staging / ".tinykws" / "tool-scons",
                         ignore=shutil.ignore_patterns("__pycache__"))
-        _seed_platformio_state(staging / ".pio" / "core")
+        _seed_platformio_state(staging / BUILD_CACHE / "core")
+        written = {rel: _sha256(path) for rel, path in _tree_files(staging).items()}
+        if out_dir.is_dir():
+            _carry_over(out_dir, staging, written, force)
         (staging / MANIFEST).write_text(json.dumps(
             {"generator": __version__, "board": board.id, "build_flags": build_flags,
-             "info": info}, indent=2) + "\n",
-            encoding="utf-8")
+             "info": info, "files": written, "build_inputs": _build_inputs(written)},
+            indent=2) + "\n", encoding="utf-8")
     return out_dir
 
 

@@ -16,6 +16,7 @@ from .client import DeviceError, DeviceReset, DeviceTimeout, open_device
 from .transports import TransportError
 
 EXIT_OK, EXIT_USAGE, EXIT_LINK, EXIT_DEVICE, EXIT_MISMATCH = 0, 2, 3, 4, 5
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 PORT_HELP = ("device URL: a serial port (/dev/ttyACM0), socket://HOST:PORT, "
              "qemu:<firmware.elf> (starts QEMU), qemu:<board>:<firmware.elf>, "
@@ -31,6 +32,16 @@ def _baud(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a rate in baud; give a positive "
                                          "integer like 1000000")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return value
 
 
@@ -136,15 +147,25 @@ def _model_arg(value: str | None) -> Path:
 
 
 def cmd_validate(args) -> int:
-    from .validate import validate
+    from generator.model import compile_model, load_model
+
+    from .validate import load_inputs, validate
 
     model_path = Path(args.model)
+    if not model_path.is_file():
+        raise FileNotFoundError(f"--model {model_path}: no such file")
+    inputs = None
+    if args.inputs:  # read and checked before a device is started
+        spec = compile_model(load_model(model_path)).input
+        inputs = load_inputs(args.inputs, spec, args.count)
     with _open(args) as device:
         info = device.info()
         _check_model(info, model_path)
         report = validate(device, model_path, count=args.count, seed=args.seed,
-                          inputs=args.inputs, timeout=args.timeout,
+                          inputs=inputs, timeout=args.timeout,
                           measure_tflm_arena=not args.no_tflm_compare)
+    if args.inputs:
+        report["inputs"] = args.inputs
     unit, per_tick, ms_per_tick = latency_units(info)
     report["board"] = info["board"]
     report["latency"] = {"unit": unit, **{k: report["latency_ticks"][k] * per_tick
@@ -166,9 +187,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import run_eval, write_report
+    from .evaluate import checked_clips, collect_clips, run_eval, write_report
+    from .pipeline import HostPipeline
 
     model_path = _model_arg(args.model)
+    # Every clip and the model folder are checked before a device is started.
+    host = HostPipeline(model_path)
+    checked_clips(collect_clips(Path(args.data), host.labels, args.limit), host.config.sample_rate)
     with _open(args) as device:
         info = device.info()
         _check_model(info, model_path)
@@ -176,8 +201,15 @@ def cmd_eval(args) -> int:
             raise DeviceError("STATE", "the firmware has no CLASSIFY: its model does not take the "
                                        "frontend's int8 frames (train it with kws-train)")
         report_dir = Path(args.report or f"reports/eval-{info['board']}")
+        args.interrupted_note = (f"the results so far are in {report_dir}; the same command "
+                                 "continues where this run stopped")
         summary = run_eval(device, model_path, Path(args.data), report_dir, limit=args.limit,
-                           timeout=args.timeout)
+                           timeout=args.timeout, info=info, restart=args.restart)
+    if summary["restarted"]:
+        print(summary["restarted"], file=sys.stderr)
+    if summary["clips_changed"]:
+        print(f"{summary['clips_changed']} clips changed since their results in {report_dir} "
+              "were taken: they ran again", file=sys.stderr)
     unit, per_tick, _ = latency_units(info)
     summary["board"] = info["board"]
     files = write_report(summary, report_dir, unit, per_tick)
@@ -185,7 +217,8 @@ def cmd_eval(args) -> int:
         _write_json(args.json, summary)
     print(f"{summary['count']} clips on {info['board']}: accuracy {summary['accuracy']:.4f} "
           f"(host {summary['host_accuracy']:.4f}), agreement with host "
-          f"{summary['agreement_with_host']:.4f}")
+          f"{summary['agreement_with_host']:.4f}; {summary['clips_this_run']} run now, "
+          f"{summary['clips_reused']} from earlier runs")
     print("report: " + ", ".join(str(f) for f in files))
     return EXIT_OK if summary["agreement_with_host"] == 1.0 else EXIT_MISMATCH
 
@@ -230,7 +263,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Drive tinykws firmware over UART (a serial port, QEMU or the host build): "
                     "info, ping, validate, eval, bench, stream, make-recording.",
         epilog="Exit codes: 0 ok, 2 usage, 3 link failed (port, QEMU, timeout), "
-               "4 device error or reset, 5 results disagree with the host.")
+               "4 device error or reset, 5 results disagree with the host, 130 stopped by Ctrl-C.")
     sub = parser.add_subparsers(dest="command", required=True)
     info = sub.add_parser("info", help="print what the firmware says about itself")
     _add_port(info)
@@ -238,13 +271,14 @@ def _parser() -> argparse.ArgumentParser:
     info.set_defaults(func=cmd_info)
     ping = sub.add_parser("ping", help="measure round trips")
     _add_port(ping)
-    ping.add_argument("--count", type=int, default=20)
+    ping.add_argument("--count", type=_positive, default=20)
     ping.add_argument("--json", action="store_true")
     ping.set_defaults(func=cmd_ping)
     val = sub.add_parser("validate", help="compare the device's model with TFLite Micro, bit for bit")
     _add_port(val)
     val.add_argument("--model", required=True, help="the .tflite the firmware was built with")
-    val.add_argument("--count", type=int, default=100, help="inputs to send (default 100)")
+    val.add_argument("--count", type=_positive, default=100,
+                     help="inputs to send (default 100; with --inputs, at most this many)")
     val.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
     val.add_argument("--inputs", help="inputs from an .npz/.npy file instead of random ones")
     val.add_argument("--timeout", type=float, default=30.0, help="seconds per inference")
@@ -259,14 +293,18 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--model", help="the model.tflite the firmware runs (labels.json and "
                                     "frontend.json beside it); default: the bundled model")
     ev.add_argument("--report", help="report folder (default reports/eval-<board>); a rerun "
-                                     "into the same folder continues where the last one stopped")
-    ev.add_argument("--limit", type=int, help="at most this many clips per folder")
+                                     "into the same folder continues where the last one stopped, "
+                                     "reusing a result only for the same clip content, model, "
+                                     "frontend and firmware; a folder of another run is refused")
+    ev.add_argument("--restart", action="store_true",
+                    help="discard the results of another run in --report and start over")
+    ev.add_argument("--limit", type=_positive, help="at most this many clips per folder")
     ev.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     ev.add_argument("--json", metavar="OUT", help="also write the summary as JSON to OUT")
     ev.set_defaults(func=cmd_eval)
     bench = sub.add_parser("bench", help="run the model N times on the device; ticks per inference")
     _add_port(bench)
-    bench.add_argument("--count", type=int, default=32, help="inferences (1 to 64)")
+    bench.add_argument("--count", type=_positive, default=32, help="inferences (1 to 64)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
     from .stream_cli import add_make_recording_parser, add_stream_parser
@@ -288,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"kws-harness: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        # Ctrl-C is the user's choice, not a fault: no traceback, the shell's code for SIGINT.
+        note = getattr(args, "interrupted_note", None)
+        print("kws-harness: interrupted" + (f"; {note}" if note else ""), file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

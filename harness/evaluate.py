@@ -7,6 +7,11 @@ padded or trimmed to one second). Each result is appended to
 results.jsonl as soon as the device confirmed it, so a run that stops
 (Ctrl-C, a lost link) continues where it was when started again; a device
 that resets mid-clip is waited for and the clip is sent again.
+
+A result is reused only when everything that decided it is the same: the
+clip's content (SHA-256, not its name), and the run's identity in run.json
+(model, the host's frontend and labels, the firmware's whole INFO). A
+report folder of another run is refused unless restart=True discards it.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.train.data import fit_length, read_wav
+from generator.frontend import load_wav
+from generator.train.data import fit_length
 from generator.train.progress import progress
 from generator.train.report import confusion, plot_confusion
 
@@ -29,6 +35,11 @@ from .pipeline import HostPipeline, device_classify
 
 SILENCE, UNKNOWN = "_silence_", "_unknown_"
 RESULTS = "results.jsonl"
+RUN = "run.json"
+
+
+class StaleReport(ValueError):
+    """The report folder holds results of another run (model, frontend or firmware)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +47,7 @@ class Clip:
     path: Path
     rel: str
     truth: str
+    sha256: str = ""  # of the file's bytes: a result belongs to a content, not a name
 
 
 def collect_clips(data: Path, labels: list[str], limit_per_label: int | None = None) -> list[Clip]:
@@ -56,38 +68,108 @@ def collect_clips(data: Path, labels: list[str], limit_per_label: int | None = N
 
 
 def load_clip(path: Path, sample_rate: int) -> np.ndarray:
-    pcm, rate = read_wav(path)
-    if rate != sample_rate:
-        raise ValueError(f"{path}: {rate} Hz, the model's frontend takes {sample_rate} Hz")
+    """The clip as the device hears it; ValueError naming the file for anything
+    the frontend cannot take (not a wav, not 16-bit mono, another rate, empty)."""
+    pcm = load_wav(path, sample_rate)
+    if pcm.size == 0:
+        raise ValueError(f"{path}: the wav holds no samples; remove it or record the clip again")
     return fit_length(pcm, sample_rate)
 
 
-def _load_results(path: Path, model_hash: str) -> dict[str, dict]:
-    done: dict[str, dict] = {}
+def checked_clips(clips: list[Clip], sample_rate: int) -> list[Clip]:
+    """Every clip read once before the device hears any (a bad file fails the run
+    at once, not hours in), with the hash of its content."""
+    out = []
+    for clip in clips:
+        load_clip(clip.path, sample_rate)
+        digest = hashlib.sha256(clip.path.read_bytes()).hexdigest()
+        out.append(Clip(clip.path, clip.rel, clip.truth, digest))
+    return out
+
+
+def run_identity(host: HostPipeline, info: dict) -> dict:
+    """Everything besides the clip that decides a result: the model, the host's
+    frontend and labels, and the firmware as INFO describes it (board, version,
+    model, frontend, recognizer)."""
+    info_text = json.dumps(info, sort_keys=True, separators=(",", ":"))
+    return {"model_sha256": hashlib.sha256(host.model_bytes).hexdigest(),
+            "frontend": host.config.to_dict(), "labels": list(host.labels),
+            "board": info.get("board"), "firmware_version": info.get("firmware_version"),
+            "firmware_info_sha256": hashlib.sha256(info_text.encode()).hexdigest()}
+
+
+def _differences(old: dict | None, new: dict) -> str:
+    if not isinstance(old, dict):
+        return f"no {RUN} says which run they came from"
+    names = {"model_sha256": "model", "frontend": "frontend", "labels": "labels",
+             "board": "board", "firmware_version": "firmware version",
+             "firmware_info_sha256": "firmware"}
+    changed = [names.get(k, k) for k in new if old.get(k) != new[k]]
+    if old.get("board") != new.get("board"):
+        changed[changed.index("board")] = f"board {old.get('board')} -> {new.get('board')}"
+    return "another " + ", ".join(changed) if changed else "the same run"
+
+
+def _read_rows(path: Path) -> list[dict]:
+    rows = []
     if path.is_file():
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
                 row = json.loads(line)
             except json.JSONDecodeError:
                 continue  # a line cut short by a stop: that clip runs again
-            if row.get("model") == model_hash:
-                done[row["clip"]] = row
-    return done
+            if isinstance(row, dict) and "clip" in row:
+                rows.append(row)
+    return rows
+
+
+def open_results(out_dir: Path, identity: dict, restart: bool = False) -> tuple[dict, str | None]:
+    """(clip -> its last result, a note for the user or None) for a run of `identity`.
+
+    Results of another run are never mixed in: StaleReport, or with restart
+    they are discarded and the note says so."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results, run = out_dir / RESULTS, out_dir / RUN
+    rows = _read_rows(results)
+    try:
+        previous = json.loads(run.read_text(encoding="utf-8")) if run.is_file() else None
+    except json.JSONDecodeError:
+        previous = None
+    note = None
+    if rows and previous != identity:
+        what = _differences(previous, identity)
+        if not restart:
+            raise StaleReport(f"--report {out_dir} holds {len(rows)} results of another run "
+                              f"({what}); give --restart to discard them and start over, or "
+                              "another --report folder")
+        results.unlink()
+        note = f"started over in {out_dir}: discarded {len(rows)} results of another run ({what})"
+        rows = []
+    tmp = out_dir / (RUN + ".tmp")
+    tmp.write_text(json.dumps(identity, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, run)
+    return {row["clip"]: row for row in rows}, note
 
 
 def run_eval(device, model_path: Path, data: Path, out_dir: Path, *, limit: int | None = None,
-             show_progress: bool | None = None, timeout: float = 60.0) -> dict:
+             show_progress: bool | None = None, timeout: float = 60.0,
+             info: dict | None = None, restart: bool = False) -> dict:
+    """Every clip of `data` on the device and the host; results kept in out_dir.
+
+    info: the device's INFO (asked for when not given). restart: discard the
+    results of another run in out_dir instead of refusing (StaleReport)."""
     host = HostPipeline(model_path)
-    model_hash = hashlib.sha256(host.model_bytes).hexdigest()
-    clips = collect_clips(data, host.labels, limit)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results_path = out_dir / RESULTS
-    done = _load_results(results_path, model_hash)
-    todo = [c for c in clips if c.rel not in done]
+    clips = checked_clips(collect_clips(data, host.labels, limit), host.config.sample_rate)
+    identity = run_identity(host, device.info() if info is None else info)
+    model_hash = identity["model_sha256"]
+    done, note = open_results(out_dir, identity, restart)
+    # A clip's earlier result counts only for the very same content.
+    changed = sum(1 for c in clips if c.rel in done and done[c.rel].get("clip_sha256") != c.sha256)
+    todo = [c for c in clips if done.get(c.rel, {}).get("clip_sha256") != c.sha256]
     resets = 0
     started = time.monotonic()
     bytes_sent = 0
-    with open(results_path, "a", encoding="utf-8") as log:
+    with open(out_dir / RESULTS, "a", encoding="utf-8") as log:
         for clip in progress("eval", show_progress)(todo, total=len(todo)):
             pcm = load_clip(clip.path, host.config.sample_rate)
             want = host.classify(pcm)
@@ -100,7 +182,8 @@ def run_eval(device, model_path: Path, data: Path, out_dir: Path, *, limit: int 
                     device.wait_ready(60)
                     device.sync()
             bytes_sent += pcm.nbytes
-            row = {"clip": clip.rel, "model": model_hash, "truth": clip.truth,
+            row = {"clip": clip.rel, "clip_sha256": clip.sha256, "model": model_hash,
+                   "truth": clip.truth,
                    "device": host.labels[got.label], "host": host.labels[want.label],
                    "same_scores": bool(np.array_equal(got.scores, want.scores)),
                    "device_scores": got.scores.tolist(), "host_scores": want.scores.tolist(),
@@ -113,7 +196,9 @@ def run_eval(device, model_path: Path, data: Path, out_dir: Path, *, limit: int 
     rows = [done[c.rel] for c in clips]
     summary = summarize(rows, host.labels)
     summary.update(model=str(model_path), model_sha256=model_hash, data=str(data),
-                   clips_this_run=len(todo), device_resets=resets,
+                   clips_this_run=len(todo), clips_reused=len(clips) - len(todo),
+                   clips_changed=changed, restarted=note,
+                   device_resets=resets,
                    retransmits=getattr(device, "stats", {}).get("retransmits", 0),
                    throughput_clips_per_s=len(todo) / elapsed if todo and elapsed else None,
                    throughput_bytes_per_s=bytes_sent / elapsed if todo and elapsed else None)

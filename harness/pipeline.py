@@ -9,14 +9,14 @@ Both must give the same scores, bit for bit.
 from __future__ import annotations
 
 import itertools
-import json
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from generator.frontend import Frontend, FrontendConfig
+from generator.frontend import Frontend, FrontendConfig, FrontendConfigError
+from generator.labels import read_labels
 from generator.model import Reference
 from generator.stream import recognizer_beside
 
@@ -48,8 +48,11 @@ class HostPipeline:
         if not frontend_json.is_file() or not labels_json.is_file():
             raise FileNotFoundError(f"{model_path.parent} lacks frontend.json or labels.json: "
                                     "use a kws-train output folder")
-        self.config = FrontendConfig.from_json(frontend_json.read_text())
-        self.labels: list[str] = json.loads(labels_json.read_text())
+        try:
+            self.config = FrontendConfig.from_json(frontend_json.read_text()).validate()
+        except (ValueError, TypeError) as exc:  # TypeError: a field of the wrong type
+            raise FrontendConfigError(f"{frontend_json}: {exc}") from exc
+        self.labels = read_labels(labels_json)
         # STREAM's parameters, as gen-firmware renders them for this model by default
         self.recognizer = recognizer_beside(model_path, self.labels)
         self.reference = Reference(self.model_bytes)

@@ -201,8 +201,13 @@ class ExecTransport(Transport):
             raise TransportError(f"no host program at {program}; build it with "
                                  "gen-firmware --board host --build")
         self.url = f"exec:{program}"
-        self.process = subprocess.Popen([str(program), *(args or [])], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, bufsize=0)
+        try:
+            self.process = subprocess.Popen([str(program), *(args or [])], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, bufsize=0)
+        except OSError as exc:  # not executable, not a program for this machine, ...
+            raise TransportError(f"cannot run {program}: {exc.strerror or exc}; exec: takes the "
+                                 "host build's program (gen-firmware --board host --build "
+                                 "prints its path), which must be executable") from exc
         self._cleanup.callback(_stop, self.process)
         self._cleanup.callback(self._close_stdin)
         self._chunks: queue.Queue[bytes] = queue.Queue()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import statistics
 import struct
+import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -40,35 +41,73 @@ def random_inputs(spec, count: int, seed: int = 0) -> np.ndarray:
     return rng.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
 
 
-def load_inputs(path: str | os.PathLike, spec, count: int | None = None) -> np.ndarray:
-    """Input tensors from an .npz (key 'inputs' or 'x', else the first array) or .npy file.
-
-    The array is (N, *input_shape) or (N, *input_shape[1:]). Float data for an
-    int8 model is quantized with the model's input scale and zero point.
-    """
-    p = Path(path)
-    if p.suffix == ".npz":
-        with np.load(p) as data:
+def _read_array(p: Path) -> np.ndarray:
+    """The array in an .npy, or in an .npz under 'inputs' or 'x' (else its first)."""
+    fix = "save the inputs with numpy: np.save(path, array) or np.savez(path, inputs=array)"
+    try:
+        if p.suffix != ".npz":
+            return np.load(p, allow_pickle=False)
+        with np.load(p, allow_pickle=False) as data:
+            if not data.files:
+                raise ValueError(f"{p}: the .npz holds no arrays; {fix}")
             key = "inputs" if "inputs" in data.files else ("x" if "x" in data.files else data.files[0])
-            arr = np.array(data[key])
-    else:
-        arr = np.load(p)
-    shape = tuple(spec.shape)
-    n_elem = int(np.prod(shape))
-    if arr.size % n_elem != 0:
-        raise ValueError(f"{p}: array of shape {arr.shape} cannot be split into inputs of shape {shape}")
+            return np.array(data[key])
+    except FileNotFoundError:
+        raise FileNotFoundError(f"--inputs {p}: no such file") from None
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+        if str(exc).startswith(str(p)):
+            raise
+        raise ValueError(f"{p}: not a readable .npy/.npz file ({exc}); {fix}") from exc
+
+
+def _significant(shape) -> tuple[int, ...]:
+    return tuple(int(d) for d in shape if d != 1)
+
+
+def check_inputs(arr: np.ndarray, spec, where: str) -> np.ndarray:
+    """`arr` as a stack of input tensors of `spec`, or ValueError saying why not.
+
+    The array is (N, *input_shape); size-1 dimensions may be left out or
+    added (N x 49 x 40 for a 1 x 49 x 40 x 1 input), nothing else: a
+    transposed or flattened array is refused, not silently reshaped. Values
+    must be what the tensor holds: no NaN, infinity or complex numbers, and
+    integers in the int8 range for an int8 input (floats are quantized with
+    the input's scale and zero point).
+    """
+    arr = np.asarray(arr)
+    shape = tuple(int(d) for d in spec.shape)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"{where}: {arr.dtype} data; inputs are integers or real floats")
+    if arr.ndim == 0 or _significant(arr.shape[1:]) != _significant(shape):
+        raise ValueError(f"{where}: array of shape {arr.shape} is not N inputs of shape {shape} "
+                         f"(N x {' x '.join(map(str, shape))}); transpose or reshape it yourself "
+                         "so that each input's dimensions are in the model's order")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{where}: holds no inputs (N = 0)")
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{where}: holds NaN or infinite values (first at index "
+                         f"{np.argwhere(~np.isfinite(arr))[0].tolist()}); give finite inputs")
     arr = arr.reshape((-1,) + shape)
-    if count is not None:
-        arr = arr[:count]
-    if spec.dtype == "int8":
-        if np.issubdtype(arr.dtype, np.floating):
-            v = arr.astype(np.float32) / np.float32(spec.scale)
-            q = np.floor(np.abs(v) + np.float32(0.5)) * np.sign(v)  # round half away from zero
-            arr = np.clip(q + spec.zero_point, -128, 127)
-        arr = arr.astype(np.int8)
-    else:
-        arr = arr.astype(np.float32)
-    return arr
+    if spec.dtype != "int8":
+        return arr.astype(np.float32)
+    if arr.dtype.kind == "f":
+        v = arr.astype(np.float32) / np.float32(spec.scale)
+        q = np.floor(np.abs(v) + np.float32(0.5)) * np.sign(v)  # round half away from zero
+        return np.clip(q + spec.zero_point, -128, 127).astype(np.int8)
+    low, high = int(arr.min()), int(arr.max())
+    if low < -128 or high > 127:
+        raise ValueError(f"{where}: integer values from {low} to {high} do not fit the model's "
+                         "int8 input (-128 to 127); quantize them first, or give floats to be "
+                         f"quantized with the input's scale {spec.scale:g} and zero point "
+                         f"{spec.zero_point}")
+    return arr.astype(np.int8)
+
+
+def load_inputs(path: str | os.PathLike, spec, count: int | None = None) -> np.ndarray:
+    """Input tensors from an .npz (key 'inputs' or 'x', else the first array) or .npy
+    file, checked by check_inputs; the first `count` of them."""
+    p = Path(path)
+    return check_inputs(_read_array(p), spec, str(p))[:count]
 
 
 def _stats(values: list[int]) -> dict[str, float]:
@@ -107,9 +146,11 @@ def validate(
     if inputs is None:
         xs = random_inputs(spec_in, count, seed)
     elif isinstance(inputs, np.ndarray):
-        xs = np.asarray(inputs, dtype=spec_in.numpy_dtype).reshape((-1,) + tuple(spec_in.shape))[:count]
+        xs = check_inputs(inputs, spec_in, "the inputs")[:count]
     else:
         xs = load_inputs(inputs, spec_in, count)
+    if len(xs) == 0:
+        raise ValueError(f"no inputs to validate (count {count}); give a count of at least 1")
     reference = Reference(raw)
     out_dtype = np.dtype(spec_out.numpy_dtype).newbyteorder("<")
     in_dtype = np.dtype(spec_in.numpy_dtype).newbyteorder("<")

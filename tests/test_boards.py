@@ -131,3 +131,38 @@ def test_uart_rate_the_driver_cannot_make_is_refused(tmp_path, baud, message):
     data["tinykws"]["uart"]["baud"] = baud
     with pytest.raises(BoardError, match=re.escape(message)):
         load_board("fast", _write(tmp_path, "fast", data))
+
+
+@pytest.mark.parametrize("board_id", ["../boards/host", "host/..", "boards/host", "qemu m7",
+                                      "host]\n[env:evil", "", ".hidden"])
+def test_board_id_is_a_name_not_a_path(board_id, capsys):
+    with pytest.raises(BoardError, match="is not a board id: give the name of a file in boards/"):
+        load_board(board_id)
+    if board_id:  # an empty --board is a usage error of its own
+        assert gen_firmware(["--board", board_id]) == 3
+        assert "is not a board id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("f_cpu", ["0L", "0", "-216000000L", "216 MHz", "L", "2.16e8"])
+def test_f_cpu_must_be_a_positive_frequency(tmp_path, f_cpu):
+    data = _nucleo()
+    data["build"]["f_cpu"] = f_cpu
+    with pytest.raises(BoardError, match=re.escape(f"field 'build.f_cpu' must be a positive "
+                                                   f"frequency in Hz like \"216000000L\", not "
+                                                   f"{f_cpu!r}")):
+        load_board("clock", _write(tmp_path, "clock", data))
+
+
+def test_one_broken_board_file_does_not_hide_the_others(tmp_path, monkeypatch, capsys):
+    import generator.boards as boards
+    for board_id in list_board_ids():
+        (tmp_path / f"{board_id}.json").write_text(load_board(board_id).path.read_text())
+    data = _nucleo()
+    data["tinykws"]["uart"]["baud"] = 0
+    _write(tmp_path, "zero_baud", data)
+    monkeypatch.setattr(boards, "BOARDS_DIR", tmp_path)
+    assert gen_firmware(["--list-boards"]) == 3
+    captured = capsys.readouterr()
+    assert "nucleo_f746" in captured.out and "qemu_m7" in captured.out
+    assert "zero_baud" not in captured.out
+    assert "zero_baud.json: field 'tinykws.uart.baud' must be a positive rate" in captured.err

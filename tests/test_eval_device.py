@@ -136,6 +136,9 @@ class FlakyDevice:
             raise KeyboardInterrupt
         return self.device.request(*args, **kwargs)
 
+    def info(self):
+        return self.device.info()
+
     def wait_ready(self, timeout):
         return "tinykws host"
 

@@ -97,12 +97,53 @@ def test_uart_rate_comes_from_the_board_unless_a_protocol_fixes_it(tmp_path):
         render_project(board, tmp_path / "d", extra=[fixed, Component("x", uart_baud=9600)])
 
 
-def test_rerender_replaces_previous_project(tmp_path):
+def test_rerender_replaces_what_it_wrote_and_keeps_what_you_added(tmp_path):
     out = render_project(load_board("qemu_m7"), tmp_path / "p")
-    (out / "src" / "stale.c").write_text("#error stale\n")
+    (out / "src" / "my_driver.c").write_text("int my_driver;\n")
+    (out / "notes").mkdir()
+    (out / "notes" / "todo.md").write_text("keep me\n")
+    (out / "empty").mkdir()
     render_project(load_board("qemu_f405"), out)
-    assert not (out / "src" / "stale.c").exists()
     assert json.loads((out / "tinykws.json").read_text())["board"] == "qemu_f405"
+    assert not (out / "src" / "uart_cmsdk.c").exists()  # written for qemu_m7, not needed now
+    assert (out / "src" / "uart_stm32_usart_v1.c").is_file()
+    assert (out / "src" / "my_driver.c").read_text() == "int my_driver;\n"
+    assert (out / "notes" / "todo.md").read_text() == "keep me\n"
+    assert (out / "empty").is_dir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p"]  # no staging folder left
+
+
+def test_rerender_refuses_to_overwrite_changes_unless_forced(tmp_path, capsys):
+    from generator.cli import main as gen_firmware
+    out = render_project(load_board("qemu_m7"), tmp_path / "p")
+    (out / "src" / "main.c").write_text("/* my edit */\n")
+    argv = ["--board", "qemu_m7", "--out", str(out), "--no-model"]
+    assert gen_firmware(argv) == 3
+    err = capsys.readouterr().err
+    assert "would overwrite or remove: src/main.c (changed since gen-firmware wrote it)" in err
+    assert "--force" in err and (out / "src" / "main.c").read_text() == "/* my edit */\n"
+    assert gen_firmware(argv + ["--force"]) == 0
+    assert "my edit" not in (out / "src" / "main.c").read_text()
+
+
+def test_rerender_keeps_the_build_cache_while_the_build_setup_is_the_same(tmp_path):
+    board = load_board("qemu_m7")
+    out = render_project(board, tmp_path / "p")
+    cached = out / ".pio" / "build" / "qemu_m7" / "src" / "main.o"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"object")
+    render_project(board, out)
+    assert cached.read_bytes() == b"object"
+    render_project(board, out, qemu_port=4999)  # another upload command in platformio.ini
+    assert not cached.exists() and (out / ".pio" / "core" / "appstate.json").is_file()
+
+
+def test_help_states_the_rerender_rule(capsys):
+    from generator.cli import main as gen_firmware
+    with pytest.raises(SystemExit):
+        gen_firmware(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "files and folders you added are kept" in text and "--force" in text
 
 
 def test_cli_frontend_option(tmp_path, capsys):
@@ -133,3 +174,14 @@ def test_info_must_fit_one_frame(tmp_path):
                                           "frame's 4096-byte body"):
         render_project(board, tmp_path / "no", extra=[note(room + 1)])
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("port", ["0", "99999", "-1", "http"])
+def test_qemu_port_must_be_a_tcp_port(tmp_path, capsys, port):
+    from generator.cli import main as gen_firmware
+    with pytest.raises(SystemExit) as stop:
+        gen_firmware(["--board", "qemu_m7", "--out", str(tmp_path / "p"), "--qemu-port", port])
+    assert stop.value.code == 2 and "is not a TCP port: give 1 to 65535" in capsys.readouterr().err
+    with pytest.raises(RenderError, match="QEMU port 99999 is not a TCP port"):
+        render_project(load_board("qemu_m7"), tmp_path / "p", qemu_port=99999)
+    assert not (tmp_path / "p").exists()

@@ -42,8 +42,9 @@ def load_wav(path: str | Path, sample_rate: int = 16000, resample: bool = False)
             channels, width, rate, frames = (w.getnchannels(), w.getsampwidth(),
                                              w.getframerate(), w.getnframes())
             data = w.readframes(frames)
-    except wave.Error as e:
-        raise WavFormatError(f"{path}: not a PCM wav file ({e}); convert it to 16-bit PCM mono, "
+    except (wave.Error, EOFError) as e:  # EOFError: an empty or truncated file
+        raise WavFormatError(f"{path}: not a PCM wav file ({str(e) or 'empty or cut short'}); "
+                             "convert it to 16-bit PCM mono, "
                              f"e.g. `sox in.wav -b 16 -c 1 -r {sample_rate} out.wav`") from e
     if width != 2:
         raise WavFormatError(f"{path}: {8 * width}-bit samples; the frontend takes 16-bit PCM "
