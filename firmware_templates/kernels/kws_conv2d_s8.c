@@ -10,7 +10,7 @@
  * them and force reloads in the inner loops. */
 #include <string.h>
 
-#include "kws_kernels.h"
+#include "kws_conv_s8.h"
 #include "kws_dot_s8.h"
 #include "kws_qmath.h"
 

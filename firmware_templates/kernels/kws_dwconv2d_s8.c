@@ -8,7 +8,7 @@
  * which the folded bias turns into the exact zero padding of the reference.
  * The common 3x3 / multiplier-1 interior case is fully unrolled.
  * Windows of more than KWS_DW_MAX_TAPS taps use a plain nested loop. */
-#include "kws_kernels.h"
+#include "kws_conv_s8.h"
 #include "kws_qmath.h"
 
 #ifndef KWS_DW_MAX_TAPS

@@ -3,7 +3,7 @@
  * Each output is one contiguous dot product of the input row with a weight
  * row; four outputs are computed per pass to share the input loads. The bias
  * is folded (bias - in_zp * sum(weights)) so the inner loop is a bare MAC. */
-#include "kws_kernels.h"
+#include "kws_fully_connected_s8.h"
 #include "kws_dot_s8.h"
 
 void kws_fully_connected_s8(const kws_fc_params_t *p, const int8_t *input, int8_t *output)
