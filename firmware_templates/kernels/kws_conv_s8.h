@@ -7,9 +7,9 @@
 extern "C" {
 #endif
 
-/* CONV_2D. Weights are [out_c][k_h][k_w][in_c / groups]. bias holds the
- * folded bias: bias[c] - in_zp * sum(weights of channel c), so that padding
- * positions behave as inputs equal to in_zp. col is scratch of
+/* CONV_2D. Weights are [out_c][k_h][k_w][in_c / groups]; the folded bias
+ * (see kws_requant_t) makes padding positions, filled with in_zp, contribute
+ * exact zeros. col is scratch of
  * k_h * k_w * (in_c / groups) bytes (unused, may be NULL, when direct != 0:
  * 1x1 kernel, no padding, one group). */
 typedef struct {
@@ -22,20 +22,16 @@ typedef struct {
     int16_t pad_t, pad_l;
     int16_t groups;
     int16_t direct;
-    int16_t mult_stride;
-    int16_t in_zp, out_zp;
-    int16_t act_min, act_max;
+    int16_t in_zp;
     const int8_t *weights;
-    const int32_t *bias;
-    const int32_t *mult;
-    const int8_t *shift;
+    kws_requant_t rq;
 } kws_conv2d_params_t;
 
 void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *output,
                    int8_t *col);
 
 /* DEPTHWISE_CONV_2D with any depth multiplier. Weights are re-ordered to
- * [out_c][k_h][k_w] (out_c = in_c * depth_mult); bias is folded as above. */
+ * [out_c][k_h][k_w] (out_c = in_c * depth_mult); bias folded as above. */
 typedef struct {
     int16_t batches;
     int16_t in_h, in_w, in_c;
@@ -44,13 +40,9 @@ typedef struct {
     int16_t stride_h, stride_w;
     int16_t dil_h, dil_w;
     int16_t pad_t, pad_l;
-    int16_t mult_stride;
-    int16_t in_zp, out_zp;
-    int16_t act_min, act_max;
+    int16_t in_zp;
     const int8_t *weights;
-    const int32_t *bias;
-    const int32_t *mult;
-    const int8_t *shift;
+    kws_requant_t rq;
 } kws_dwconv2d_params_t;
 
 void kws_dwconv2d_s8(const kws_dwconv2d_params_t *p, const int8_t *input, int8_t *output);

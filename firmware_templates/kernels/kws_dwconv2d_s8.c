@@ -17,17 +17,11 @@
 
 typedef struct {
     const int8_t *weights;
-    const int32_t *bias;
-    const int32_t *mult;
-    const int8_t *shift;
-    int mstride;
+    kws_requant_t rq; /* a copy: one load per field, like the other locals */
     int in_c;
     int depth_mult;
     int taps;
     int32_t in_zp;
-    int32_t out_zp;
-    int32_t act_min;
-    int32_t act_max;
 } dw_stage_t;
 
 /* One output pixel from tap lists: inside taps (weight index, input offset
@@ -36,17 +30,17 @@ static void dw_pixel(const dw_stage_t *s, const int8_t *image, const int *in_k, 
                      int n_in, const int *out_k, int n_out, int8_t *out)
 {
     const int8_t *w = s->weights;
-    const int32_t *const bias = s->bias;
-    const int32_t *const mults = s->mult;
-    const int8_t *const shifts = s->shift;
-    const int mstride = s->mstride;
+    const int32_t *const bias = s->rq.bias;
+    const int32_t *const mults = s->rq.mult;
+    const int8_t *const shifts = s->rq.shift;
+    const int mstride = s->rq.mult_stride;
     const int taps = s->taps;
     const int mult = s->depth_mult;
     const int in_c = s->in_c;
     const int32_t in_zp = s->in_zp;
-    const int32_t out_zp = s->out_zp;
-    const int32_t act_min = s->act_min;
-    const int32_t act_max = s->act_max;
+    const int32_t out_zp = s->rq.out_zp;
+    const int32_t act_min = s->rq.act_min;
+    const int32_t act_max = s->rq.act_max;
     int oc = 0;
     int ic;
     int m;
@@ -73,13 +67,13 @@ static void dw_pixel(const dw_stage_t *s, const int8_t *image, const int *in_k, 
 static void dw_pixel_3x3(const dw_stage_t *s, const int8_t *x0, int row, int col, int8_t *out)
 {
     const int8_t *w = s->weights;
-    const int32_t *const bias = s->bias;
-    const int32_t *const mults = s->mult;
-    const int8_t *const shifts = s->shift;
-    const int mstride = s->mstride;
-    const int32_t out_zp = s->out_zp;
-    const int32_t act_min = s->act_min;
-    const int32_t act_max = s->act_max;
+    const int32_t *const bias = s->rq.bias;
+    const int32_t *const mults = s->rq.mult;
+    const int8_t *const shifts = s->rq.shift;
+    const int mstride = s->rq.mult_stride;
+    const int32_t out_zp = s->rq.out_zp;
+    const int32_t act_min = s->rq.act_min;
+    const int32_t act_max = s->rq.act_max;
     const int in_c = s->in_c;
     int c;
     for (c = 0; c < in_c; ++c, w += 9) {
@@ -106,7 +100,7 @@ static void dw_pixel_nested(const dw_stage_t *s, const kws_dwconv2d_params_t *p,
     int kx;
     for (ic = 0; ic < s->in_c; ++ic) {
         for (m = 0; m < s->depth_mult; ++m, ++oc, w += s->taps) {
-            int32_t acc = s->bias[oc];
+            int32_t acc = s->rq.bias[oc];
             int k = 0;
             for (ky = 0; ky < p->k_h; ++ky) {
                 const int iy = iy0 + ky * p->dil_h;
@@ -120,8 +114,10 @@ static void dw_pixel_nested(const dw_stage_t *s, const kws_dwconv2d_params_t *p,
                 }
             }
             {
-                const int q = oc * s->mstride;
-                out[oc] = kws_requantize_s8(acc, s->mult[q], s->shift[q], s->out_zp, s->act_min, s->act_max);
+                const kws_requant_t *const rq = &s->rq;
+                const int q = oc * rq->mult_stride;
+                out[oc] = kws_requantize_s8(acc, rq->mult[q], rq->shift[q], rq->out_zp, rq->act_min,
+                                            rq->act_max);
             }
         }
     }
@@ -155,17 +151,11 @@ void kws_dwconv2d_s8(const kws_dwconv2d_params_t *p, const int8_t *input, int8_t
     int ox;
 
     s.weights = p->weights;
-    s.bias = p->bias;
-    s.mult = p->mult;
-    s.shift = p->shift;
-    s.mstride = p->mult_stride;
+    s.rq = p->rq;
     s.in_c = in_c;
     s.depth_mult = p->depth_mult;
     s.taps = k_h * k_w;
     s.in_zp = p->in_zp;
-    s.out_zp = p->out_zp;
-    s.act_min = p->act_min;
-    s.act_max = p->act_max;
 
     for (b = 0; b < batches; ++b) {
         const int8_t *const image = input + (size_t)b * (size_t)image_elems;

@@ -7,18 +7,13 @@
 extern "C" {
 #endif
 
-/* FULLY_CONNECTED. Weights [out_c][depth]; bias folded as above. */
+/* FULLY_CONNECTED. Weights [out_c][depth]; bias folded (see kws_requant_t). */
 typedef struct {
     int32_t batches;
     int32_t depth;
     int32_t out_c;
-    int16_t mult_stride;
-    int16_t out_zp;
-    int16_t act_min, act_max;
     const int8_t *weights;
-    const int32_t *bias;
-    const int32_t *mult;
-    const int8_t *shift;
+    kws_requant_t rq;
 } kws_fc_params_t;
 
 void kws_fully_connected_s8(const kws_fc_params_t *p, const int8_t *input, int8_t *output);

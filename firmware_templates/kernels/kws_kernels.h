@@ -12,9 +12,7 @@
  *
  * Conventions shared by all kernels:
  *  - tensors are NHWC, int8 unless stated; *_zp are zero points;
- *  - per-channel requantization uses mult[c * mult_stride] and
- *    shift[c * mult_stride] (mult_stride 0 means one value for all channels);
- *    shift > 0 shifts left, as in TFLite's QuantizeMultiplier;
+ *  - weighted kernels end in the shared output stage kws_requant_t below;
  *  - outputs are written in increasing address order, and all input bytes an
  *    output element depends on are read before that element is written. The
  *    generator's memory planner relies on this to overlap an operator's
@@ -28,5 +26,30 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The output stage of every weighted kernel (convolution, depthwise,
+ * fully connected), one block per step, like CMSIS-NN's shared quantization
+ * structs: for output channel c with accumulator acc,
+ *   out = clamp(requantize(acc + bias[c], mult[c * mult_stride],
+ *                          shift[c * mult_stride]) + out_zp, act_min, act_max).
+ * bias is folded: bias[c] - in_zp * sum(weights of channel c), so inner loops
+ * are bare multiply-accumulates. mult_stride 0 means one multiplier and shift
+ * for all channels; shift > 0 shifts left, as in TFLite's QuantizeMultiplier. */
+typedef struct {
+    const int32_t *bias;
+    const int32_t *mult;
+    const int8_t *shift;
+    int16_t mult_stride;
+    int16_t out_zp;
+    int16_t act_min, act_max;
+} kws_requant_t;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* KWS_KERNELS_H */

@@ -290,6 +290,16 @@ def _array_body(arr: CArray) -> str:
     return "\n".join(lines)
 
 
+def _c_value(v) -> str:
+    """A parameter block field as C: C text as is, an int, or a nested
+    struct (a list of (name, value)) as a designated initializer."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        return "{" + ", ".join(f".{k} = {_c_value(x)}" for k, x in v) + "}"
+    return str(int(v))
+
+
 def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> list[str]:
     """The C arguments of one step, spelled as its kernel's args tokens say
     (see ops/kernel.py). A "inputs" token also fills ctx's pointer table."""
@@ -372,7 +382,7 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
             "func": s.kernel.func,
             "struct": s.kernel.struct,
             "params_name": f"step{i}_params",
-            "fields": [(k, v if isinstance(v, str) else str(int(v))) for k, v in s.fields],
+            "fields": [(k, _c_value(v)) for k, v in s.fields],
             "pointer_table": None,
             "comment": _comment(f"node {s.node} {s.op} -> '{g.tensors[s.output].name}'"),
         }

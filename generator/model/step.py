@@ -34,7 +34,8 @@ class Step:
     op: str  # .tflite operator name
     inputs: list[int]  # activation tensors read (after alias resolution: tensor ids)
     output: int  # activation tensor written
-    fields: list[tuple[str, Any]] = field(default_factory=list)  # parameter block, in declaration order
+    # parameter block in declaration order: (name, int | C text | nested fields)
+    fields: list[tuple[str, Any]] = field(default_factory=list)
     arrays: list[CArray] = field(default_factory=list)
     const_inputs: dict[int, str] = field(default_factory=dict)  # operand position -> C array name
     extra_args: list[str] = field(default_factory=list)

@@ -17,7 +17,8 @@ Adding an operator family (like one TFLite Micro op file):
   2. ``firmware_templates/kernels/kws_<family>_s8.c``: the portable C99 kernel;
   3. ``firmware_templates/kernels/kws_<family>_s8.h``: its declaration and
      parameter struct, following the contract in kws_kernels.h (write order,
-     no allocation).
+     no allocation; a weighted kernel's struct ends in the shared
+     kws_requant_t, filled from ``quant.requant_block``).
   SUPPORTED_OPS, the kernel file list, model.c's includes and the C call all
   follow from the registration. Add a zoo model using the op to
   tests/model_zoo.py so it is checked bit for bit against TFLite Micro.

@@ -10,7 +10,7 @@ from ..step import Step
 from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
-from .quant import fold_bias, weighted_arrays, weighted_requant
+from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
 from .window import pixel_min_read, window_geometry
 
 CONV2D = Kernel(
@@ -68,9 +68,8 @@ def lower_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
         ("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh), ("out_w", ow),
         ("out_c", co), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
         ("dil_h", dh), ("dil_w", dw), ("pad_t", pt), ("pad_l", pl), ("groups", groups),
-        ("direct", int(direct)), ("mult_stride", mstride), ("in_zp", x.zero_point),
-        ("out_zp", y.zero_point), ("act_min", act_min), ("act_max", act_max),
-        ("weights", nm + "weights"), ("bias", nm + "bias"), ("mult", nm + "mult"), ("shift", nm + "shift"),
+        ("direct", int(direct)), ("in_zp", x.zero_point), ("weights", nm + "weights"),
+        ("rq", requant_block(nm, mstride, y.zero_point, act_min, act_max)),
     ]
     return Step(
         CONV2D, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
@@ -97,9 +96,8 @@ def lower_depthwise_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
     fields = [
         ("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh), ("out_w", ow),
         ("depth_mult", mult), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
-        ("dil_h", dh), ("dil_w", dw), ("pad_t", pt), ("pad_l", pl), ("mult_stride", mstride),
-        ("in_zp", x.zero_point), ("out_zp", y.zero_point), ("act_min", act_min), ("act_max", act_max),
-        ("weights", nm + "weights"), ("bias", nm + "bias"), ("mult", nm + "mult"), ("shift", nm + "shift"),
+        ("dil_h", dh), ("dil_w", dw), ("pad_t", pt), ("pad_l", pl), ("in_zp", x.zero_point),
+        ("weights", nm + "weights"), ("rq", requant_block(nm, mstride, y.zero_point, act_min, act_max)),
     ]
     return Step(
         DWCONV2D, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,

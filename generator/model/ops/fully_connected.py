@@ -10,7 +10,7 @@ from ..step import Step
 from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
-from .quant import fold_bias, weighted_arrays, weighted_requant
+from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
 
 FULLY_CONNECTED = Kernel(
     "fully_connected", func="kws_fully_connected_s8", struct="kws_fc_params_t",
@@ -39,9 +39,8 @@ def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
     reads = np.repeat(np.arange(batches, dtype=np.float64) * depth, co)
     nm = ctx.prefix(op)
     fields = [
-        ("batches", batches), ("depth", depth), ("out_c", co), ("mult_stride", mstride),
-        ("out_zp", y.zero_point), ("act_min", act_min), ("act_max", act_max),
-        ("weights", nm + "weights"), ("bias", nm + "bias"), ("mult", nm + "mult"), ("shift", nm + "shift"),
+        ("batches", batches), ("depth", depth), ("out_c", co), ("weights", nm + "weights"),
+        ("rq", requant_block(nm, mstride, y.zero_point, act_min, act_max)),
     ]
     return Step(
         FULLY_CONNECTED, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,

@@ -91,3 +91,12 @@ def weighted_arrays(prefix: str, weights: np.ndarray, folded: np.ndarray, mults:
         CArray(prefix + "mult", "int32_t", mults, "quant"),
         CArray(prefix + "shift", "int8_t", shifts, "quant"),
     ]
+
+
+def requant_block(prefix: str, mult_stride: int, out_zp: int, act_min: int, act_max: int) -> list:
+    """The kws_requant_t field of a weighted kernel's parameter block, naming
+    the bias, mult and shift arrays of weighted_arrays(prefix, ...)."""
+    return [
+        ("bias", prefix + "bias"), ("mult", prefix + "mult"), ("shift", prefix + "shift"),
+        ("mult_stride", mult_stride), ("out_zp", out_zp), ("act_min", act_min), ("act_max", act_max),
+    ]
