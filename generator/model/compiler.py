@@ -15,9 +15,9 @@ from .errors import ModelError
 from .lower import lower_graph
 from .ops import KERNELS
 from .ops.checks import c_float
-from .step import CArray, Step
 from .planner import Buffer, Plan, overlap_limit, plan_memory
 from .reader import Graph, read_graph
+from .step import CArray, Step
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
 KERNELS_DIR = TEMPLATES_DIR / "kernels"
@@ -302,7 +302,7 @@ def _c_value(v) -> str:
 
 def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> list[str]:
     """The C arguments of one step, spelled as its kernel's args tokens say
-    (see ops/kernel.py). A "inputs" token also fills ctx's pointer table."""
+    (see ops/kernel.py). An "inputs" token also fills ctx's pointer table."""
     it = iter(ptr(t) for t in s.inputs)
     operands = [s.const_inputs[pos] if pos in s.const_inputs else next(it)
                 for pos in range(len(s.inputs) + len(s.const_inputs))]
