@@ -227,6 +227,21 @@ def test_kernel_variants_select_files(zoo, tmp_path):
         compile_model(model, kernel_variants={"winograd": alt})
 
 
+def test_operator_registry_is_the_one_source_of_ops_and_kernels():
+    from generator.model import SUPPORTED_OPS
+    from generator.model.ops import FAMILIES, KERNELS, LOWERINGS
+
+    assert SUPPORTED_OPS == tuple(sorted(LOWERINGS))
+    assert {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "SOFTMAX", "RESHAPE"} <= set(SUPPORTED_OPS)
+    registered = [op for family in FAMILIES.values() for op in family.lowerings]
+    assert len(registered) == len(set(registered))  # one family per operator
+    for k in KERNELS.values():
+        header = (KERNELS_DIR / k.header).read_text()
+        assert (KERNELS_DIR / k.source).is_file() and all((KERNELS_DIR / f).is_file() for f in k.support)
+        assert f" {k.func}(" in header, f"{k.header} does not declare {k.func}"
+        assert k.struct is None or f"}} {k.struct};" in header
+
+
 def test_compile_model_rejects_other_objects():
     with pytest.raises(TypeError):
         compile_model(b"not a model")

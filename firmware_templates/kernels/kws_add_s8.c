@@ -1,7 +1,7 @@
 /* ADD, int8, portable C99, with broadcasting over up to four dimensions.
  * Both inputs are brought to a common scale with 20 bits of headroom, summed
  * and requantized, exactly as the reference's AddFunc. */
-#include "kws_kernels.h"
+#include "kws_add_s8.h"
 #include "kws_qmath.h"
 
 static int8_t add_one(const kws_add_params_t *p, int32_t a, int32_t b)

@@ -1,7 +1,7 @@
 /* AVERAGE_POOL_2D, int8, portable C99. The window is clipped to the image
  * and the sum is divided by the number of pixels actually covered, rounding
  * half away from zero, like the reference. */
-#include "kws_kernels.h"
+#include "kws_pool_s8.h"
 #include "kws_qmath.h"
 
 void kws_avgpool_s8(const kws_pool_params_t *p, const int8_t *input, int8_t *output)

@@ -3,7 +3,7 @@
  * when the planner overlaps the output with a dying input. */
 #include <string.h>
 
-#include "kws_kernels.h"
+#include "kws_concat_s8.h"
 
 void kws_concat_s8(const kws_concat_params_t *p, const int8_t *const *inputs, int8_t *output)
 {

@@ -10,7 +10,7 @@
  * them and force reloads in the inner loops. */
 #include <string.h>
 
-#include "kws_kernels.h"
+#include "kws_conv_s8.h"
 #include "kws_dot_s8.h"
 #include "kws_qmath.h"
 
@@ -39,22 +39,12 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
     const int cout_g = out_c / groups;
     const int depth = k_h * k_w * cin_g;
     const int image_elems = in_h * in_w * in_c;
-    kws_out_stage_t stage;
     int b;
     int oy;
     int ox;
     int g;
     int ky;
     int kx;
-
-    stage.weights = p->weights;
-    stage.bias = p->bias;
-    stage.mult = p->mult;
-    stage.shift = p->shift;
-    stage.mstride = p->mult_stride;
-    stage.out_zp = p->out_zp;
-    stage.act_min = p->act_min;
-    stage.act_max = p->act_max;
 
     for (b = 0; b < batches; ++b) {
         const int8_t *const image = input + (size_t)b * (size_t)image_elems;
@@ -64,7 +54,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
             for (ox = 0; ox < out_w; ++ox) {
                 const int ix0 = ox * stride_w - pad_l;
                 if (direct) {
-                    kws_dot_channels_s8(&stage, image + (iy0 * in_w + ix0) * in_c, depth, 0, out_c, output);
+                    kws_dot_channels_s8(&p->rq, p->weights, image + (iy0 * in_w + ix0) * in_c, depth, 0, out_c, output);
                 } else if (groups == 1 && dil_w == 1 && rows_inside && ix0 >= 0 &&
                            ix0 + k_w - 1 < in_w) {
                     /* interior: each kernel row is one contiguous run */
@@ -73,7 +63,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
                     for (ky = 0; ky < k_h; ++ky, dst += run) {
                         memcpy(dst, image + ((iy0 + ky * dil_h) * in_w + ix0) * in_c, (size_t)run);
                     }
-                    kws_dot_channels_s8(&stage, col, depth, 0, out_c, output);
+                    kws_dot_channels_s8(&p->rq, p->weights, col, depth, 0, out_c, output);
                 } else {
                     for (g = 0; g < groups; ++g) {
                         int8_t *dst = col;
@@ -90,7 +80,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
                                 }
                             }
                         }
-                        kws_dot_channels_s8(&stage, col, depth, g * cout_g, (g + 1) * cout_g, output);
+                        kws_dot_channels_s8(&p->rq, p->weights, col, depth, g * cout_g, (g + 1) * cout_g, output);
                     }
                 }
                 output += out_c;

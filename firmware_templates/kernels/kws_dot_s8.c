@@ -2,17 +2,17 @@
 #include "kws_dot_s8.h"
 #include "kws_qmath.h"
 
-void kws_dot_channels_s8(const kws_out_stage_t *s, const int8_t *src, int depth, int c_begin, int c_end,
-                         int8_t *out)
+void kws_dot_channels_s8(const kws_requant_t *rq, const int8_t *weights, const int8_t *src, int depth,
+                         int c_begin, int c_end, int8_t *out)
 {
-    const int8_t *const weights = s->weights;
-    const int32_t *const bias = s->bias;
-    const int32_t *const mults = s->mult;
-    const int8_t *const shifts = s->shift;
-    const int mstride = s->mstride;
-    const int32_t out_zp = s->out_zp;
-    const int32_t act_min = s->act_min;
-    const int32_t act_max = s->act_max;
+    /* locals: the int8 stores to out could otherwise alias *rq */
+    const int32_t *const bias = rq->bias;
+    const int32_t *const mults = rq->mult;
+    const int8_t *const shifts = rq->shift;
+    const int mstride = rq->mult_stride;
+    const int32_t out_zp = rq->out_zp;
+    const int32_t act_min = rq->act_min;
+    const int32_t act_max = rq->act_max;
     int c = c_begin;
 
     for (; c + 3 < c_end; c += 4) {

@@ -3,26 +3,19 @@
  * Each output is one contiguous dot product of the input row with a weight
  * row; four outputs are computed per pass to share the input loads. The bias
  * is folded (bias - in_zp * sum(weights)) so the inner loop is a bare MAC. */
-#include "kws_kernels.h"
+#include "kws_fully_connected_s8.h"
 #include "kws_dot_s8.h"
 
 void kws_fully_connected_s8(const kws_fc_params_t *p, const int8_t *input, int8_t *output)
 {
+    const int32_t batches = p->batches;
     const int32_t depth = p->depth;
     const int32_t out_c = p->out_c;
-    kws_out_stage_t stage;
+    const int8_t *const weights = p->weights;
     int32_t b;
 
-    stage.weights = p->weights;
-    stage.bias = p->bias;
-    stage.mult = p->mult;
-    stage.shift = p->shift;
-    stage.mstride = p->mult_stride;
-    stage.out_zp = p->out_zp;
-    stage.act_min = p->act_min;
-    stage.act_max = p->act_max;
-    for (b = 0; b < p->batches; ++b) {
-        kws_dot_channels_s8(&stage, input + (size_t)b * (size_t)depth, depth, 0, out_c,
+    for (b = 0; b < batches; ++b) {
+        kws_dot_channels_s8(&p->rq, weights, input + (size_t)b * (size_t)depth, depth, 0, out_c,
                             output + (size_t)b * (size_t)out_c);
     }
 }

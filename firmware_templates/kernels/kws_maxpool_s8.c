@@ -1,5 +1,5 @@
 /* MAX_POOL_2D, int8, portable C99. The window is clipped to the image. */
-#include "kws_kernels.h"
+#include "kws_pool_s8.h"
 #include "kws_qmath.h"
 
 void kws_maxpool_s8(const kws_pool_params_t *p, const int8_t *input, int8_t *output)

@@ -1,7 +1,7 @@
 /* MEAN over a contiguous run of axes, int8, portable C99. The sum of each
  * reduced run is requantized once with a multiplier that already contains
  * 1/count, as the reference does (no per-element division). */
-#include "kws_kernels.h"
+#include "kws_mean_s8.h"
 #include "kws_qmath.h"
 
 void kws_mean_s8(const kws_mean_params_t *p, const int8_t *input, int8_t *output)

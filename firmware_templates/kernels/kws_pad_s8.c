@@ -2,7 +2,7 @@
  * The output is produced in address order, one innermost run at a time. */
 #include <string.h>
 
-#include "kws_kernels.h"
+#include "kws_pad_s8.h"
 
 void kws_pad_s8(const kws_pad_params_t *p, const int8_t *input, int8_t *output)
 {

@@ -1,7 +1,7 @@
 /* QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32) at the edges
  * of a model, in single precision like the reference: q = round(x / scale)
  * + zero_point with ties away from zero, and x = scale * (q - zero_point). */
-#include "kws_kernels.h"
+#include "kws_quantize.h"
 
 /* Round half away from zero for |v| <= 2^24 (larger values are clamped by the
  * caller first), without libm. */

@@ -4,7 +4,7 @@
  * Q0.31 values (computed on the host with the same fixed-point algorithm);
  * the sum is kept in Q12.19, its reciprocal is found with the reference's
  * Newton-Raphson iteration, and every output is one rounding multiply. */
-#include "kws_kernels.h"
+#include "kws_softmax_s8.h"
 #include "kws_qmath.h"
 
 /* 1 / (1 + a) for a in [0, 1), all in Q0.31 (gemmlowp's

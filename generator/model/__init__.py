@@ -17,7 +17,7 @@ from .compiler import (
     load_model,
 )
 from .errors import ModelError
-from .lower import SUPPORTED_OPS
+from .ops import SUPPORTED_OPS
 from .tflm import Reference, tflm_arena_bytes
 
 __all__ = [

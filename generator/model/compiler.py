@@ -12,33 +12,22 @@ import jinja2
 import numpy as np
 
 from .errors import ModelError
-from .lower import CArray, Step, _c_float, lower_graph
+from .lower import lower_graph
+from .ops import KERNELS
+from .ops.checks import c_float
 from .planner import Buffer, Plan, overlap_limit, plan_memory
 from .reader import Graph, read_graph
+from .step import CArray, Step
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
 KERNELS_DIR = TEMPLATES_DIR / "kernels"
 MODEL_TEMPLATES_DIR = TEMPLATES_DIR / "model"
 
-# kernel id -> portable implementation file (in KERNELS_DIR)
-KERNEL_FILES = {
-    "conv2d": "kws_conv2d_s8.c",
-    "dwconv2d": "kws_dwconv2d_s8.c",
-    "fully_connected": "kws_fully_connected_s8.c",
-    "avgpool": "kws_avgpool_s8.c",
-    "maxpool": "kws_maxpool_s8.c",
-    "mean": "kws_mean_s8.c",
-    "add": "kws_add_s8.c",
-    "softmax": "kws_softmax_s8.c",
-    "lut": "kws_lut_s8.c",
-    "pad": "kws_pad_s8.c",
-    "concat": "kws_concat_s8.c",
-    "quantize": "kws_quantize.c",
-    "dequantize": "kws_quantize.c",
-}
-KERNEL_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h")
-# Sources the portable kernels share beyond their own file.
-KERNEL_SUPPORT = {"conv2d": ("kws_dot_s8.c",), "fully_connected": ("kws_dot_s8.c",)}
+# kernel id -> portable implementation file (in KERNELS_DIR), from the registry
+KERNEL_FILES = {k.id: k.source for k in KERNELS.values()}
+# Headers every kernel build needs besides the kernels' own: the shared
+# contract and types, the integer math, the dot-product output stage.
+SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h")
 
 _ARENA_ALIGN = 4
 
@@ -149,17 +138,18 @@ class CompiledModel:
     op_counts: dict[str, int]
     macs: int
     kernels: dict[str, Path]  # kernel id -> implementation file
+    headers: list[str]  # kernel headers model.c includes (in KERNELS_DIR)
     plan: Plan
     steps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def c_files(self) -> list[Path]:
         """Static kernel .c files this model needs (absolute paths)."""
-        support = {KERNELS_DIR / f for kind in self.kernels for f in KERNEL_SUPPORT.get(kind, ())}
+        support = {KERNELS_DIR / f for kid in self.kernels for f in KERNELS[kid].support}
         return sorted(set(self.kernels.values()) | support)
 
     def header_files(self) -> list[Path]:
-        return [KERNELS_DIR / h for h in KERNEL_HEADERS]
+        return [KERNELS_DIR / h for h in SHARED_HEADERS + tuple(self.headers)]
 
     def include_dirs(self) -> list[Path]:
         return sorted({p.parent for p in self.c_files()} | {KERNELS_DIR})
@@ -300,6 +290,42 @@ def _array_body(arr: CArray) -> str:
     return "\n".join(lines)
 
 
+def _c_value(v) -> str:
+    """A parameter block field as C: C text as is, an int, or a nested
+    struct (a list of (name, value)) as a designated initializer."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        return "{" + ", ".join(f".{k} = {_c_value(x)}" for k, x in v) + "}"
+    return str(int(v))
+
+
+def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> list[str]:
+    """The C arguments of one step, spelled as its kernel's args tokens say
+    (see ops/kernel.py). An "inputs" token also fills ctx's pointer table."""
+    it = iter(ptr(t) for t in s.inputs)
+    operands = [s.const_inputs[pos] if pos in s.const_inputs else next(it)
+                for pos in range(len(s.inputs) + len(s.const_inputs))]
+    args: list[str] = []
+    for tok in s.kernel.args:
+        if tok == "params":
+            args.append(f"&{name}_params")
+        elif tok == "inputs":
+            ctx["pointer_table"] = {"name": f"{name}_inputs", "entries": operands}
+            args.append(f"{name}_inputs")
+        elif tok == "out":
+            args.append(ptr(s.output))
+        elif tok == "scratch":
+            args.append(scratch)
+        elif tok == "table":
+            args.append(s.arrays[0].name)
+        elif tok == "extra":
+            args.extend(s.extra_args)
+        else:  # "in<N>"
+            args.append(operands[int(tok[2:])])
+    return args
+
+
 _CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}
 
 
@@ -329,12 +355,13 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
     # kernels
     variants = {k: Path(v) for k, v in (kernel_variants or {}).items()}
     for k in variants:
-        if k not in KERNEL_FILES:
-            raise ValueError(f"unknown kernel id {k!r}; known: {', '.join(sorted(KERNEL_FILES))}")
+        if k not in KERNELS:
+            raise ValueError(f"unknown kernel id {k!r}; known: {', '.join(sorted(KERNELS))}")
     kernels: dict[str, Path] = {}
     for s in model.steps:
-        p = variants.get(s.kind, Path(KERNEL_FILES[s.kind]))
+        p = variants.get(s.kind, Path(s.kernel.source))
         kernels[s.kind] = p if p.is_absolute() else (KERNELS_DIR / p)
+    headers = sorted({s.kernel.header for s in model.steps})
 
     arrays: list[dict[str, Any]] = []
     steps_ctx: list[dict[str, Any]] = []
@@ -352,39 +379,15 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
                 "comment": f"node {s.node} {s.op}: {a.role}",
             })
         ctx: dict[str, Any] = {
-            "func": s.func,
-            "struct": s.struct,
+            "func": s.kernel.func,
+            "struct": s.kernel.struct,
             "params_name": f"step{i}_params",
-            "fields": [(k, v if isinstance(v, str) else str(int(v))) for k, v in s.fields],
+            "fields": [(k, _c_value(v)) for k, v in s.fields],
             "pointer_table": None,
             "comment": _comment(f"node {s.node} {s.op} -> '{g.tensors[s.output].name}'"),
         }
-        act_ptrs = [ptr(t) for t in s.inputs]
-        out_ptr = ptr(s.output)
-        if s.kind in ("add",):
-            ins = []
-            it = iter(act_ptrs)
-            for pos in range(2):
-                ins.append(s.const_inputs[pos] if pos in s.const_inputs else next(it))
-            args = ["&" + ctx["params_name"]] + ins + [out_ptr]
-        elif s.kind == "concat":
-            total = len(s.inputs) + len(s.const_inputs)
-            items = []
-            it = iter(act_ptrs)
-            for pos in range(total):
-                items.append(s.const_inputs[pos] if pos in s.const_inputs else next(it))
-            ctx["pointer_table"] = {"name": f"step{i}_inputs", "entries": items}
-            args = ["&" + ctx["params_name"], f"step{i}_inputs", out_ptr]
-        elif s.kind == "conv2d":
-            col = f"&kws_arena.i8[{offsets[-(i + 1)]}]" if s.scratch else "NULL"
-            args = ["&" + ctx["params_name"], act_ptrs[0], out_ptr, col]
-        elif s.kind == "lut":
-            args = [s.arrays[0].name, act_ptrs[0], out_ptr] + s.extra_args
-        elif s.kind in ("quantize", "dequantize"):
-            args = [act_ptrs[0], out_ptr] + s.extra_args
-        else:
-            args = ["&" + ctx["params_name"], act_ptrs[0], out_ptr]
-        ctx["args"] = args
+        scratch = f"&kws_arena.i8[{offsets[-(i + 1)]}]" if s.scratch else "NULL"
+        ctx["args"] = _call_args(s, f"step{i}", ptr, scratch, ctx)
         steps_ctx.append(ctx)
 
     spec_in, spec_out = model.input, model.output
@@ -408,7 +411,7 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
             "dims": ", ".join(str(d) for d in spec.shape) or "1",
             "count": spec.size,
             "nbytes": spec.nbytes,
-            "scale": _c_float(spec.scale),
+            "scale": c_float(spec.scale),
             "zero_point": spec.zero_point,
             "ctype": "float" if spec.dtype == "float32" else "int8_t",
         }
@@ -433,6 +436,7 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
         "plan": plan_rows,
         "input_ptr": ptr(g.inputs[0]),
         "output_ptr": ptr(g.outputs[0]),
+        "headers": headers,
     }
     sources = {
         "model.h": env.get_template("model.h.j2").render(ctx),
@@ -454,6 +458,7 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
         op_counts=model.op_counts,
         macs=model.macs,
         kernels=kernels,
+        headers=headers,
         plan=plan,
         steps=step_info,
         notes=list(model.notes),
@@ -462,5 +467,4 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
 
 def all_kernel_files() -> list[Path]:
     """Every portable kernel source (for building a kernel library once)."""
-    support = {KERNELS_DIR / f for files in KERNEL_SUPPORT.values() for f in files}
-    return sorted({KERNELS_DIR / f for f in KERNEL_FILES.values()} | support)
+    return sorted({KERNELS_DIR / f for k in KERNELS.values() for f in (k.source, *k.support)})

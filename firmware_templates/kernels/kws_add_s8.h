@@ -1,0 +1,32 @@
+#ifndef KWS_ADD_S8_H
+#define KWS_ADD_S8_H
+
+#include "kws_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ADD with broadcasting over up to 4 dimensions. stride1/stride2 are the
+ * element strides of each input for every output dimension (0 where the
+ * input is broadcast). */
+typedef struct {
+    int32_t dims[4];
+    int32_t stride1[4];
+    int32_t stride2[4];
+    int16_t in1_offset, in2_offset;
+    int16_t left_shift;
+    int16_t out_zp;
+    int16_t act_min, act_max;
+    int32_t mult1, mult2, mult_out;
+    int16_t shift1, shift2, shift_out;
+} kws_add_params_t;
+
+void kws_add_s8(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
+                int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_ADD_S8_H */

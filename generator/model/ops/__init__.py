@@ -1,0 +1,72 @@
+"""The operator registry: one module per operator family.
+
+Every module in this package that defines ``FAMILY`` (an OpFamily) is an
+operator family; it is found by name, so nothing else lists it. A family
+registers, for each .tflite operator it handles, a lowering (checks the node
+and returns its kernel Step with the precomputed parameter block), and the
+Kernels those steps call: C function, parameter struct, implementation file,
+header and argument spelling (see kernel.py). Modules without ``FAMILY``
+(checks, quant, window, context, kernel) are shared helpers.
+
+Adding an operator family (like one TFLite Micro op file):
+  1. ``generator/model/ops/<family>.py``: declare ``Kernel(...)`` records,
+     write ``lower_<op>(ctx, op) -> Step`` (raise through ``checks.need`` for
+     anything unsupported; record ``Step.reads``, the kernel's access order,
+     which the memory planner relies on) and end with
+     ``FAMILY = OpFamily(lowerings={"OP": lower_op}, kernels=(...))``;
+  2. ``firmware_templates/kernels/kws_<family>_s8.c``: the portable C99 kernel;
+  3. ``firmware_templates/kernels/kws_<family>_s8.h``: its declaration and
+     parameter struct, following the contract in kws_kernels.h (write order,
+     no allocation; a weighted kernel's struct ends in the shared
+     kws_requant_t, filled from ``quant.requant_block``).
+  SUPPORTED_OPS, the kernel file list, model.c's includes and the C call all
+  follow from the registration. Add a zoo model using the op to
+  tests/model_zoo.py so it is checked bit for bit against TFLite Micro.
+
+Adding a kernel variant (e.g. Cortex-M DSP code for one core): one C file
+defining the same function with the same declaration, selected per kernel id
+with ``compile_model(model, kernel_variants={"conv2d": "path/to/file.c"})``;
+it must keep the portable kernel's write order and read pattern, because the
+memory plan was made from them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .context import LoweringContext
+from .kernel import Kernel, Lower, OpFamily
+
+
+def _families() -> dict[str, OpFamily]:
+    found = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        family = getattr(module, "FAMILY", None)
+        if isinstance(family, OpFamily):
+            found[info.name] = family
+    return found
+
+
+def _index(families: dict[str, OpFamily]) -> tuple[dict[str, Lower], dict[str, Kernel]]:
+    lowerings: dict[str, Lower] = {}
+    kernels: dict[str, Kernel] = {}
+    owner: dict[str, str] = {}
+    for name, family in families.items():
+        for opcode, lower in family.lowerings.items():
+            if opcode in lowerings:
+                raise RuntimeError(f"operator {opcode} is registered by both {owner[opcode]} and {name}")
+            lowerings[opcode] = lower
+            owner[opcode] = name
+        for k in family.kernels:
+            if kernels.setdefault(k.id, k) != k:
+                raise RuntimeError(f"kernel id {k.id!r} is registered twice with different definitions")
+    return lowerings, kernels
+
+
+FAMILIES = _families()
+LOWERINGS, KERNELS = _index(FAMILIES)
+SUPPORTED_OPS = tuple(sorted(LOWERINGS))
+
+__all__ = ["FAMILIES", "KERNELS", "LOWERINGS", "SUPPORTED_OPS", "Kernel", "LoweringContext", "OpFamily"]

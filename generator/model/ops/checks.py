@@ -1,0 +1,60 @@
+"""Checks and small shape helpers every operator family uses."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..reader import Tensor
+from ..step import Issue
+
+
+def need(cond: bool, msg: str) -> None:
+    if not cond:
+        raise Issue(msg)
+
+
+def act_tensor(t: Tensor, what: str, dtype: str = "int8") -> None:
+    """An activation of the given type; int8 ones quantized per tensor."""
+    need(t.data is None, f"{what} '{t.name}' must be an activation, not a constant")
+    need(t.dtype == dtype, f"{what} '{t.name}' is {t.dtype}; only {dtype} activations are supported")
+    if dtype == "int8":
+        need(t.quantized, f"{what} '{t.name}' has no quantization parameters")
+        need(
+            len(t.scales) == 1 and (t.zero_points is None or len(t.zero_points) <= 1),
+            f"{what} '{t.name}' is quantized per channel; activations must be per-tensor",
+        )
+        need(-128 <= t.zero_point <= 127, f"{what} '{t.name}' has zero point {t.zero_point} outside int8")
+        need(math.isfinite(t.scale) and t.scale > 0, f"{what} '{t.name}' has an invalid scale {t.scale}")
+
+
+def check_activation(act: str) -> None:
+    need(
+        act in ("NONE", "RELU", "RELU6", "RELU_N1_TO_1"),
+        f"fused activation {act} is not supported (NONE, RELU, RELU6, RELU_N1_TO_1 are)",
+    )
+
+
+def shape4(shape: tuple[int, ...]) -> tuple[int, ...]:
+    return (1,) * (4 - len(shape)) + tuple(shape)
+
+
+def prod(xs) -> int:
+    n = 1
+    for x in xs:
+        n *= int(x)
+    return n
+
+
+def c_float(x: float) -> str:
+    """A C literal that parses to exactly this float32 value (shortest round-trip form)."""
+    v = np.float32(x)
+    if not np.isfinite(v):
+        raise Issue(f"non-finite scale {x}")
+    return np.format_float_scientific(v, unique=True, trim="0") + "f"
+
+
+def c_list(values) -> str:
+    """A C brace initializer for a small fixed-size array field."""
+    return "{" + ", ".join(str(int(v)) for v in values) + "}"

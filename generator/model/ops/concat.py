@@ -1,0 +1,61 @@
+"""CONCATENATION of equally quantized int8 tensors along any axis (kernel
+kws_concat_s8.c; kws_concat_s8.h)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..reader import Operator
+from ..step import CArray, Step
+from .checks import act_tensor, need, prod
+from .context import LoweringContext
+from .kernel import Kernel, OpFamily
+
+CONCAT = Kernel("concat", func="kws_concat_s8", struct="kws_concat_params_t", source="kws_concat_s8.c",
+                header="kws_concat_s8.h", args=("params", "inputs", "out"))
+
+
+def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
+    y = ctx.output(op)
+    act_tensor(y, "output")
+    need(op.options.get("activation", "NONE") == "NONE", "fused activations on CONCATENATION are not supported")
+    rank = len(y.shape)
+    axis = op.options.get("axis", 0)
+    axis = axis + rank if axis < 0 else axis
+    need(0 <= axis < rank, f"invalid axis {op.options.get('axis')}")
+    outer = prod(y.shape[:axis])
+    inner = prod(y.shape[axis + 1 :])
+    ins = [ctx.tensors[i] for i in op.inputs if i >= 0]
+    axis_bytes = []
+    for k, t in enumerate(ins):
+        need(len(t.shape) == rank, f"input {k} has rank {len(t.shape)}, output {rank}")
+        need(t.dtype == "int8" and t.quantized, f"input {k} '{t.name}' must be int8")
+        need(
+            float(t.scale) == float(y.scale) and t.zero_point == y.zero_point,
+            f"input {k} '{t.name}' is quantized differently from the output "
+            "(TFLite Micro requires equal scale and zero point)",
+        )
+        axis_bytes.append(t.shape[axis] * inner)
+    need(sum(axis_bytes) * outer == y.size, "input sizes do not add up to the output")
+    nm = ctx.prefix(op)
+    total = sum(axis_bytes)
+    inputs, const_inputs, arrays, reads = [], {}, [], {}
+    for k, t in enumerate(ins):
+        if t.data is not None:
+            cname = f"{nm}const{k}"
+            arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
+            const_inputs[k] = cname
+            continue
+        r = np.full(y.size, np.inf)
+        start = sum(axis_bytes[:k])
+        pos = np.arange(outer) * total + start
+        r[pos] = np.arange(outer) * axis_bytes[k]
+        reads[len(inputs)] = r
+        inputs.append(t.index)
+    arrays.append(CArray(nm + "axis_bytes", "int32_t", np.array(axis_bytes, dtype=np.int64), "shape"))
+    fields = [("outer", outer), ("count", len(ins)), ("axis_bytes", nm + "axis_bytes")]
+    return Step(CONCAT, node=op.index, op=op.opcode, inputs=inputs, output=y.index, fields=fields,
+                arrays=arrays, const_inputs=const_inputs, reads=reads)
+
+
+FAMILY = OpFamily(lowerings={"CONCATENATION": lower_concatenation}, kernels=(CONCAT,))

@@ -1,0 +1,33 @@
+"""What a lowering sees of the graph while it lowers one node."""
+
+from __future__ import annotations
+
+from ..reader import Graph, Operator, Tensor
+from .checks import need
+
+
+class LoweringContext:
+    """The graph being lowered and the aliases found so far."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self.tensors = graph.tensors
+        self.alias: dict[int, int] = {}  # tensor -> tensor whose bytes it shares
+
+    def root(self, tid: int) -> int:
+        while tid in self.alias:
+            tid = self.alias[tid]
+        return tid
+
+    def input(self, op: Operator, pos: int) -> Tensor:
+        need(len(op.inputs) > pos and op.inputs[pos] >= 0, f"input {pos} is missing")
+        return self.tensors[op.inputs[pos]]
+
+    def output(self, op: Operator, pos: int = 0) -> Tensor:
+        need(len(op.outputs) > pos, f"output {pos} is missing")
+        return self.tensors[op.outputs[pos]]
+
+    @staticmethod
+    def prefix(op: Operator) -> str:
+        """Prefix of the C arrays generated for this node."""
+        return f"node{op.index}_"

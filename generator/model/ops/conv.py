@@ -1,0 +1,112 @@
+"""CONV_2D and DEPTHWISE_CONV_2D: int8 convolutions with per-channel
+requantization (kernels kws_conv2d_s8.c, kws_dwconv2d_s8.c; kws_conv_s8.h)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..reader import Operator, Tensor
+from ..step import Step
+from .checks import act_tensor, check_activation, need
+from .context import LoweringContext
+from .kernel import Kernel, OpFamily
+from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
+from .window import pixel_min_read, window_geometry
+
+CONV2D = Kernel(
+    "conv2d", func="kws_conv2d_s8", struct="kws_conv2d_params_t",
+    source="kws_conv2d_s8.c", header="kws_conv_s8.h", support=("kws_dot_s8.c",),
+    args=("params", "in0", "out", "scratch"),
+)
+DWCONV2D = Kernel(
+    "dwconv2d", func="kws_dwconv2d_s8", struct="kws_dwconv2d_params_t",
+    source="kws_dwconv2d_s8.c", header="kws_conv_s8.h",
+)
+
+
+def _operands(ctx: LoweringContext, op: Operator, name: str) -> tuple[Tensor, Tensor, Tensor, dict]:
+    """Input, weights, output and options of a convolution, checked."""
+    x, w, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    act_tensor(x, "input")
+    act_tensor(y, "output")
+    need(w.data is not None, "weights must be constant")
+    need(w.dtype == "int8", f"weights '{w.name}' are {w.dtype}; int8 weights are required")
+    need(len(x.shape) == 4 and len(w.shape) == 4 and len(y.shape) == 4, f"{name} needs 4-D tensors")
+    o = op.options
+    check_activation(o["activation"])
+    return x, w, y, o
+
+
+def lower_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
+    x, w, y, o = _operands(ctx, op, "CONV_2D")
+    n, h, wd, c = x.shape
+    co, kh, kw, cig = w.shape
+    need(cig > 0 and c % cig == 0, f"input depth {c} is not a multiple of the filter depth {cig}")
+    groups = c // cig
+    need(co % groups == 0, f"{co} output channels cannot be split into {groups} groups")
+    sh, sw, dh, dw, oh, ow, pt, pl = window_geometry(o, y, n, h, wd, kh, kw, co)
+    mults, shifts, mstride, act_min, act_max, bias = weighted_requant(
+        ctx.graph, op, x, w, y, co, 0, "CONV_2D")
+    folded = fold_bias(bias, w.data.reshape(co, -1), x.zero_point, "CONV_2D")
+    direct = (
+        kh == 1 and kw == 1 and groups == 1 and pt == 0 and pl == 0
+        and (oh - 1) * sh < h and (ow - 1) * sw < wd
+    )
+    depth = kh * kw * cig
+    # Access model: the gather of group g at pixel p happens right before its
+    # first channel; a direct kernel reads the pixel for every channel.
+    pix = pixel_min_read(n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl)
+    reads = np.full((pix.size, co), np.inf)
+    if direct:
+        reads[:, :] = pix[:, None]
+    else:
+        cog = co // groups
+        for g in range(groups):
+            reads[:, g * cog] = pix + g * cig
+    nm = ctx.prefix(op)
+    fields = [
+        ("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh), ("out_w", ow),
+        ("out_c", co), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+        ("dil_h", dh), ("dil_w", dw), ("pad_t", pt), ("pad_l", pl), ("groups", groups),
+        ("direct", int(direct)), ("in_zp", x.zero_point), ("weights", nm + "weights"),
+        ("rq", requant_block(nm, mstride, y.zero_point, act_min, act_max)),
+    ]
+    return Step(
+        CONV2D, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
+        arrays=weighted_arrays(nm, w.data.reshape(-1).astype(np.int8), folded, mults, shifts),
+        scratch=0 if direct else depth, macs=n * oh * ow * co * depth, reads={0: reads.reshape(-1)},
+    )
+
+
+def lower_depthwise_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
+    x, w, y, o = _operands(ctx, op, "DEPTHWISE_CONV_2D")
+    n, h, wd, c = x.shape
+    one, kh, kw, co = w.shape
+    need(one == 1, f"filter shape {w.shape} is not [1, h, w, channels]")
+    need(c > 0 and co % c == 0, f"{co} output channels are not a multiple of {c} input channels")
+    mult = co // c
+    sh, sw, dh, dw, oh, ow, pt, pl = window_geometry(o, y, n, h, wd, kh, kw, co)
+    mults, shifts, mstride, act_min, act_max, bias = weighted_requant(
+        ctx.graph, op, x, w, y, co, 3, "DEPTHWISE_CONV_2D")
+    w_oc = w.data.reshape(kh * kw, co).T.copy()  # [out_c][taps]: a channel's taps are contiguous
+    folded = fold_bias(bias, w_oc, x.zero_point, "DEPTHWISE_CONV_2D")
+    pix = pixel_min_read(n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl)
+    reads = pix[:, None] + (np.arange(co) // mult)[None, :]
+    nm = ctx.prefix(op)
+    fields = [
+        ("batches", n), ("in_h", h), ("in_w", wd), ("in_c", c), ("out_h", oh), ("out_w", ow),
+        ("depth_mult", mult), ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw),
+        ("dil_h", dh), ("dil_w", dw), ("pad_t", pt), ("pad_l", pl), ("in_zp", x.zero_point),
+        ("weights", nm + "weights"), ("rq", requant_block(nm, mstride, y.zero_point, act_min, act_max)),
+    ]
+    return Step(
+        DWCONV2D, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
+        arrays=weighted_arrays(nm, w_oc.reshape(-1).astype(np.int8), folded, mults, shifts),
+        macs=n * oh * ow * co * kh * kw, reads={0: reads.reshape(-1)},
+    )
+
+
+FAMILY = OpFamily(
+    lowerings={"CONV_2D": lower_conv_2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv_2d},
+    kernels=(CONV2D, DWCONV2D),
+)

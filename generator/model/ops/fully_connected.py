@@ -1,0 +1,52 @@
+"""FULLY_CONNECTED with constant int8 weights, any batch (kernel
+kws_fully_connected_s8.c; kws_fully_connected_s8.h)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..reader import Operator
+from ..step import Step
+from .checks import act_tensor, check_activation, need
+from .context import LoweringContext
+from .kernel import Kernel, OpFamily
+from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
+
+FULLY_CONNECTED = Kernel(
+    "fully_connected", func="kws_fully_connected_s8", struct="kws_fc_params_t",
+    source="kws_fully_connected_s8.c", header="kws_fully_connected_s8.h", support=("kws_dot_s8.c",),
+)
+
+
+def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
+    x, w, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    act_tensor(x, "input")
+    act_tensor(y, "output")
+    need(w.data is not None, "weights must be constant (no dynamic matmul)")
+    need(w.dtype == "int8", f"weights '{w.name}' are {w.dtype}; int8 weights are required")
+    need(len(w.shape) == 2, f"weights shape {w.shape} is not 2-D")
+    o = op.options
+    check_activation(o["activation"])
+    need(o.get("weights_format", 0) == 0, "shuffled weight formats are not supported")
+    co, depth = w.shape
+    need(y.size % co == 0 and y.shape[-1] == co, f"output shape {y.shape} does not end in {co}")
+    batches = y.size // co
+    need(x.size == batches * depth, f"input has {x.size} values, expected {batches} x {depth}")
+    # Per tensor, GetQuantizedConvolutionMultipler takes the product in float.
+    mults, shifts, mstride, act_min, act_max, bias = weighted_requant(
+        ctx.graph, op, x, w, y, co, 0, "FULLY_CONNECTED", float_product=len(w.scales) == 1)
+    folded = fold_bias(bias, w.data, x.zero_point, "FULLY_CONNECTED")
+    reads = np.repeat(np.arange(batches, dtype=np.float64) * depth, co)
+    nm = ctx.prefix(op)
+    fields = [
+        ("batches", batches), ("depth", depth), ("out_c", co), ("weights", nm + "weights"),
+        ("rq", requant_block(nm, mstride, y.zero_point, act_min, act_max)),
+    ]
+    return Step(
+        FULLY_CONNECTED, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
+        arrays=weighted_arrays(nm, w.data.reshape(-1).astype(np.int8), folded, mults, shifts),
+        macs=batches * co * depth, reads={0: reads},
+    )
+
+
+FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected}, kernels=(FULLY_CONNECTED,))

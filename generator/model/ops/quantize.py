@@ -1,0 +1,55 @@
+"""QUANTIZE and DEQUANTIZE: float32 <-> int8 at the model's edges (kernels
+in kws_quantize.c; kws_quantize.h), and int8 -> int8 requantization as a
+table lookup."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import qmath
+from ..reader import Operator
+from ..step import Step
+from .checks import act_tensor, c_float, need
+from .context import LoweringContext
+from .elementwise import lut_step
+from .kernel import Kernel, OpFamily
+
+QUANTIZE = Kernel("quantize", func="kws_quantize_f32_s8", source="kws_quantize.c", header="kws_quantize.h",
+                  args=("in0", "out", "extra"))
+DEQUANTIZE = Kernel("dequantize", func="kws_dequantize_s8_f32", source="kws_quantize.c",
+                    header="kws_quantize.h", args=("in0", "out", "extra"))
+
+
+def lower_quantize(ctx: LoweringContext, op: Operator) -> Step:
+    x, y = ctx.input(op, 0), ctx.output(op)
+    act_tensor(y, "output")
+    need(x.size == y.size, "input and output sizes differ")
+    if x.dtype == "float32":
+        need(ctx.root(x.index) in ctx.graph.inputs, "float QUANTIZE is only supported on the model input")
+        act_tensor(x, "input", "float32")
+        return Step(
+            QUANTIZE, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
+            extra_args=[str(x.size), c_float(y.scale), str(y.zero_point)],
+            reads={0: np.arange(x.size, dtype=np.float64) * 4},
+        )
+    act_tensor(x, "input")
+    return lut_step(ctx, op, qmath.requantize_lut(x.scale, x.zero_point, y.scale, y.zero_point))
+
+
+def lower_dequantize(ctx: LoweringContext, op: Operator) -> Step:
+    x, y = ctx.input(op, 0), ctx.output(op)
+    act_tensor(x, "input")
+    need(y.dtype == "float32", f"DEQUANTIZE to {y.dtype} is not supported")
+    need(y.index in ctx.graph.outputs, "DEQUANTIZE is only supported on the model output")
+    need(x.size == y.size, "input and output sizes differ")
+    return Step(
+        DEQUANTIZE, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
+        extra_args=[str(x.size), c_float(x.scale), str(x.zero_point)],
+        reads={0: np.arange(x.size, dtype=np.float64)}, out_elem_bytes=4,
+    )
+
+
+FAMILY = OpFamily(
+    lowerings={"QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize},
+    kernels=(QUANTIZE, DEQUANTIZE),
+)

@@ -1,0 +1,52 @@
+"""Geometry of windowed operators (convolutions, pooling): TFLite's padding
+rules and the access model the memory planner needs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..reader import Tensor
+from ..step import Issue
+from .checks import need
+
+
+def padding(mode: str, stride: int, dilation: int, in_size: int, k: int) -> tuple[int, int]:
+    """TFLite's ComputeOutSize / ComputePaddingWithOffset: (out_size, pad_before)."""
+    eff = (k - 1) * dilation + 1
+    if mode == "SAME":
+        out = (in_size + stride - 1) // stride
+    elif mode == "VALID":
+        out = (in_size + stride - eff) // stride
+    else:
+        raise Issue(f"unknown padding {mode}")
+    total = max((out - 1) * stride + eff - in_size, 0)
+    return out, total // 2
+
+
+def window_geometry(o: dict, y: Tensor, n: int, h: int, wd: int, kh: int, kw: int, co: int):
+    """Strides, dilations, output size and padding of a windowed op, checked
+    against the output tensor."""
+    sh, sw, dh, dw = o["stride_h"], o["stride_w"], o["dilation_h"], o["dilation_w"]
+    need(min(sh, sw, dh, dw) >= 1, "strides and dilations must be >= 1")
+    oh, pt = padding(o["padding"], sh, dh, h, kh)
+    ow, pl = padding(o["padding"], sw, dw, wd, kw)
+    need(y.shape == (n, oh, ow, co), f"output shape {y.shape} does not match the computed {(n, oh, ow, co)}")
+    return sh, sw, dh, dw, oh, ow, pt, pl
+
+
+def _window_min(origin: np.ndarray, k: int, dil: int, size: int) -> np.ndarray:
+    """First valid coordinate of each window (inf when the window misses the image)."""
+    taps = origin[:, None] + dil * np.arange(k)[None, :]
+    valid = (taps >= 0) & (taps < size)
+    first = np.where(valid, taps, np.iinfo(np.int64).max).min(axis=1).astype(np.float64)
+    first[~valid.any(axis=1)] = np.inf
+    return first
+
+
+def pixel_min_read(n, h, w, c, out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w, p_t, p_l) -> np.ndarray:
+    """Smallest input element index each output pixel's window touches, [n*out_h*out_w]."""
+    ry = _window_min(np.arange(out_h) * s_h - p_t, k_h, d_h, h)
+    rx = _window_min(np.arange(out_w) * s_w - p_l, k_w, d_w, w)
+    base = (ry[:, None] * w + rx[None, :]) * c  # inf propagates
+    per_batch = base.reshape(-1)
+    return (np.arange(n)[:, None] * (h * w * c) + per_batch[None, :]).reshape(-1)
