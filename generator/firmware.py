@@ -25,7 +25,7 @@ def frontend_component(config: FrontendConfig) -> Component:
     files["kws_frontend.h"] = c_include_dir() / "kws_frontend.h"
     files["frontend_tables.c"] = render_c_tables(config)
     return Component(name="frontend", files=files,
-                     commands=[Command("FEATURES", 0x10, "kws_cmd_features")],
+                     commands=[Command.of("FEATURES", "kws_cmd_features")],
                      info={"frontend": config.to_dict()}, defines=c_defines(config))
 
 
@@ -83,7 +83,7 @@ def model_component(model_path: Path, board: Board) -> Component:
             "input": summary["input"], "output": summary["output"],
             "labels": labels_beside(model_path)}
     return Component(name="model", files=files,
-                     commands=[Command("VALIDATE", 0x20, "kws_cmd_validate")],
+                     commands=[Command.of("VALIDATE", "kws_cmd_validate")],
                      info={"model": info})
 
 
@@ -122,8 +122,8 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: dict) -> C
     files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in APP_SOURCES}
     files["app_config.h"] = text
     return Component(name="app", files=files,
-                     commands=[Command("CLASSIFY", 0x30, "kws_cmd_classify"),
-                               Command("BENCH", 0x32, "kws_cmd_bench")],
+                     commands=[Command.of("CLASSIFY", "kws_cmd_classify"),
+                               Command.of("BENCH", "kws_cmd_bench")],
                      info={"pipeline": {"frames": count_in // frontend.channels,
                                         "labels": labels,
                                         "actions": {label: board.actions[label] for label in labels

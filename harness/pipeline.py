@@ -18,12 +18,13 @@ import numpy as np
 from generator.frontend import Frontend, FrontendConfig, FrontendConfigError
 from generator.labels import read_labels
 from generator.model import Reference
+from generator.protocol import COMMAND, MAX_BODY, flag
 from generator.stream import recognizer_beside
 
-CLASSIFY, BENCH = 0x30, 0x32
-FLAG_FIRST, FLAG_LAST = 0x01, 0x02
+CLASSIFY, BENCH = COMMAND["CLASSIFY"], COMMAND["BENCH"]
+FLAG_FIRST, FLAG_LAST = flag("CLASSIFY", "FIRST"), flag("CLASSIFY", "LAST")
 CHUNK_HEAD = struct.Struct("<BHI")  # flags, clip number, sample offset
-MAX_SAMPLES_PER_FRAME = 2044  # 7 header bytes + 2 bytes a sample <= 4096
+MAX_SAMPLES_PER_FRAME = (MAX_BODY - CHUNK_HEAD.size) // 2  # 2044 int16 samples after the head
 RESULT = struct.Struct("<IBBHQQ")  # frames, label, reserved, labels, frontend ticks, inference ticks
 
 
