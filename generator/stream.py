@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .boards import Board
 from .frontend import FrontendConfig
-from .model import ModelError
+from .info import ModelInfo
 from .protocol import MAX_BODY
 from .render import TEMPLATES, Command, Component, template_environment
 from .staging import replacing_file
@@ -399,18 +399,7 @@ def render_stream_config(settings: dict, labels: list[str]) -> str:
         s=settings, labels=labels, never=never)
 
 
-def _labels(model_info: dict) -> list[str]:
-    count = 1
-    for dim in model_info["output"]["shape"]:
-        count *= dim
-    labels = model_info.get("labels") or [f"class{i}" for i in range(count)]
-    if len(labels) != count:
-        raise ModelError(f"labels.json lists {len(labels)} labels but the model has {count} "
-                         "outputs; use the labels kws-train wrote with this model")
-    return list(labels)
-
-
-def stream_component(board: Board, frontend_config: FrontendConfig, model_info: dict,
+def stream_component(board: Board, frontend_config: FrontendConfig, model_info: ModelInfo,
                      recognizer: Recognizer) -> Component:
     """STREAM: continuous audio, detections with time stamps.
 
@@ -419,7 +408,7 @@ def stream_component(board: Board, frontend_config: FrontendConfig, model_info: 
     the recognizer's file, for parameters the firmware cannot run with,
     before anything is written.
     """
-    labels = _labels(model_info)
+    labels = model_info.output_labels()
     settings = recognizer.settings(frontend_config, labels)
     files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in STREAM_SOURCES}
     files["stream_config.h"] = render_stream_config(settings, labels)
