@@ -10,9 +10,10 @@ from pathlib import Path
 from . import __version__
 from .boards import BoardError, load_board, load_boards_and_errors
 from .build import BuildError, build_project
+from .bundle import ModelBundle
 from .firmware import default_model, recognizer_for, render_default
 from .frontend import FrontendConfig, FrontendConfigError
-from .labels import LabelsError, labels_beside
+from .labels import LabelsError
 from .model import ModelError, tflm_arena_bytes
 from .render import DEFAULT_QEMU_PORT, MANIFEST, RERENDER_RULE, RenderError, say_waiting
 from .staging import folder_lock
@@ -137,7 +138,7 @@ def model_table(report: dict) -> str:
 def _note_missing_labels(model: Path | None, info: dict) -> None:
     """Say so when the firmware names its outputs class0.. for want of labels.json."""
     pipeline = info.get("pipeline")
-    if model is None or pipeline is None or labels_beside(model) is not None:
+    if model is None or pipeline is None or ModelBundle(model).labels is not None:
         return
     count = len(pipeline["labels"])
     print(f"gen-firmware: note: no labels.json beside {model}: the firmware calls its {count} "

@@ -8,13 +8,13 @@ from pathlib import Path
 from .boards import Board
 from .frontend import (FrontendConfig, FrontendConfigError, c_defines, c_include_dir, c_sources,
                        render_c_tables)
-from .labels import labels_beside
+from .bundle import MODEL_FILE, ModelBundle
+from .info import ModelInfo, TensorInfo
 from .model import ModelError, compile_model, load_model
 from .render import (DEFAULT_QEMU_PORT, STACK_BYTES, TEMPLATES, Command, Component,
                      render_project, template_environment)
 from .runner import runner_component
-from .stream import (SOURCE_OPTION, Recognizer, StreamConfigError, load_recognizer,
-                     recognizer_beside, stream_component)
+from .stream import SOURCE_OPTION, Recognizer, StreamConfigError, load_recognizer, stream_component
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
@@ -25,7 +25,7 @@ def frontend_component(config: FrontendConfig) -> Component:
     files["kws_frontend.h"] = c_include_dir() / "kws_frontend.h"
     files["frontend_tables.c"] = render_c_tables(config)
     return Component(name="frontend", files=files,
-                     commands=[Command("FEATURES", 0x10, "kws_cmd_features")],
+                     commands=[Command.of("FEATURES", "kws_cmd_features")],
                      info={"frontend": config.to_dict()}, defines=c_defines(config))
 
 
@@ -52,11 +52,11 @@ def _check_budget(model_path: Path, compiled, board: Board) -> None:
                          "a board with more RAM")
 
 
-def _check_channels(model_info: dict, frontend: FrontendConfig) -> None:
+def _check_channels(model_info: ModelInfo, frontend: FrontendConfig) -> None:
     """A model of frames x channels features must get as many channels as it was
     trained on: otherwise the firmware renders and builds, and only eval finds
     out."""
-    dims = [d for d in model_info["input"]["shape"][1:] if d != 1]
+    dims = [d for d in model_info.input.shape[1:] if d != 1]
     if len(dims) >= 2 and dims[-1] != frontend.channels:
         raise FrontendConfigError(
             f"the frontend makes {frontend.channels} channels a frame but the model takes "
@@ -65,8 +65,9 @@ def _check_channels(model_info: dict, frontend: FrontendConfig) -> None:
             f"\"channels\": {dims[-1]}")
 
 
-def model_component(model_path: Path, board: Board) -> Component:
-    """The model compiled ahead of time, its kernels, and VALIDATE.
+def model_component(model_path: Path, board: Board) -> tuple[Component, ModelInfo]:
+    """The model compiled ahead of time, its kernels, and VALIDATE; and what
+    INFO says of the model, for the components that build on it.
 
     Raises ModelError before anything is written when the model cannot run
     here or cannot fit the board.
@@ -76,43 +77,35 @@ def model_component(model_path: Path, board: Board) -> Component:
     _check_budget(model_path, compiled, board)
     files: dict[str, Path | str] = dict(compiled.sources)  # model.c, model.h, cmd_validate.c
     files.update({p.name: p for p in compiled.c_files() + compiled.header_files()})
-    summary = compiled.summary()
-    info = {"id": model_path.stem if model_path.stem != "model" else model_path.parent.name,
-            "sha256": summary["model_hash"], "arena_bytes": summary["arena_bytes"],
-            "weights_bytes": summary["weights_bytes"], "macs": summary["macs"],
-            "input": summary["input"], "output": summary["output"],
-            "labels": labels_beside(model_path)}
+    labels = ModelBundle(model_path).labels
+    info = ModelInfo(id=model_path.stem if model_path.stem != "model" else model_path.parent.name,
+                     sha256=compiled.model_hash, arena_bytes=compiled.arena_bytes,
+                     weights_bytes=compiled.weights_bytes, macs=compiled.macs,
+                     input=TensorInfo.of(compiled.input), output=TensorInfo.of(compiled.output),
+                     labels=None if labels is None else tuple(labels))
     return Component(name="model", files=files,
-                     commands=[Command("VALIDATE", 0x20, "kws_cmd_validate")],
-                     info={"model": info})
+                     commands=[Command.of("VALIDATE", "kws_cmd_validate")],
+                     info={"model": info.to_dict()}), info
 
 
 APP_SOURCES = ("kws_pipeline.h", "kws_pipeline.c", "cmd_classify.c", "cmd_bench.c")
 
 
-def app_component(board: Board, frontend: FrontendConfig, model_info: dict) -> Component | None:
+def app_component(board: Board, frontend: FrontendConfig, model_info: ModelInfo) -> Component | None:
     """CLASSIFY and BENCH: audio -> frontend -> model on the device.
 
     Only where the frontend's int8 frames are the model's input as they are
     (what kws-train produces); None otherwise, and the firmware then offers
     FEATURES and VALIDATE separately.
     """
-    spec_in, spec_out = model_info["input"], model_info["output"]
-    count_in = 1
-    for dim in spec_in["shape"]:
-        count_in *= dim
-    count_out = 1
-    for dim in spec_out["shape"]:
-        count_out *= dim
-    if frontend.output != "int8" or spec_in["dtype"] != "int8" or spec_out["dtype"] != "int8":
+    spec_in, spec_out = model_info.input, model_info.output
+    if frontend.output != "int8" or spec_in.dtype != "int8" or spec_out.dtype != "int8":
         return None
     _check_channels(model_info, frontend)
+    count_in = spec_in.count
     if count_in % frontend.channels:
         return None
-    labels = model_info.get("labels") or [f"class{i}" for i in range(count_out)]
-    if len(labels) != count_out:
-        raise ModelError(f"labels.json lists {len(labels)} labels but the model has {count_out} "
-                         "outputs; use the labels kws-train wrote with this model")
+    labels = model_info.output_labels()
     led_names = [led["name"] for led in board.leds]
     led_of_label = [led_names.index(board.actions[label]) if label in board.actions else -1
                     for label in labels]
@@ -122,8 +115,8 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: dict) -> C
     files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in APP_SOURCES}
     files["app_config.h"] = text
     return Component(name="app", files=files,
-                     commands=[Command("CLASSIFY", 0x30, "kws_cmd_classify"),
-                               Command("BENCH", 0x32, "kws_cmd_bench")],
+                     commands=[Command.of("CLASSIFY", "kws_cmd_classify"),
+                               Command.of("BENCH", "kws_cmd_bench")],
                      info={"pipeline": {"frames": count_in // frontend.channels,
                                         "labels": labels,
                                         "actions": {label: board.actions[label] for label in labels
@@ -131,20 +124,15 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: dict) -> C
 
 
 def default_model() -> Path | None:
-    path = DEFAULT_MODEL_DIR / "model.tflite"
+    path = DEFAULT_MODEL_DIR / MODEL_FILE
     return path if path.is_file() else None
 
 
 def frontend_for(model: Path | None) -> FrontendConfig:
     """The configuration a model was trained with: kws-train writes it beside
     the model as frontend.json. Without one, the defaults."""
-    path = Path(model).parent / "frontend.json" if model is not None else None
-    if path is not None and path.is_file():
-        try:
-            return FrontendConfig.from_json(path.read_text(encoding="utf-8")).validate()
-        except (ValueError, TypeError) as exc:  # TypeError: a field of the wrong type
-            raise FrontendConfigError(f"{path}: {exc}") from exc
-    return FrontendConfig()
+    config = ModelBundle(model).frontend if model is not None else None
+    return config or FrontendConfig()
 
 
 def recognizer_for(model: Path | None, override: Path | None = None) -> Recognizer | None:
@@ -157,10 +145,10 @@ def recognizer_for(model: Path | None, override: Path | None = None) -> Recogniz
             raise StreamConfigError(f"--recognizer {override}: a firmware without a model has "
                                     "no recognizer; give a model or drop --recognizer")
         return None
-    labels = labels_beside(Path(model))
+    bundle = ModelBundle(model)
     if override is not None:
-        return load_recognizer(override, labels, SOURCE_OPTION)
-    return recognizer_beside(model, labels)
+        return load_recognizer(override, bundle.labels, SOURCE_OPTION)
+    return bundle.recognizer
 
 
 def firmware_components(board: Board, frontend: FrontendConfig | None = None,
@@ -174,8 +162,8 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
     components = [frontend_component(frontend)]
     model_info = None
     if model is not None:
-        components.append(model_component(model, board))
-        model_info = components[-1].info["model"]
+        component, model_info = model_component(model, board)
+        components.append(component)
         app = app_component(board, frontend, model_info)
         if app is not None:
             components.append(app)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__
+from . import __version__, protocol
 from .board_config import board_config
 from .boards import Board
 from .cstrings import c_comment, c_identifier, c_string
@@ -30,8 +30,6 @@ from .emulator import qemu_argv, tcp_serial
 from .staging import folder_lock, replacing_dir
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
-PROTOCOL_VERSION = 1
-MAX_BODY = 4096
 INFO_TAIL_BYTES = 80  # cmd_basic.c's tail buffer: what the firmware appends to the rendered INFO
 STACK_BYTES = 8192
 DEFAULT_QEMU_PORT = 4321
@@ -63,6 +61,18 @@ class Command:
     code: int
     handler: str
 
+    @classmethod
+    def of(cls, name: str, handler: str) -> "Command":
+        """A command of the protocol's contract (generator/protocol.py), by name."""
+        return cls(name, protocol.COMMAND[name], handler)
+
+    @property
+    def c_code(self) -> str:
+        """The code as C: the contract's enum name when it is one of the contract's."""
+        if protocol.COMMAND.get(self.name) == self.code:
+            return f"KWS_CMD_{self.name}"
+        return f"0x{self.code:02X}u"
+
 
 @dataclass
 class Component:
@@ -91,13 +101,24 @@ def template_environment() -> jinja2.Environment:
     return env
 
 
+def contract_header() -> str:
+    """kws_contract.h: the protocol's constants (generator/protocol.py) as C."""
+    return template_environment().get_template("kws_contract.h.j2").render(
+        version=protocol.VERSION, header_bytes=protocol.HEADER_BYTES,
+        crc_bytes=protocol.CRC_BYTES, max_body=protocol.MAX_BODY, reply=protocol.REPLY,
+        commands=protocol.COMMANDS, events=protocol.EVENTS, error=protocol.ERROR_FRAME,
+        errors=protocol.ERRORS, flags=list(protocol.FLAGS.items()))
+
+
 def runtime_component() -> Component:
     """Protocol, main loop, PING and INFO: in every firmware."""
     runtime = TEMPLATES / "runtime"
+    files: dict[str, Path | str] = {p.name: p for p in sorted(runtime.glob("*.[ch]"))}
+    files["kws_contract.h"] = contract_header()
     return Component(
         name="runtime",
-        files={p.name: p for p in sorted(runtime.glob("*.[ch]"))},
-        commands=[Command("PING", 0x01, "kws_cmd_ping"), Command("INFO", 0x02, "kws_cmd_info")],
+        files=files,
+        commands=[Command.of("PING", "kws_cmd_ping"), Command.of("INFO", "kws_cmd_info")],
     )
 
 
@@ -122,7 +143,7 @@ def board_component(board: Board, uart_baud: int | None = None) -> Component:
 
 def info_document(components: list[Component]) -> dict:
     info: dict = {"firmware": "tinykws", "firmware_version": __version__,
-                  "protocol": PROTOCOL_VERSION, "max_body": MAX_BODY,
+                  "protocol": protocol.VERSION, "max_body": protocol.MAX_BODY,
                   "model": None, "frontend": None}
     for component in components:
         info.update(component.info)
@@ -283,9 +304,9 @@ def _render_project(board: Board, out_dir: Path, extra: list[Component] | None,
     files["commands.c"] = env.get_template("commands.c.j2").render(
         commands=[c for comp in components for c in comp.commands])
     info_bytes = len("".join(_info_chunks(info))) + INFO_TAIL_BYTES
-    if info_bytes > MAX_BODY:
+    if info_bytes > protocol.MAX_BODY:
         raise RenderError(f"INFO would take up to {info_bytes} bytes, more than one frame's "
-                          f"{MAX_BODY}-byte body: use fewer or shorter labels, or a shorter "
+                          f"{protocol.MAX_BODY}-byte body: use fewer or shorter labels, or a shorter "
                           "\"chosen\" in recognizer.json")
     files["info.c"] = env.get_template("info.c.j2").render(info_chunks=_info_chunks(info))
     command, note = upload_command(board, qemu_port)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .boards import Board
 from .cstrings import c_string
+from .info import ModelInfo
 from .model import ModelError
 from .render import TEMPLATES, Component, RenderError
 
@@ -39,31 +40,24 @@ def _bracket_text(value: str, what: str) -> str:
     return value
 
 
-def _count(shape) -> int:
-    n = 1
-    for dim in shape:
-        n *= dim
-    return n
-
-
-def check_model(model_info: dict | None, board: Board | None = None) -> None:
+def check_model(model_info: ModelInfo | None, board: Board | None = None) -> None:
     """Raise ModelError unless the runner can drive this model on `board`."""
     if model_info is None:
         raise ModelError("the MLPerf Tiny runner needs a model: give --model (or keep the "
                          "bundled default) instead of --no-model")
-    name = model_info.get("id", "the model")
-    for label in ("input", "output"):
-        dtype = model_info[label]["dtype"]
+    name = model_info.id
+    for label, tensor in (("input", model_info.input), ("output", model_info.output)):
+        dtype = tensor.dtype
         if dtype != "int8":
             raise ModelError(
                 f"{name}: the MLPerf Tiny runner needs int8 input and output tensors (the host "
                 f"loads raw int8 bytes and reads dequantized int8 scores), but its {label} is "
                 f"{dtype}; convert it with inference_input_type = inference_output_type = tf.int8 "
                 "(kws-train does) or use the binary protocol's VALIDATE instead")
-    input_bytes = _count(model_info["input"]["shape"])
-    if board is not None and model_info["arena_bytes"] + input_bytes > board.ram_bytes:
+    input_bytes = model_info.input.count
+    if board is not None and model_info.arena_bytes + input_bytes > board.ram_bytes:
         raise ModelError(f"{name}: the runner keeps a {input_bytes:,}-byte input buffer beside "
-                         f"the {model_info['arena_bytes']:,}-byte arena, more than {board.id}'s "
+                         f"the {model_info.arena_bytes:,}-byte arena, more than {board.id}'s "
                          f"{board.ram_bytes:,} bytes of RAM")
 
 
@@ -88,10 +82,10 @@ def runner_config_header(model_version: str, vendor: str) -> str:
     ])
 
 
-def runner_component(kind: str, model_info: dict | None, board: Board | None = None,
+def runner_component(kind: str, model_info: ModelInfo | None, board: Board | None = None,
                      model_version: str = "kws01", vendor: str = "tinykws") -> Component:
-    """The runner `kind` for the model described by `model_info` (the `model`
-    entry of generator.firmware.model_component's info).
+    """The runner `kind` for the model described by `model_info` (what
+    generator.firmware.model_component says of it).
 
     Raises RenderError for an unknown runner or bad names, ModelError when the
     model cannot be driven this way; nothing is written either way.
@@ -109,7 +103,7 @@ def runner_component(kind: str, model_info: dict | None, board: Board | None = N
     }
     info = {"kind": kind, "protocol": "MLPerf Tiny / EEMBC EnergyRunner, performance mode",
             "baud": MLPERF_BAUD, "model_version": model_version, "vendor": vendor,
-            "command_size": MLPERF_CMD_SIZE, "input_bytes": _count(model_info["input"]["shape"]),
-            "output_count": _count(model_info["output"]["shape"])}
+            "command_size": MLPERF_CMD_SIZE, "input_bytes": model_info.input.count,
+            "output_count": model_info.output.count}
     return Component(name="runner", files=files, replaces=REPLACED_FILES, uart_baud=MLPERF_BAUD,
                      info={"runner": info})

@@ -19,12 +19,13 @@ from pathlib import Path
 
 from .boards import Board
 from .frontend import FrontendConfig
-from .model import ModelError
-from .render import MAX_BODY, TEMPLATES, Command, Component, template_environment
+from .info import ModelInfo
+from .protocol import MAX_BODY
+from .render import TEMPLATES, Command, Component, template_environment
 from .staging import replacing_file
 
-STREAM_CODE = 0x31
-MAX_CHUNK_SAMPLES = 2044          # 7 header bytes + 2 bytes a sample <= the 4096-byte body
+CHUNK_HEAD_BYTES = 7              # flags u8, stream u16, offset u32
+MAX_CHUNK_SAMPLES = (MAX_BODY - CHUNK_HEAD_BYTES) // 2  # 2044: int16 samples after the head
 MAX_CAPACITY = 255                # kws_recognizer.h: KWS_RECOGNIZER_MAX_CAPACITY
 MAX_LABELS = 255                  # kws_recognizer.h: KWS_RECOGNIZER_MAX_LABELS
 MAX_EVENTS = 255                  # events u8 in the reply
@@ -398,18 +399,7 @@ def render_stream_config(settings: dict, labels: list[str]) -> str:
         s=settings, labels=labels, never=never)
 
 
-def _labels(model_info: dict) -> list[str]:
-    count = 1
-    for dim in model_info["output"]["shape"]:
-        count *= dim
-    labels = model_info.get("labels") or [f"class{i}" for i in range(count)]
-    if len(labels) != count:
-        raise ModelError(f"labels.json lists {len(labels)} labels but the model has {count} "
-                         "outputs; use the labels kws-train wrote with this model")
-    return list(labels)
-
-
-def stream_component(board: Board, frontend_config: FrontendConfig, model_info: dict,
+def stream_component(board: Board, frontend_config: FrontendConfig, model_info: ModelInfo,
                      recognizer: Recognizer) -> Component:
     """STREAM: continuous audio, detections with time stamps.
 
@@ -418,11 +408,11 @@ def stream_component(board: Board, frontend_config: FrontendConfig, model_info: 
     the recognizer's file, for parameters the firmware cannot run with,
     before anything is written.
     """
-    labels = _labels(model_info)
+    labels = model_info.output_labels()
     settings = recognizer.settings(frontend_config, labels)
     files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in STREAM_SOURCES}
     files["stream_config.h"] = render_stream_config(settings, labels)
     actions = {label: board.actions[label] for label in labels if label in board.actions}
     return Component(name="stream", files=files,
-                     commands=[Command("STREAM", STREAM_CODE, "kws_cmd_stream")],
+                     commands=[Command.of("STREAM", "kws_cmd_stream")],
                      info={"stream": {**settings, "actions": actions, **recognizer.info()}})

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from generator.boards import load_board
+from generator.info import DeviceInfo
 from generator.stream import describe_settings
 
 from .client import DeviceError, DeviceReset, DeviceTimeout, open_device
@@ -59,26 +60,25 @@ def _open(args):
     return open_device(args.port, board=args.board, baud=args.baud)
 
 
-def _print_info(info: dict) -> None:
-    model = info.get("model")
-    print(f"board      {info['board']} ({info.get('board_name', '')})")
-    print(f"core       {info['core']} at {info['clock_hz'] / 1e6:g} MHz")
-    print(f"firmware   {info['firmware']} {info['firmware_version']}, protocol {info['protocol']}, "
-          f"max body {info['max_body']} bytes")
-    print(f"time base  {info['ticks']} at {info['ticks_hz'] / 1e6:g} MHz")
-    print(f"commands   {', '.join(info['commands'])}")
+def _print_info(info: DeviceInfo) -> None:
+    model = info.model
+    print(f"board      {info.board} ({info.board_name})")
+    print(f"core       {info.core} at {info.clock_hz / 1e6:g} MHz")
+    print(f"firmware   {info.firmware} {info.firmware_version}, protocol {info.protocol}, "
+          f"max body {info.max_body} bytes")
+    print(f"time base  {info.ticks} at {info.ticks_hz / 1e6:g} MHz")
+    print(f"commands   {', '.join(info.commands)}")
     if model is None:
         print("model      none loaded")
     else:
-        print(f"model      {model.get('id', '?')} sha256 {model.get('sha256', '?')[:16]}…, "
-              f"arena {model.get('arena_bytes', '?')} bytes")
-        for kind in ("input", "output"):
-            t = model.get(kind) or {}
-            print(f"  {kind:<8} shape {t.get('shape')} {t.get('dtype')} "
-                  f"scale {t.get('scale')} zero point {t.get('zero_point')}")
-    frontend = info.get("frontend")
+        print(f"model      {model.id} sha256 {model.sha256[:16]}…, "
+              f"arena {model.arena_bytes} bytes")
+        for kind, t in (("input", model.input), ("output", model.output)):
+            print(f"  {kind:<8} shape {list(t.shape)} {t.dtype} "
+                  f"scale {t.scale} zero point {t.zero_point}")
+    frontend = info.frontend
     print("frontend   " + ("none" if frontend is None else json.dumps(frontend)))
-    stream = info.get("stream")
+    stream = info.stream
     if stream is not None:
         print(f"recognizer {describe_settings(stream)}")
         print(f"  from     {stream.get('recognizer_source', 'not said (an older firmware)')}")
@@ -88,9 +88,9 @@ def _print_info(info: dict) -> None:
 
 def cmd_info(args) -> int:
     with _open(args) as device:
-        info = device.info()
+        info = DeviceInfo.from_dict(device.info())
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps(info.document, indent=2))
     else:
         _print_info(info)
     return EXIT_OK
@@ -109,29 +109,29 @@ def cmd_ping(args) -> int:
     return EXIT_OK
 
 
-def latency_units(info: dict) -> tuple[str, float, float | None]:
+def latency_units(info: DeviceInfo) -> tuple[str, float, float | None]:
     """(unit, units per tick, ms per tick or None) for the device's time base.
 
     QEMU boards run with -icount shift=0: a tick of the time base is
     1e9 / ticks_hz instructions, not cycles, and no milliseconds are claimed.
     On silicon, DWT and SysTick count core cycles.
     """
-    hz = info["ticks_hz"]
-    if info["ticks"] == "host_ns":
+    hz = info.ticks_hz
+    if info.ticks == "host_ns":
         return "ns", 1.0, 1e-6
-    if load_board(info["board"]).emulator is not None:
+    if load_board(info.board).emulator is not None:
         return "instructions (QEMU -icount)", 1e9 / hz, None
-    return "cycles", 1.0, 1e3 / info["clock_hz"]
+    return "cycles", 1.0, 1e3 / info.clock_hz
 
 
-def _check_model(info: dict, model_path: Path) -> None:
+def _check_model(info: DeviceInfo, model_path: Path) -> None:
     """The device must run the very model the host compares with."""
-    if info.get("model") is None:
+    if info.model is None:
         raise DeviceError("STATE", "the firmware has no model: render it with "
                                    f"gen-firmware --model {model_path}")
     host_hash = hashlib.sha256(model_path.read_bytes()).hexdigest()
-    if info["model"]["sha256"] != host_hash:
-        raise DeviceError("STATE", f"the firmware runs model {info['model']['sha256'][:12]}…, "
+    if info.model.sha256 != host_hash:
+        raise DeviceError("STATE", f"the firmware runs model {info.model.sha256[:12]}…, "
                                    f"not {model_path} ({host_hash[:12]}…): rebuild it with "
                                    "this model")
 
@@ -159,7 +159,7 @@ def cmd_validate(args) -> int:
         spec = compile_model(load_model(model_path)).input
         inputs = load_inputs(args.inputs, spec, args.count)
     with _open(args) as device:
-        info = device.info()
+        info = DeviceInfo.from_dict(device.info())
         _check_model(info, model_path)
         report = validate(device, model_path, count=args.count, seed=args.seed,
                           inputs=inputs, timeout=args.timeout,
@@ -167,7 +167,7 @@ def cmd_validate(args) -> int:
     if args.inputs:
         report["inputs"] = args.inputs
     unit, per_tick, ms_per_tick = latency_units(info)
-    report["board"] = info["board"]
+    report["board"] = info.board
     report["latency"] = {"unit": unit, **{k: report["latency_ticks"][k] * per_tick
                                           for k in ("min", "median", "max")}}
     if ms_per_tick is not None:
@@ -176,7 +176,7 @@ def cmd_validate(args) -> int:
     if args.json:
         _write_json(args.json, report)
     lat = report["latency"]
-    print(f"validated {report['count']} inputs on {info['board']}: bit-exact rate "
+    print(f"validated {report['count']} inputs on {info.board}: bit-exact rate "
           f"{report['bit_exact_rate']:.4f}, max |diff| {report['max_abs_diff']:g}")
     tflm = report["tflm_arena_bytes"]
     print(f"arena {report['arena_bytes']} bytes" + (f" (TFLite Micro needs {tflm})" if tflm else ""))
@@ -195,27 +195,27 @@ def cmd_eval(args) -> int:
     host = HostPipeline(model_path)
     checked_clips(collect_clips(Path(args.data), host.labels, args.limit), host.config.sample_rate)
     with _open(args) as device:
-        info = device.info()
+        info = DeviceInfo.from_dict(device.info())
         _check_model(info, model_path)
-        if "CLASSIFY" not in info["commands"]:
+        if not info.has("CLASSIFY"):
             raise DeviceError("STATE", "the firmware has no CLASSIFY: its model does not take the "
                                        "frontend's int8 frames (train it with kws-train)")
-        report_dir = Path(args.report or f"reports/eval-{info['board']}")
+        report_dir = Path(args.report or f"reports/eval-{info.board}")
         args.interrupted_note = (f"the results so far are in {report_dir}; the same command "
                                  "continues where this run stopped")
         summary = run_eval(device, model_path, Path(args.data), report_dir, limit=args.limit,
-                           timeout=args.timeout, info=info, restart=args.restart)
+                           timeout=args.timeout, info=info.document, restart=args.restart)
     if summary["restarted"]:
         print(summary["restarted"], file=sys.stderr)
     if summary["clips_changed"]:
         print(f"{summary['clips_changed']} clips changed since their results in {report_dir} "
               "were taken: they ran again", file=sys.stderr)
     unit, per_tick, _ = latency_units(info)
-    summary["board"] = info["board"]
+    summary["board"] = info.board
     files = write_report(summary, report_dir, unit, per_tick)
     if args.json:
         _write_json(args.json, summary)
-    print(f"{summary['count']} clips on {info['board']}: accuracy {summary['accuracy']:.4f} "
+    print(f"{summary['count']} clips on {info.board}: accuracy {summary['accuracy']:.4f} "
           f"(host {summary['host_accuracy']:.4f}), agreement with host "
           f"{summary['agreement_with_host']:.4f}; {summary['clips_this_run']} run now, "
           f"{summary['clips_reused']} from earlier runs")
@@ -227,12 +227,12 @@ def cmd_bench(args) -> int:
     from .pipeline import device_bench
 
     with _open(args) as device:
-        info = device.info()
-        if "BENCH" not in info["commands"]:
+        info = DeviceInfo.from_dict(device.info())
+        if not info.has("BENCH"):
             raise DeviceError("STATE", "the firmware has no BENCH (no model with the pipeline)")
         result = device_bench(device, args.count)
     unit, per_tick, ms_per_tick = latency_units(info)
-    result.update(board=info["board"], unit=unit, macs=info["model"]["macs"],
+    result.update(board=info.board, unit=unit, macs=info.model.macs,
                   **{f"{k}_{unit.split()[0]}": result[k] * per_tick
                      for k in ("min", "median", "max")})
     if ms_per_tick is not None:
@@ -241,7 +241,7 @@ def cmd_bench(args) -> int:
         print(json.dumps(result, indent=2))
         return EXIT_OK
     median = result["median"] * per_tick
-    print(f"{result['count']} inferences on {info['board']}: {result['min'] * per_tick:,.0f} / "
+    print(f"{result['count']} inferences on {info.board}: {result['min'] * per_tick:,.0f} / "
           f"{median:,.0f} / {result['max'] * per_tick:,.0f} {unit} (min / median / max), "
           f"{median / result['macs']:.2f} per MAC"
           + (f", {result['median_ms']:.3f} ms" if "median_ms" in result else ""))

@@ -11,11 +11,11 @@ import struct
 import numpy as np
 
 from generator.frontend import FrontendConfig, config_id
+from generator.protocol import COMMAND, MAX_BODY, flag
 
-CMD_FEATURES = 0x10
-MAX_BODY = 4096  # KWS_MAX_BODY in kws_protocol.h
+CMD_FEATURES = COMMAND["FEATURES"]
 HEADER = struct.Struct("<HHBBI")  # frames, channels, value_type, reserved, config_id
-FLAG_RESET = 0x01
+FLAG_RESET = flag("FEATURES", "RESET")
 VALUE_TYPES = {0: np.dtype("<u2"), 1: np.dtype("i1")}
 
 

@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.frontend import Frontend, FrontendConfig, FrontendConfigError
-from generator.labels import read_labels
+from generator.bundle import ModelBundle
+from generator.frontend import Frontend
 from generator.model import Reference
-from generator.stream import recognizer_beside
+from generator.protocol import COMMAND, MAX_BODY, flag
 
-CLASSIFY, BENCH = 0x30, 0x32
-FLAG_FIRST, FLAG_LAST = 0x01, 0x02
+CLASSIFY, BENCH = COMMAND["CLASSIFY"], COMMAND["BENCH"]
+FLAG_FIRST, FLAG_LAST = flag("CLASSIFY", "FIRST"), flag("CLASSIFY", "LAST")
 CHUNK_HEAD = struct.Struct("<BHI")  # flags, clip number, sample offset
-MAX_SAMPLES_PER_FRAME = 2044  # 7 header bytes + 2 bytes a sample <= 4096
+MAX_SAMPLES_PER_FRAME = (MAX_BODY - CHUNK_HEAD.size) // 2  # 2044 int16 samples after the head
 RESULT = struct.Struct("<IBBHQQ")  # frames, label, reserved, labels, frontend ticks, inference ticks
 
 
@@ -41,20 +41,13 @@ class HostPipeline:
     and recognizer.json if the model has its own recognizer parameters)."""
 
     def __init__(self, model_path: str | Path):
-        model_path = Path(model_path)
-        self.model_bytes = model_path.read_bytes()
-        frontend_json = model_path.parent / "frontend.json"
-        labels_json = model_path.parent / "labels.json"
-        if not frontend_json.is_file() or not labels_json.is_file():
-            raise FileNotFoundError(f"{model_path.parent} lacks frontend.json or labels.json: "
-                                    "use a kws-train output folder")
-        try:
-            self.config = FrontendConfig.from_json(frontend_json.read_text()).validate()
-        except (ValueError, TypeError) as exc:  # TypeError: a field of the wrong type
-            raise FrontendConfigError(f"{frontend_json}: {exc}") from exc
-        self.labels = read_labels(labels_json)
+        bundle = ModelBundle(model_path)
+        self.model_bytes = bundle.model.read_bytes()
+        bundle.require_host_files()
+        self.config = bundle.frontend
+        self.labels = bundle.labels
         # STREAM's parameters, as gen-firmware renders them for this model by default
-        self.recognizer = recognizer_beside(model_path, self.labels)
+        self.recognizer = bundle.recognizer
         self.reference = Reference(self.model_bytes)
         self.frontend = Frontend(self.config)
         self.input_shape = tuple(int(d) for d in self.reference.input_details["shape"])

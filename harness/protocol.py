@@ -2,7 +2,9 @@
 
 A frame is COBS(header | body | crc32) + 0x00; header = version u8, type u8,
 seq u16 LE, len u16 LE; the CRC-32 (zlib's) covers header and body. COBS is
-the `cobs` package's and the CRC is zlib's: nothing hand-rolled here.
+the `cobs` package's and the CRC is zlib's: nothing hand-rolled here. The
+numbers (version, maximum body, types, error codes) are the contract's, in
+generator/protocol.py, which the firmware is rendered from.
 """
 
 from __future__ import annotations
@@ -13,17 +15,14 @@ from dataclasses import dataclass
 
 from cobs import cobs
 
-VERSION = 1
-MAX_BODY = 4096
-HEADER = struct.Struct("<BBHH")
+from generator.protocol import COMMAND, ERROR_FRAME, ERROR_NAMES, EVENT, MAX_BODY, REPLY, VERSION
+
+HEADER = struct.Struct("<BBHH")  # HEADER_BYTES of the contract
 CRC = struct.Struct("<I")
 
-PING, INFO, FEATURES, VALIDATE = 0x01, 0x02, 0x10, 0x20
-CLASSIFY, STREAM, BENCH = 0x30, 0x31, 0x32
-EVT_READY, EVT_FAULT, ERROR, REPLY = 0x70, 0x71, 0x7F, 0x80
-
-ERROR_NAMES = {1: "CRC", 2: "VERSION", 3: "TOO_LONG", 4: "MALFORMED", 5: "UNKNOWN",
-               6: "ARGUMENT", 7: "STATE"}
+PING, INFO, FEATURES, VALIDATE = (COMMAND[n] for n in ("PING", "INFO", "FEATURES", "VALIDATE"))
+CLASSIFY, STREAM, BENCH = (COMMAND[n] for n in ("CLASSIFY", "STREAM", "BENCH"))
+EVT_READY, EVT_FAULT, ERROR = EVENT["READY"], EVENT["FAULT"], ERROR_FRAME.value
 FAULT_FIELDS = ("pc", "lr", "xpsr", "cfsr", "hfsr", "mmfar", "bfar")
 
 

@@ -22,15 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
+from generator.protocol import COMMAND, flag
 from generator.stream import MAX_CHUNK_SAMPLES, NEVER_TRIGGER, RecognizerParams, stream_settings
 
 from .client import DeviceError
 from .pipeline import HostPipeline
 from .realtime import link_report
 
-STREAM = 0x31
-FLAG_RESET = 0x01
-FLAG_SCORES = 0x02  # the reply also carries every inference's sample and scores
+STREAM = COMMAND["STREAM"]
+FLAG_RESET = flag("STREAM", "RESET")
+FLAG_SCORES = flag("STREAM", "SCORES")  # the reply also carries every inference's sample and scores
 HEAD = struct.Struct("<HB")    # inferences, events
 CHUNK_HEAD = struct.Struct("<BHI")  # flags, stream number, sample offset
 _stream_numbers = itertools.count(1)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from generator.frontend import load_wav
+from generator.info import DeviceInfo
 from generator.staging import replacing_dir
 from generator.stream import SOURCE_OPTION, recognizer_differences
 
@@ -198,8 +199,9 @@ def cmd_stream(args) -> int:
         record = Inferences()
         with _open(args) as device:
             info = device.info()
-            _check_model(info, model_path)
-            if "STREAM" not in info["commands"]:
+            parsed = DeviceInfo.from_dict(info)
+            _check_model(parsed, model_path)
+            if not parsed.has("STREAM"):
                 raise DeviceError("STATE", "the firmware has no STREAM: its model does not take "
                                            "the frontend's int8 frames, or it was rendered "
                                            "without it")

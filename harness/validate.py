@@ -24,9 +24,9 @@ from typing import Any, Callable
 import numpy as np
 
 from generator.model import Reference, compile_model, load_model, tflm_arena_bytes
+from generator.protocol import COMMAND, MAX_BODY
 
-CMD_VALIDATE = 0x20
-MAX_BODY = 4096  # KWS_MAX_BODY in firmware_templates/runtime/kws_protocol.h
+CMD_VALIDATE = COMMAND["VALIDATE"]
 TICKS_BYTES = 8
 
 

@@ -107,8 +107,13 @@ def test_ctrl_c_during_eval_says_where_the_results_are(tmp_path, capsys, monkeyp
     import harness.cli as cli
     import harness.evaluate as evaluate
 
-    info = {"board": "host", "commands": ["CLASSIFY"],
-            "model": {"sha256": __import__("hashlib").sha256(MODEL.read_bytes()).hexdigest()}}
+    tensor = {"shape": [1, 10], "dtype": "int8", "scale": 1.0, "zero_point": 0}
+    info = {"firmware": "tinykws", "firmware_version": "0", "protocol": 1, "max_body": 4096,
+            "board": "host", "board_name": "host", "core": "host", "clock_hz": 1,
+            "ticks": "host_ns", "ticks_hz": 10**9, "commands": ["CLASSIFY"], "frontend": None,
+            "model": {"id": "m", "sha256": __import__("hashlib").sha256(MODEL.read_bytes()).hexdigest(),
+                      "arena_bytes": 1, "weights_bytes": 1, "macs": 1, "input": tensor,
+                      "output": tensor, "labels": None}}
 
     class Device:
         def info(self):

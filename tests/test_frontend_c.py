@@ -17,6 +17,7 @@ from generator.frontend import Frontend, FrontendConfig, render_c_tables
 from generator.frontend.native import TEMPLATE_DIR
 from generator.frontend.tables import fft_factors, fft_scatter_table, fft_super_twiddles, fft_twiddles
 from generator.frontend.testsignals import make_clips
+from generator.render import contract_header
 from harness.features import FeaturesMismatch, chunk_samples, device_features
 
 RUNTIME_DIR = TEMPLATE_DIR.parent / "runtime"
@@ -43,7 +44,8 @@ def test_sources_compile_warning_free(arm, tmp_path):
     if arm and ARM_CC is None:
         pytest.skip("arm-none-eabi-gcc not installed")
     cc = [ARM_CC, *ARM_M7] if arm else [CC]
-    inc = ["-I", str(TEMPLATE_DIR), "-I", str(RUNTIME_DIR)]
+    (tmp_path / "kws_contract.h").write_text(contract_header())  # gen-firmware renders it
+    inc = ["-I", str(TEMPLATE_DIR), "-I", str(RUNTIME_DIR), "-I", str(tmp_path)]
     for src in ["kws_frontend.c", "cmd_features.c"] + ([] if arm else ["kws_frontend_host.c"]):
         _compile([*cc, *WARN, *inc, "-c", str(TEMPLATE_DIR / src), "-o", src + ".o"], tmp_path)
     if arm:  # the portable path and a Cortex-M4 build as well
@@ -137,11 +139,12 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g", "
 
 def _build_driver(tmp_path: Path, cfg: FrontendConfig, sanitize: bool = True) -> Path:
     (tmp_path / "driver.c").write_text(PROGRAM)
+    (tmp_path / "kws_contract.h").write_text(contract_header())
     (tmp_path / "tables.c").write_text(render_c_tables(cfg))
     exe = tmp_path / "driver"
     flags = SANITIZE if sanitize else ["-O2"]
     _compile([CC, "-std=c99", "-Wall", "-Wextra", "-Werror", *flags, "-I", str(TEMPLATE_DIR),
-              "-I", str(RUNTIME_DIR), "-DKWS_FE_MAX_WINDOW=640u", "-DKWS_FE_MAX_FFT_SIZE=1024u",
+              "-I", str(RUNTIME_DIR), "-I", str(tmp_path), "-DKWS_FE_MAX_WINDOW=640u", "-DKWS_FE_MAX_FFT_SIZE=1024u",
               "-DKWS_FE_MAX_CHANNELS=64u", "driver.c", "tables.c",
               str(TEMPLATE_DIR / "cmd_features.c"), "-o", str(exe)], tmp_path)
     return exe

@@ -15,6 +15,7 @@ import pytest
 
 from generator.firmware import default_model
 from generator.frontend import load_wav
+from generator.info import DeviceInfo
 from harness.evaluate import run_eval, write_report
 from harness.cli import latency_units
 from harness.pipeline import HostPipeline
@@ -51,7 +52,7 @@ def test_eval_bundled_test_set_agrees_with_host(kws_device, tmp_path):
     # Two clips per folder: QEMU's UART takes 1-3 s per one-second clip.
     summary = run_eval(kws_device, default_model(), TEST_SET, tmp_path, limit=2)
     info = kws_device.info()
-    unit, per_tick, _ = latency_units(info)
+    unit, per_tick, _ = latency_units(DeviceInfo.from_dict(info))
     summary["board"] = info["board"]
     files = write_report(summary, tmp_path, unit, per_tick)
     assert summary["count"] == 2 * len([d for d in TEST_SET.iterdir() if d.is_dir()])

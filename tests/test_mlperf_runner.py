@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from model_zoo import get_zoo
 from generator.boards import load_board
 from generator.build import build_project
 from generator.firmware import render_default
+from generator.info import ModelInfo, TensorInfo
 from generator.model import ModelError, Reference, load_model
 from generator.render import RenderError
 from generator.runner import runner_component
@@ -148,22 +150,22 @@ def firmware(zoo, tmp_path_factory):
 
 
 def test_runner_component_refuses_what_it_cannot_drive():
-    int8 = {"dtype": "int8", "shape": [1, 49, 10, 1]}
-    info = {"id": "m", "input": int8, "output": {"dtype": "int8", "shape": [1, 12]},
-            "arena_bytes": 1000}
+    int8 = TensorInfo((1, 49, 10, 1), "int8", 0.5, 0)
+    info = ModelInfo(id="m", sha256="0" * 64, arena_bytes=1000, weights_bytes=0, macs=0,
+                     input=int8, output=TensorInfo((1, 12), "int8", 1 / 256, -128), labels=None)
     component = runner_component("mlperf", info, load_board("qemu_m7"))
     assert component.replaces == ("main.c",)
     assert component.uart_baud == 115200  # the benchmark's rate, not the board file's
     assert set(component.files) == {"main.c", "mlperf_runner.c", "runner_config.h"}
     assert '#define KWS_RUNNER_MODEL_VERSION "kws01"' in component.files["runner_config.h"]
     with pytest.raises(ModelError, match="int8 input and output.*its input is float32"):
-        runner_component("mlperf", {**info, "input": {**int8, "dtype": "float32"}})
+        runner_component("mlperf", replace(info, input=replace(int8, dtype="float32")))
     with pytest.raises(ModelError, match="its output is float32"):
-        runner_component("mlperf", {**info, "output": {"dtype": "float32", "shape": [1, 12]}})
+        runner_component("mlperf", replace(info, output=replace(info.output, dtype="float32")))
     with pytest.raises(ModelError, match="needs a model"):
         runner_component("mlperf", None)
     with pytest.raises(ModelError, match="RAM"):
-        runner_component("mlperf", {**info, "arena_bytes": 128 * 1024}, load_board("qemu_f405"))
+        runner_component("mlperf", replace(info, arena_bytes=128 * 1024), load_board("qemu_f405"))
     with pytest.raises(RenderError, match="unknown runner"):
         runner_component("eembc-energy", info)
     with pytest.raises(RenderError, match="vendor name"):

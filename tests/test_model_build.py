@@ -16,6 +16,7 @@ from model_zoo import ARM_CFLAGS, HOST_CFLAGS, KEYWORD_MODELS, SANITIZE, get_zoo
 
 from generator.model import KERNELS_DIR, all_kernel_files, tflm_arena_bytes
 from generator.model.measure import measure_flash
+from generator.render import contract_header
 
 RUNTIME_DIR = Path(__file__).resolve().parents[1] / "firmware_templates" / "runtime"
 
@@ -102,6 +103,7 @@ def test_validate_command_on_host(zoo, tmp_path, name):
     compiled = zoo.compiled(name)
     src = tmp_path / "src"
     compiled.write(src)
+    (src / "kws_contract.h").write_text(contract_header())  # gen-firmware renders it beside
     (src / "harness.c").write_text(_VALIDATE_HARNESS)
     exe = tmp_path / "validate"
     cmd = ["cc", *HOST_CFLAGS, *SANITIZE, "-I", str(KERNELS_DIR), "-I", str(RUNTIME_DIR), "-I", str(src),
@@ -137,6 +139,7 @@ def test_cortex_m7_build_is_warning_free(zoo, tmp_path, name):
     compiled = zoo.compiled(name)
     src = tmp_path / "src"
     compiled.write(src)
+    (src / "kws_contract.h").write_text(contract_header())
     units = [src / "model.c", src / "cmd_validate.c"] + list(all_kernel_files())
     for u in units:
         r = subprocess.run(["arm-none-eabi-gcc", *ARM_CFLAGS, "-I", str(KERNELS_DIR), "-I", str(RUNTIME_DIR),

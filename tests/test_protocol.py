@@ -1,9 +1,13 @@
 import random
+import subprocess
 import zlib
+from pathlib import Path
 
 import pytest
 from cobs import cobs
 
+from generator import protocol as contract
+from generator.render import contract_header
 from harness import protocol as p
 
 
@@ -65,3 +69,46 @@ def test_error_and_fault_bodies():
     assert p.error_message(p.Frame(p.ERROR, 1, b"\x06bad size")) == ("ARGUMENT", "bad size")
     regs = p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(range(28))))
     assert regs["pc"] == 0x03020100 and set(regs) == set(p.FAULT_FIELDS)
+
+
+# ------------------------------------------------- the contract, declared once
+
+def test_host_framing_matches_the_contract():
+    assert (p.HEADER.size, p.CRC.size) == (contract.HEADER_BYTES, contract.CRC_BYTES)
+    assert (p.VERSION, p.MAX_BODY) == (contract.VERSION, contract.MAX_BODY)
+
+
+def test_rendered_c_header_says_what_the_contract_says(tmp_path):
+    """kws_contract.h builds warning-free and every value in it is the contract's."""
+    names = ([("KWS_PROTOCOL_VERSION", contract.VERSION), ("KWS_MAX_BODY", contract.MAX_BODY),
+              ("KWS_HEADER_BYTES", contract.HEADER_BYTES), ("KWS_CRC_BYTES", contract.CRC_BYTES),
+              ("KWS_REPLY", contract.REPLY), ("KWS_ERROR", contract.ERROR_FRAME.value)]
+             + [(f"KWS_CMD_{c.name}", c.value) for c in contract.COMMANDS]
+             + [(f"KWS_EVT_{c.name}", c.value) for c in contract.EVENTS]
+             + [(f"KWS_ERR_{c.name}", c.value) for c in contract.ERRORS]
+             + [(f"KWS_{cmd}_FLAG_{f.name}", f.value) for cmd, bits in contract.FLAGS.items()
+                for f in bits])
+    (tmp_path / "kws_contract.h").write_text(contract_header())
+    prints = "\n".join(f'    printf("%lu\\n", (unsigned long){n});' for n, _ in names)
+    (tmp_path / "t.c").write_text('#include <stdio.h>\n#include "kws_contract.h"\n'
+                                  f"int main(void)\n{{\n{prints}\n"
+                                  '    puts(KWS_MAX_BODY_TEXT KWS_PROTOCOL_VERSION_TEXT);\n'
+                                  "    return 0;\n}\n")
+    subprocess.run(["cc", "-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o", "t", "t.c"],
+                   cwd=tmp_path, check=True)
+    out = subprocess.run([tmp_path / "t"], check=True, capture_output=True, text=True).stdout
+    assert out.split() == [str(v) for _, v in names] + [f"{contract.MAX_BODY}{contract.VERSION}"]
+
+
+def _doc_table(heading: str) -> dict[str, int]:
+    """name -> number of the table under `heading` in docs/protocol.md."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "protocol.md").read_text()
+    rows = text.split(heading, 1)[1].split("\n\n", 2)[1]
+    return {cells[1]: int(cells[0], 0) for line in rows.splitlines()[2:]
+            if (cells := [c.strip() for c in line.strip("|").split("|")])[0][:1].isdigit()}
+
+
+def test_docs_tables_list_the_contract():
+    types = {c.name: c.value for c in contract.COMMANDS + contract.EVENTS + (contract.ERROR_FRAME,)}
+    assert _doc_table("## Frame types") == types
+    assert _doc_table("### Error codes") == {c.name: c.value for c in contract.ERRORS}

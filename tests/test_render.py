@@ -45,7 +45,7 @@ def test_render_writes_a_complete_project(tmp_path):
     out = render_project(board, tmp_path / "p")
     for name in ["platformio.ini", "linker.ld", "tinykws.json", "boards/qemu_m7.json",
                  "src/main.c", "src/kws_protocol.c", "src/uart_cmsdk.c", "src/board_config.h",
-                 "src/commands.c", "src/info.c", ".tinykws/platform/platform.json",
+                 "src/commands.c", "src/info.c", "src/kws_contract.h", ".tinykws/platform/platform.json",
                  ".tinykws/tool-scons/scons.py", ".pio/core/appstate.json"]:
         assert (out / name).is_file(), name
     assert not (out / "src" / "uart_stm32_usart_v2.c").exists()
@@ -54,6 +54,8 @@ def test_render_writes_a_complete_project(tmp_path):
     assert "ORIGIN = 0x20000000, LENGTH = 4194304" in (out / "linker.ld").read_text()
     info = json.loads((out / "tinykws.json").read_text())["info"]
     assert info["model"] is None and info["commands"] == ["PING", "INFO"]
+    # the table names the contract's codes (generator/protocol.py), rendered in kws_contract.h
+    assert "{KWS_CMD_PING, kws_cmd_ping}" in (out / "src" / "commands.c").read_text()
 
 
 def test_info_document_is_valid_c_and_json(tmp_path):

@@ -33,7 +33,7 @@ from generator.boards import load_board
 from generator.build import build_project
 from generator.firmware import firmware_components
 from generator.frontend import Frontend, FrontendConfig, load_wav
-from generator.render import TEMPLATES, render_project
+from generator.render import TEMPLATES, contract_header, render_project
 from generator.stream import (RecognizerParams, StreamConfigError, load_recognizer,
                               render_stream_config, stream_settings, write_recognizer)
 from harness.client import Device, DeviceError, open_device
@@ -228,6 +228,7 @@ def test_scores_reply_fits_the_body_or_chunks_get_shorter(tmp_path):
     # every other frame: 13 inferences a chunk, 2,811 bytes: full-length chunks
     assert stream_settings(RecognizerParams(every=2), FRONTEND_8K, labels)["max_samples"] == 2044
     (tmp_path / "app_config.h").write_text(APP_CONFIG_200)
+    (tmp_path / "kws_contract.h").write_text(contract_header())
 
     def compiles(settings) -> subprocess.CompletedProcess:
         (tmp_path / "stream_config.h").write_text(render_stream_config(settings, labels))

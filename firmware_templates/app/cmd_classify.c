@@ -17,8 +17,6 @@
 #include "kws_pipeline.h"
 #include "kws_protocol.h"
 
-#define FLAG_FIRST 0x01u
-#define FLAG_LAST 0x02u
 #define HEAD_BYTES 7u /* flags, clip, offset */
 
 static uint16_t s_clip;
@@ -43,7 +41,7 @@ void kws_cmd_classify(const kws_request_t *req)
     uint32_t offset, samples;
     uint16_t clip;
     if (req->len < HEAD_BYTES || ((req->len - HEAD_BYTES) & 1u) ||
-        (req->body[0] & ~(FLAG_FIRST | FLAG_LAST))) {
+        (req->body[0] & ~(KWS_CLASSIFY_FLAG_FIRST | KWS_CLASSIFY_FLAG_LAST))) {
         kws_reply_error(req->seq, KWS_ERR_ARGUMENT,
                         "CLASSIFY body: flags u8, clip u16, offset u32, then int16 LE samples");
         return;
@@ -51,7 +49,7 @@ void kws_cmd_classify(const kws_request_t *req)
     clip = kws_get_u16(req->body + 1);
     offset = kws_get_u32(req->body + 3);
     samples = (req->len - HEAD_BYTES) / 2u;
-    if (req->body[0] & FLAG_FIRST) {
+    if (req->body[0] & KWS_CLASSIFY_FLAG_FIRST) {
         if (offset != 0u) {
             kws_reply_error(req->seq, KWS_ERR_ARGUMENT, "CLASSIFY: the first chunk starts at offset 0");
             return;
@@ -72,7 +70,7 @@ void kws_cmd_classify(const kws_request_t *req)
         return;
     } /* else: this chunk was fed already; only its reply was lost */
     put_le(head, kws_pipeline_frames_seen(), 4);
-    if (!(req->body[0] & FLAG_LAST)) {
+    if (!(req->body[0] & KWS_CLASSIFY_FLAG_LAST)) {
         kws_reply(req, head, 4);
         return;
     }

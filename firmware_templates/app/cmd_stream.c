@@ -28,8 +28,6 @@
 #include "kws_recognizer.h"
 #include "stream_config.h"
 
-#define FLAG_RESET 0x01u
-#define FLAG_SCORES 0x02u
 #define EVENT_BYTES 6u
 #define HEAD_BYTES 3u    /* of the reply: inferences, events */
 #define REQUEST_HEAD 7u  /* flags, stream, offset */
@@ -67,7 +65,7 @@ static const kws_recognizer_config_t s_config = {
 static uint8_t s_ring_scores[KWS_RECOGNIZER_MAX * KWS_APP_LABELS];
 static uint64_t s_ring_times[KWS_RECOGNIZER_MAX];
 static kws_recognizer_t s_recognizer;
-static uint8_t s_started;        /* a stream began with FLAG_RESET */
+static uint8_t s_started;        /* a stream began with KWS_STREAM_FLAG_RESET */
 static uint32_t s_frames;        /* the pipeline's position when the last chunk ended */
 static uint64_t s_samples;
 static uint16_t s_inferences;    /* in this chunk */
@@ -142,13 +140,13 @@ void kws_cmd_stream(const kws_request_t *req)
     uint16_t stream;
     int with_scores;
     if (req->len < REQUEST_HEAD || ((req->len - REQUEST_HEAD) & 1u) ||
-        (req->body[0] & ~(FLAG_RESET | FLAG_SCORES))) {
+        (req->body[0] & ~(KWS_STREAM_FLAG_RESET | KWS_STREAM_FLAG_SCORES))) {
         kws_reply_error(req->seq, KWS_ERR_ARGUMENT,
                         "STREAM body: flags u8 (bit0 reset, bit1 scores), stream u16, offset u32, "
                         "then int16 LE samples");
         return;
     }
-    with_scores = (req->body[0] & FLAG_SCORES) != 0u;
+    with_scores = (req->body[0] & KWS_STREAM_FLAG_SCORES) != 0u;
     samples = (req->len - REQUEST_HEAD) / 2u;
     stream = kws_get_u16(req->body + 1);
     offset = kws_get_u32(req->body + 3);
@@ -161,7 +159,7 @@ void kws_cmd_stream(const kws_request_t *req)
         send_reply(req, with_scores); /* its reply was lost: the same answer again */
         return;
     }
-    if (req->body[0] & FLAG_RESET) {
+    if (req->body[0] & KWS_STREAM_FLAG_RESET) {
         if (offset != 0u) {
             kws_reply_error(req->seq, KWS_ERR_ARGUMENT, "STREAM: a stream starts at offset 0");
             return;

@@ -28,7 +28,6 @@
 #endif
 
 #define KWS_FEATURES_HEADER_BYTES 10u
-#define KWS_FEATURES_FLAG_RESET 0x01u
 #define KWS_FEATURES_CHUNK 64u /* samples converted per step (stack buffer) */
 
 extern const kws_frontend_config_t KWS_FEATURES_CONFIG;

@@ -180,7 +180,8 @@ static void handle_frame(uint8_t *frame, size_t encoded_len)
         return;
     }
     if (frame[0] != KWS_PROTOCOL_VERSION) {
-        kws_reply_error(seq, KWS_ERR_VERSION, "unsupported protocol version (this firmware speaks 1)");
+        kws_reply_error(seq, KWS_ERR_VERSION,
+                        "unsupported protocol version (this firmware speaks " KWS_PROTOCOL_VERSION_TEXT ")");
         return;
     }
     req.type = frame[1];
@@ -209,7 +210,7 @@ void kws_protocol_feed(uint8_t byte)
         return;
     }
     if (s_rx_overflow) {
-        kws_reply_error(0, KWS_ERR_TOO_LONG, "frame longer than the maximum (4096-byte body)");
+        kws_reply_error(0, KWS_ERR_TOO_LONG, "frame longer than the maximum (" KWS_MAX_BODY_TEXT "-byte body)");
     } else if (s_rx_len > 0) {
         handle_frame(RX_BUF, s_rx_len);
     }

@@ -10,37 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KWS_PROTOCOL_VERSION 1u
-#define KWS_HEADER_BYTES 6u
-#define KWS_CRC_BYTES 4u
-/* Largest body either side may send; frames beyond it are refused. */
-#define KWS_MAX_BODY 4096u
-
-/* Frame types. A reply to command C has type C | KWS_REPLY. */
-enum {
-    KWS_CMD_PING = 0x01,
-    KWS_CMD_INFO = 0x02,
-    KWS_CMD_FEATURES = 0x10,
-    KWS_CMD_VALIDATE = 0x20,
-    KWS_CMD_CLASSIFY = 0x30,
-    KWS_CMD_STREAM = 0x31,
-    KWS_CMD_BENCH = 0x32,
-    KWS_EVT_READY = 0x70, /* sent unprompted once after boot */
-    KWS_EVT_FAULT = 0x71, /* sent unprompted by the fault handler before reset */
-    KWS_ERROR = 0x7F,     /* body: code u8, then a UTF-8 message */
-    KWS_REPLY = 0x80
-};
-
-/* Error codes carried in a KWS_ERROR frame. */
-enum {
-    KWS_ERR_CRC = 1,        /* CRC mismatch */
-    KWS_ERR_VERSION = 2,    /* unknown protocol version */
-    KWS_ERR_TOO_LONG = 3,   /* frame longer than KWS_MAX_BODY allows */
-    KWS_ERR_MALFORMED = 4,  /* bad COBS, short header, length mismatch */
-    KWS_ERR_UNKNOWN = 5,    /* no such command */
-    KWS_ERR_ARGUMENT = 6,   /* the command's body is not what it takes */
-    KWS_ERR_STATE = 7       /* the command cannot run now (e.g. no model) */
-};
+/* Version, maximum body, frame types, error codes and flag bits: rendered by
+ * gen-firmware from generator/protocol.py, where the host reads them too. */
+#include "kws_contract.h"
 
 typedef struct {
     uint8_t type;

@@ -19,6 +19,8 @@ from .data import (REAL_SPLIT_SALT, SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset,
 from . import stream_crops
 from .hard_negatives import HardNegatives
 from .errors import TrainError
+from ..bundle import FRONTEND_FILE, MODEL_FILE, ModelBundle
+from ..labels import LABELS_FILE, LabelsError
 from ..staging import replacing_dir, replacing_file
 from .progress import progress
 
@@ -244,12 +246,17 @@ class _Teachers:
         self.published = [PublishedTeacher(spec, labels) for spec in published]
         for d in dirs:
             d = Path(d)
+            bundle = ModelBundle(d / MODEL_FILE)
             try:
-                theirs = json.loads((d / "labels.json").read_text())
-                tfl = (d / "model.tflite").read_bytes()
+                tfl = bundle.model.read_bytes()
+                theirs = bundle.labels
             except OSError as e:
                 raise TrainError(f"--teachers {d}: {e.strerror}; give kws-train output folders") \
                     from None
+            except LabelsError as e:
+                raise TrainError(f"--teachers {d}: {e}") from None
+            if theirs is None:
+                raise TrainError(f"--teachers {d}: no {LABELS_FILE}; give kws-train output folders")
             if theirs != labels:
                 raise TrainError(f"--teachers {d}: labels {theirs} differ from {labels}")
             it = tf.lite.Interpreter(model_content=tfl, num_threads=2)
@@ -348,7 +355,7 @@ def train(opts: TrainOptions) -> dict:
     out = Path(opts.out)
     if out.exists() and not out.is_dir():
         raise TrainError(f"--out {out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / "model.tflite").exists():
+    if out.is_dir() and any(out.iterdir()) and not (out / MODEL_FILE).exists():
         raise TrainError(f"--out {out}: folder is not empty and not a previous kws-train output; "
                          "choose a new or empty folder")
     show = opts.show_progress
@@ -520,9 +527,9 @@ def train(opts: TrainOptions) -> dict:
 
     # ---------------------------------------------------------- write OUT
     with replacing_dir(out) as tmp:
-        (tmp / "model.tflite").write_bytes(tfl)
-        (tmp / "labels.json").write_text(json.dumps(ds.labels, indent=1) + "\n")
-        (tmp / "frontend.json").write_text(fe_cfg.to_json() + "\n")
+        (tmp / MODEL_FILE).write_bytes(tfl)
+        (tmp / LABELS_FILE).write_text(json.dumps(ds.labels, indent=1) + "\n")
+        (tmp / FRONTEND_FILE).write_text(fe_cfg.to_json() + "\n")
         meta["recognizer"] = _choose_recognizer(tmp, ds, pcm_by_path, opts, sr)
         rep = report_mod.write_report(tmp, meta, results, ds.labels)
     log.info("wrote %s (model.tflite %d bytes, %d MACs)", out, len(tfl), meta["macs"])
