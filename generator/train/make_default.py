@@ -1,4 +1,4 @@
-"""Regenerate the bundled default model and the committed held-out test set.
+"""Regenerate the bundled default model and the committed test set.
 
     python -m generator.train.make_default
 
@@ -111,7 +111,8 @@ def train_args(out: Path, epochs: int, real: Path, teachers: list[str],
 
 def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dict:
     """Pick held-out clips and silence; record the int8 model's prediction."""
-    from generator.frontend import Frontend, FrontendConfig
+    from generator.bundle import ModelBundle
+    from generator.frontend import Frontend
 
     from .augment import AugmentConfig, augment_clip
     from .data import BACKGROUND_DIR
@@ -119,7 +120,8 @@ def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dic
     from .synth import write_wav
 
     rng = np.random.default_rng(seed)
-    labels = json.loads((model_dir / "labels.json").read_text())
+    bundle = ModelBundle(model_dir / "model.tflite")
+    labels = bundle.labels
     picks: list[tuple[str, Path | None, str]] = []   # (label, source, speaker)
     for kw in KEYWORDS:
         for voice in HELDOUT_VOICES:
@@ -152,8 +154,7 @@ def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dic
     for r, pcm in zip(rows, pcms):
         write_wav(dst / r["path"], pcm)
 
-    cfg = FrontendConfig.from_json((model_dir / "frontend.json").read_text())
-    fe = Frontend(cfg)
+    fe = Frontend(bundle.frontend)
     feats = np.stack([fe.compute(p) for p in pcms])
     scores = int8_predict((model_dir / "model.tflite").read_bytes(), feats)
     pred = np.argmax(scores, 1)
