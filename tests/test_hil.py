@@ -20,6 +20,7 @@ from harness.evaluate import run_eval, write_report
 from harness.cli import latency_units
 from harness.pipeline import HostPipeline
 from harness.recording import make_recording
+from harness.det import sweep
 from harness.stream import Inferences, device_stream, host_stream, read_truth, score_detections
 from harness.validate import validate
 
@@ -64,16 +65,25 @@ def test_eval_bundled_test_set_agrees_with_host(kws_device, tmp_path):
 def test_stream_finds_keywords_in_a_long_recording(kws_device, tmp_path):
     pipeline = HostPipeline(default_model())
     keywords = [k for k in pipeline.labels if not k.startswith("_")]
-    # 20 s (QEMU's UART carries about 30 KB/s), keywords 20 dB over the noise.
-    make_recording(TEST_SET, keywords, seconds=20, seed=1, out_wav=tmp_path / "long.wav",
+    # 60 s (QEMU's UART carries about 30 KB/s), keywords 20 dB over the noise.
+    make_recording(TEST_SET, keywords, seconds=60, seed=1, out_wav=tmp_path / "long.wav",
                    out_csv=tmp_path / "truth.csv", snr_db=20)
     pcm = load_wav(tmp_path / "long.wav")
     info = kws_device.info()
     record, host_record = Inferences(), Inferences()
-    got = device_stream(kws_device, pcm, info=info, timeout=60, record=record)
+    got = device_stream(kws_device, pcm, info=info, timeout=180, record=record)
     want = host_stream(pipeline, pcm, settings=info["stream"], record=host_record)
     assert [(d.label, d.sample) for d in got] == [(d.label, d.sample) for d in want]
     assert record.first_difference(host_record) is None  # every inference, bit for bit
-    score = score_detections(got, read_truth(tmp_path / "truth.csv"), 16000,
-                             duration_s=pcm.size / 16000)
-    assert score["hits"] >= 1, score
+    truth = read_truth(tmp_path / "truth.csv")
+    score = score_detections(got, truth, 16000, duration_s=pcm.size / 16000)
+    keywords_spoken = score["hits"] + score["misses"]
+    assert keywords_spoken >= 10, score
+    # The device's own scores hear the keywords: some threshold and window detects them
+    # without a false accept. (How many the model's operating point hits is a figure,
+    # bench/bench_real_speech.py; here the device must equal the host, and not vacuously.)
+    det = sweep(record.samples, record.scores, info["stream"], truth, pipeline.labels,
+                duration_s=pcm.size / 16000)
+    best = max(hits for w in det["windows"] for hits, fa in zip(w["hits"], w["false_accepts"])
+               if fa == 0)
+    assert best >= keywords_spoken // 3, det["recommended"]
