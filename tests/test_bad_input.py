@@ -223,8 +223,9 @@ def test_missing_labels_json_is_said(tmp_path, capsys):
     assert gen_firmware(["--board", "host", "--out", str(tmp_path / "fw"),
                          "--model", str(model)]) == 0
     err = capsys.readouterr().err
-    assert (f"no labels.json beside {model}: the firmware calls its 10 outputs class0..class9; "
-            "put a JSON list of 10 label strings there") in err
+    n = len(json.loads((MODEL.parent / "labels.json").read_text()))
+    assert (f"no labels.json beside {model}: the firmware calls its {n} outputs "
+            f"class0..class{n - 1}; put a JSON list of {n} label strings there") in err
     assert gen_firmware(["--board", "host", "--out", str(tmp_path / "fw2")]) == 0
     assert "labels.json" not in capsys.readouterr().err
 
