@@ -7,7 +7,6 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm stlink-tools
 # Offline, PlatformIO's upgrade check and telemetry would each wait a minute.
 export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
 export PLATFORMIO_SETTING_ENABLE_TELEMETRY := No
@@ -19,7 +18,11 @@ DEBIAN_VOICES := $(VENV)/share/tinykws/debian-voices/.complete
 
 setup: system-packages $(VENV)/.installed $(KOKORO_PACK) $(DEBIAN_VOICES)
 
-# Installs only what is missing; needs root or sudo the first time.
+# Installs only what is missing; needs root or sudo the first time. Every Debian
+# package a test needs is here: the test suite fails, it does not skip, without one.
+#   gcc: the host builds of the C sources, with ASan/UBSan (libasan8, libubsan1)
+#   espeak-ng, sox: kws-train synth (tests build small voice sets)
+#   libsonic0: RHVoice's library needs it, and its .deb is unpacked without apt (below)
 system-packages:
 	@missing=""; \
 	command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi libnewlib-arm-none-eabi"; \
@@ -27,6 +30,10 @@ system-packages:
 	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
 	command -v st-flash >/dev/null || missing="$$missing stlink-tools"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	command -v cc >/dev/null || missing="$$missing gcc"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v sox >/dev/null || missing="$$missing sox"; \
+	dpkg-query -W -f='$${Status}' libsonic0 2>/dev/null | grep -q 'ok installed' || missing="$$missing libsonic0"; \
 	$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-BOARDS_DIR = Path(__file__).resolve().parent.parent / "boards"
+from .package_data import BOARDS
+
+BOARDS_DIR = BOARDS
 
 
 class BoardError(ValueError):

@@ -12,6 +12,9 @@ import json
 from pathlib import Path
 
 LABELS_FILE = "labels.json"
+# the two classes every keyword model has besides its keywords
+SILENCE_LABEL = "_silence_"
+UNKNOWN_LABEL = "_unknown_"
 
 
 class LabelsError(ValueError):

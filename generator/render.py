@@ -27,9 +27,9 @@ from .board_config import board_config
 from .boards import Board
 from .cstrings import c_comment, c_identifier, c_string
 from .emulator import qemu_argv, tcp_serial
+from .package_data import TEMPLATES
 from .staging import folder_lock, replacing_dir
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "firmware_templates"
 INFO_TAIL_BYTES = 80  # cmd_basic.c's tail buffer: what the firmware appends to the rendered INFO
 STACK_BYTES = 8192
 DEFAULT_QEMU_PORT = 4321

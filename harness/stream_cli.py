@@ -16,6 +16,7 @@ from generator.info import DeviceInfo
 from generator.staging import replacing_dir
 from generator.stream import SOURCE_OPTION, recognizer_differences
 
+from .cli_common import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _open, _write_json
 from .det import DEFAULT_TARGET_FA_PER_HOUR, DEFAULT_WINDOWS_MS
 from .stream import DEFAULT_TOLERANCE_S, MAX_CHUNK_SAMPLES
 
@@ -171,7 +172,6 @@ def _write_report(folder: Path, stream_report: dict, det: dict) -> None:
 
 
 def cmd_stream(args) -> int:
-    from .cli import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _open, _write_json
     from .client import DeviceError
     from .det import sweep, windows_for
     from .pipeline import HostPipeline
@@ -286,7 +286,6 @@ def cmd_stream(args) -> int:
 
 
 def cmd_make_recording(args) -> int:
-    from .cli import EXIT_OK
     from .recording import make_recording
 
     data = Path(args.data)

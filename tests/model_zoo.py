@@ -504,10 +504,6 @@ def get_zoo(tmp_path_factory) -> Zoo:
     return _ZOO
 
 
-def have(tool: str) -> bool:
-    return shutil.which(tool) is not None
-
-
 __all__ = [
     "ARM_CFLAGS",
     "HOST_CFLAGS",
@@ -520,7 +516,6 @@ __all__ = [
     "convert_entry",
     "convert_keras",
     "get_zoo",
-    "have",
     "random_inputs",
     "reference_outputs",
     "run_driver",

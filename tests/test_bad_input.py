@@ -16,7 +16,6 @@ from generator.firmware import default_model
 from harness.cli import main as harness
 
 MODEL = default_model()
-pytestmark = pytest.mark.skipif(MODEL is None, reason="needs the bundled default model")
 NO_DEVICE = "exec:/nonexistent/firmware"  # never opened: the inputs fail first
 
 
@@ -104,7 +103,7 @@ def test_exec_of_a_file_that_is_not_executable(tmp_path, capsys):
 
 
 def test_ctrl_c_during_eval_says_where_the_results_are(tmp_path, capsys, monkeypatch):
-    import harness.cli as cli
+    import harness.cli_common as cli_common
     import harness.evaluate as evaluate
 
     tensor = {"shape": [1, 10], "dtype": "int8", "scale": 1.0, "zero_point": 0}
@@ -121,7 +120,7 @@ def test_ctrl_c_during_eval_says_where_the_results_are(tmp_path, capsys, monkeyp
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(cli, "open_device", lambda *a, **k: contextlib.nullcontext(Device()))
+    monkeypatch.setattr(cli_common, "open_device", lambda *a, **k: contextlib.nullcontext(Device()))
     monkeypatch.setattr(evaluate, "run_eval", interrupted)
     data = tmp_path / "data"
     _wav(data / "yes" / "a.wav")

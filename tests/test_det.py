@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_SET = ROOT / "tests" / "data" / "kws_test_set"
 RATE = 16000
 LABELS4 = ["_silence_", "_unknown_", "yes", "no"]
-needs_model = pytest.mark.skipif(default_model() is None, reason="no bundled default model")
 
 
 def settings4(**params) -> dict:
@@ -131,7 +130,6 @@ def test_sweep_scores_like_score_detections():
     assert det["keywords"] == sum(1 for r in truth if not r.label.startswith("_")) > 50
 
 
-@needs_model
 def test_sweep_on_a_real_host_stream(tmp_path):
     """The bundled model on keywords from the test set: at the parameters in
     use the sweep gives HostRecognizer's detections and the stream's scores."""
@@ -319,7 +317,6 @@ def run_cli(*args, timeout=600):
                           capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
-@needs_model
 def test_cli_host_only_writes_det_json_and_png(tmp_path):
     wav, csv = tmp_path / "r.wav", tmp_path / "r.csv"
     keywords = [k for k in HostPipeline(default_model()).labels if not k.startswith("_")]
@@ -359,7 +356,6 @@ def test_cli_host_only_writes_det_json_and_png(tmp_path):
     assert [w["average_window_ms"] for w in det["windows"]] == [500, 1000]
 
 
-@needs_model
 def test_cli_host_only_runs_with_the_models_recognizer_json(tmp_path):
     """--host-only takes settings_for(pipeline): the model folder's recognizer.json."""
     model = tmp_path / "model"

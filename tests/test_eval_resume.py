@@ -68,7 +68,6 @@ def _rows(report):
     return [json.loads(line) for line in (report / RESULTS).read_text().splitlines()]
 
 
-@pytest.mark.skipif(MODEL is None, reason="needs the bundled default model")
 def test_other_data_with_the_same_names_is_not_answered_from_the_last_run(tmp_path):
     first, second = _data(tmp_path / "a", 0), _data(tmp_path / "b", 1)
     report = tmp_path / "report"
@@ -86,7 +85,6 @@ def test_other_data_with_the_same_names_is_not_answered_from_the_last_run(tmp_pa
     assert summary["confusion"] == fresh["confusion"]
 
 
-@pytest.mark.skipif(MODEL is None, reason="needs the bundled default model")
 def test_a_report_of_another_firmware_is_refused_or_started_over(tmp_path):
     data = _data(tmp_path / "a", 0)
     report = tmp_path / "report"
@@ -102,7 +100,6 @@ def test_a_report_of_another_firmware_is_refused_or_started_over(tmp_path):
     assert len(_rows(report)) == 6
 
 
-@pytest.mark.skipif(MODEL is None, reason="needs the bundled default model")
 def test_a_changed_frontend_is_another_run(tmp_path):
     model_dir = tmp_path / "model"
     model_dir.mkdir()
@@ -116,7 +113,6 @@ def test_a_changed_frontend_is_another_run(tmp_path):
         run_eval(HostDevice(), model_dir / "model.tflite", data, tmp_path / "report")
 
 
-@pytest.mark.skipif(MODEL is None, reason="needs the bundled default model")
 def test_results_of_an_older_harness_are_not_trusted(tmp_path):
     data = _data(tmp_path / "a", 0)
     report = tmp_path / "report"

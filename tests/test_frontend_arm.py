@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from m7_probe import ARM_CC, QEMU, run_on_m7
+import requires
+from m7_probe import run_on_m7
 
 from generator.frontend import Frontend, FrontendConfig
 from generator.frontend.testsignals import make_clips
 
-pytestmark = pytest.mark.skipif(ARM_CC is None or QEMU is None,
-                                reason="arm-none-eabi-gcc or qemu-system-arm not installed")
+
+@pytest.fixture(autouse=True)
+def _arm_toolchain_and_emulator():
+    requires.tool("arm-none-eabi-gcc")
+    requires.tool("qemu-system-arm")
 
 
 @pytest.fixture(scope="module")

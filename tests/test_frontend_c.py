@@ -5,13 +5,13 @@ FEATURES command handler driven through harness.features.device_features."""
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
+import requires
 
 from generator.frontend import Frontend, FrontendConfig, render_c_tables
 from generator.frontend.native import TEMPLATE_DIR
@@ -23,10 +23,13 @@ from harness.features import FeaturesMismatch, chunk_samples, device_features
 RUNTIME_DIR = TEMPLATE_DIR.parent / "runtime"
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2"]
 ARM_M7 = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"]
-CC = shutil.which("cc") or shutil.which("gcc")
-ARM_CC = shutil.which("arm-none-eabi-gcc")
+CC = "cc"
+ARM_CC = "arm-none-eabi-gcc"
 
-pytestmark = pytest.mark.skipif(CC is None, reason="no host C compiler")
+
+@pytest.fixture(autouse=True)
+def _host_compiler():
+    requires.tool(CC)
 
 
 def _compile(cmd: list[str], cwd: Path) -> None:
@@ -41,8 +44,8 @@ RENDER_CONFIGS = [FrontendConfig(), FrontendConfig(stride_ms=10, output="int8"),
 
 @pytest.mark.parametrize("arm", [False, True], ids=["host", "arm-m7"])
 def test_sources_compile_warning_free(arm, tmp_path):
-    if arm and ARM_CC is None:
-        pytest.skip("arm-none-eabi-gcc not installed")
+    if arm:
+        requires.tool(ARM_CC)
     cc = [ARM_CC, *ARM_M7] if arm else [CC]
     (tmp_path / "kws_contract.h").write_text(contract_header())  # gen-firmware renders it
     inc = ["-I", str(TEMPLATE_DIR), "-I", str(RUNTIME_DIR), "-I", str(tmp_path)]
@@ -150,10 +153,13 @@ def _build_driver(tmp_path: Path, cfg: FrontendConfig, sanitize: bool = True) ->
     return exe
 
 
-def _sanitizers_work(tmp_path: Path) -> bool:
+def _require_sanitizers(tmp_path: Path) -> None:
     (tmp_path / "probe.c").write_text("int main(void){return 0;}\n")
     res = subprocess.run([CC, *SANITIZE, "probe.c", "-o", "probe"], cwd=tmp_path, capture_output=True)
-    return res.returncode == 0 and subprocess.run([str(tmp_path / "probe")]).returncode == 0
+    if res.returncode != 0 or subprocess.run([str(tmp_path / "probe")]).returncode != 0:
+        pytest.fail("ASan/UBSan do not build or run here: their runtimes (libasan8, libubsan1) "
+                    "come with the Debian package gcc (`make setup` installs it)\n"
+                    + res.stderr.decode(errors="replace"), pytrace=False)
 
 
 class DeviceError(RuntimeError):
@@ -191,8 +197,7 @@ class FakeDevice:
                                                 pcan=False)],
                          ids=["default", "stride10_int8", "win40_64ch"])
 def test_features_command_under_sanitizers(cfg, tmp_path):
-    if not _sanitizers_work(tmp_path):
-        pytest.skip("ASan/UBSan runtime not available")
+    _require_sanitizers(tmp_path)
     dev = FakeDevice(_build_driver(tmp_path, cfg))
     host = Frontend(cfg)
     clips = [c for _, c in make_clips(36, seed=99)]
@@ -298,7 +303,8 @@ def kiss_fftr_model(x: list[int]) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("fft_size", [16, 32, 64, 256, 512, 1024, 2048])
 def test_fft_bit_identical_to_kissfft_model(fft_size, tmp_path):
-    exe = _build_driver(tmp_path, FrontendConfig(), sanitize=_sanitizers_work(tmp_path))
+    _require_sanitizers(tmp_path)
+    exe = _build_driver(tmp_path, FrontendConfig(), sanitize=True)
     n = fft_size // 2
     rng = np.random.default_rng(fft_size)
     vectors = [np.full(fft_size, -32768, np.int16), np.full(fft_size, 32767, np.int16),

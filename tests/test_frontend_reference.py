@@ -37,7 +37,6 @@ def clips():
 
 @pytest.fixture(scope="module")
 def tf_reference():
-    pytest.importorskip("tensorflow")
     from generator.frontend.reference import tf_features
 
     return tf_features
@@ -78,7 +77,6 @@ def test_tflm_tables_are_not_the_ops(clips, tf_reference):
 
 @pytest.fixture(scope="module")
 def pymicro():
-    pytest.importorskip("pymicro_features")
     from generator.frontend.reference import pymicro_features
 
     return pymicro_features

@@ -12,10 +12,8 @@ from generator.info import DeviceInfo, InfoError, ModelInfo
 from generator.model import ModelError
 from generator.render import MANIFEST, render_project
 
-needs_model = pytest.mark.skipif(default_model() is None, reason="no bundled model")
 
 
-@needs_model
 def test_model_info_is_info_model_and_parses_back():
     component, info = model_component(default_model(), load_board("qemu_m7"))
     assert component.info["model"] == info.to_dict()

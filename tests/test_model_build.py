@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from model_zoo import ARM_CFLAGS, HOST_CFLAGS, KEYWORD_MODELS, SANITIZE, get_zoo, have, random_inputs, \
+import requires
+from model_zoo import ARM_CFLAGS, HOST_CFLAGS, KEYWORD_MODELS, SANITIZE, get_zoo, random_inputs, \
     reference_outputs
 
 from generator.model import KERNELS_DIR, all_kernel_files, tflm_arena_bytes
@@ -20,7 +20,6 @@ from generator.render import contract_header
 
 RUNTIME_DIR = Path(__file__).resolve().parents[1] / "firmware_templates" / "runtime"
 
-pytest.importorskip("tensorflow")
 
 
 @pytest.fixture(scope="session")
@@ -133,9 +132,9 @@ def test_kernels_compile_warning_free_host_pedantic(tmp_path):
                         "-o", str(tmp_path / (src.stem + ".o"))], check=True)
 
 
-@pytest.mark.skipif(not have("arm-none-eabi-gcc"), reason="arm-none-eabi-gcc not installed")
 @pytest.mark.parametrize("name", ["ds_cnn", "float_io", "concat", "residual"])
 def test_cortex_m7_build_is_warning_free(zoo, tmp_path, name):
+    requires.tool("arm-none-eabi-gcc")
     compiled = zoo.compiled(name)
     src = tmp_path / "src"
     compiled.write(src)
@@ -151,7 +150,6 @@ def test_cortex_m7_build_is_warning_free(zoo, tmp_path, name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", KEYWORD_MODELS)
 def test_keyword_model_arena_is_well_below_tflite_micro(zoo, name):
-    pytest.importorskip("tflite_micro")
     compiled = zoo.compiled(name)
     tflm = tflm_arena_bytes(zoo.tflite(name).read_bytes())
     ratio = compiled.arena_bytes / tflm
@@ -160,9 +158,9 @@ def test_keyword_model_arena_is_well_below_tflite_micro(zoo, name):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not have("arm-none-eabi-gcc"), reason="arm-none-eabi-gcc not installed")
 @pytest.mark.parametrize("name", KEYWORD_MODELS)
 def test_keyword_model_code_beside_weights_is_small(zoo, tmp_path, name):
+    requires.tool("arm-none-eabi-gcc")
     compiled = zoo.compiled(name)
     flash = measure_flash(compiled, workdir=tmp_path)
     print(f"{name}: weights {flash['weights']} B, code {flash['code']} B, arena {flash['ram_bss']} B")
@@ -267,12 +265,12 @@ SECTIONS {
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (have("arm-none-eabi-gcc") and have("qemu-system-arm")),
-                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
 @pytest.mark.parametrize("name", ["ds_cnn", "tiny_conv", "float_io", "residual", "concat"])
 def test_cortex_m7_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name):
     """The same kernels on a Cortex-M7 (QEMU mps2-an500): bit-exact, and instructions per MAC
     well below TFLite Micro's reference kernels (16.5 on a DS-CNN)."""
+    requires.tool("arm-none-eabi-gcc")
+    requires.tool("qemu-system-arm")
     compiled = zoo.compiled(name)
     src = tmp_path / "src"
     compiled.write(src)

@@ -10,7 +10,6 @@ from model_zoo import convert_keras, get_zoo
 
 from generator.model import ModelError, compile_model, load_model
 
-pytest.importorskip("tensorflow")
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import subprocess
 
 import numpy as np
 import pytest
-
-from model_zoo import HOST_CFLAGS, SANITIZE, get_zoo, have
+import requires
+from model_zoo import HOST_CFLAGS, SANITIZE, get_zoo
 
 from generator.model import KERNELS_DIR, CompiledModel, ModelError, compile_model, load_model, qmath
 from generator.model.planner import Buffer, check_plan, overlap_limit, plan_memory
@@ -65,9 +65,9 @@ int main(void) {
 """
 
 
-@pytest.mark.skipif(not have("cc"), reason="no host C compiler")
 def test_c_fixed_point_helpers_match_reference(tmp_path):
     """The C helpers (including the fast high-multiply) against the Python model of the reference."""
+    requires.tool("cc")
     src = tmp_path / "probe.c"
     src.write_text(_C_PROBE)
     exe = tmp_path / "probe"
@@ -185,7 +185,6 @@ def test_chain_of_elementwise_ops_runs_in_place():
 
 @pytest.fixture(scope="module")
 def zoo(tmp_path_factory):
-    pytest.importorskip("tensorflow")
     return get_zoo(tmp_path_factory)
 
 

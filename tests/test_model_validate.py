@@ -12,8 +12,6 @@ from model_zoo import get_zoo
 
 from harness.validate import load_inputs, validate
 
-pytest.importorskip("tensorflow")
-pytest.importorskip("tflite_micro")
 
 
 @pytest.fixture(scope="session")

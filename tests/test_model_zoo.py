@@ -13,8 +13,6 @@ import pytest
 
 from model_zoo import ZOO, get_zoo, random_inputs, reference_outputs, run_driver
 
-pytest.importorskip("tensorflow")
-pytest.importorskip("tflite_micro")
 
 
 @pytest.fixture(scope="session")

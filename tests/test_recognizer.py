@@ -38,8 +38,6 @@ from harness.stream import device_stream, host_stream, settings_for
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SET = ROOT / "tests" / "data" / "kws_test_set"
-needs_model = pytest.mark.skipif(default_model() is None, reason="no bundled default model")
-pytestmark = needs_model
 
 # Not micro_speech's defaults (but for `every`), and all within what the firmware runs.
 CHOSEN_PARAMS = RecognizerParams(average_window_ms=600, threshold=150, suppression_ms=1000,

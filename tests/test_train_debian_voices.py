@@ -5,17 +5,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import shutil
 
 import numpy as np
 import pytest
+import requires
 
 from generator.train import debian_voices
 from generator.train.errors import SynthError
 from generator.train.synth import DEFAULT_ENGINES, SynthOptions, plan
-
-INSTALLED = debian_voices.installed(debian_voices.default_root())
-
 
 def test_plan_adds_the_debian_voices_only_when_named_and_last():
     key = lambda j: (j.relpath, j.params, j.cents, j.tempo, j.speed, j.seed)
@@ -48,9 +45,9 @@ def test_missing_files_name_the_fix(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("sox") is None or not INSTALLED,
-                    reason="sox or the RHVoice/pico files are not installed (make setup)")
 def test_small_debian_voice_build_is_deterministic(tmp_path):
+    requires.tool("sox")
+    requires.debian_voices_root()
     from generator.train.data import read_wav
     from generator.train.synth import synthesize
 
@@ -75,12 +72,12 @@ def test_small_debian_voice_build_is_deterministic(tmp_path):
         assert rate == 16000 and rms.max() > 30 * np.percentile(rms, 10), r["path"]
 
 
-@pytest.mark.skipif(not INSTALLED, reason="the RHVoice/pico files are not installed (make setup)")
 def test_engines_speak_at_their_rates():
     # TensorFlow exports an FFT under the names pico's own uses: both loaded in one process
     # must still work (pico is deep-bound to its own symbols)
-    pytest.importorskip("tensorflow")
-    root = debian_voices.default_root()
+    import tensorflow  # noqa: F401
+
+    root = requires.debian_voices_root()
     tts = debian_voices.RHVoice(root)
     slow, fast = tts.speak("stop", "bdl", 0.8), tts.speak("stop", "bdl", 1.25)
     assert tts.rate == 24000 and len(slow) > 1.2 * len(fast) > 0

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import shutil
 
 import pytest
+import requires
 
 from generator.train.data import scan_dataset, speaker_of
 from generator.train.synth import (KEYWORDS, KOKORO_VOICES, UNKNOWN_WORDS, Job, SynthOptions,
-                                   asterisk_words, available_engines, default_kokoro_pack,
+                                   asterisk_words, available_engines,
                                    finish_clip, plan)
 
 
@@ -58,9 +58,9 @@ def test_finish_clip_fits_one_second():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("espeak-ng") is None or shutil.which("sox") is None,
-                    reason="espeak-ng and sox not installed (apt-get install -y espeak-ng sox)")
 def test_small_espeak_build_is_deterministic(tmp_path):
+    requires.tool("espeak-ng")
+    requires.tool("sox")
     from generator.train.synth import synthesize
 
     def build(out):
@@ -81,7 +81,6 @@ def test_small_espeak_build_is_deterministic(tmp_path):
     assert len(ds.clips) == len(rows) and ds.background
 
 
-@pytest.mark.skipif(not available_engines().get("hibari"), reason="hibari-tts not installed")
 def test_no_unknown_word_sounds_like_a_keyword():
     """A homophone of a keyword ("know" for "no") labelled _unknown_ is noise no model can learn."""
     from generator.train.synth import _g2p
@@ -142,11 +141,12 @@ def test_plan_of_a_single_kokoro_voice_has_no_blends():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("sox") is None or not all(
-    available_engines()[e] for e in ("piper", "hibari", "kokoro"))
-    or not default_kokoro_pack().is_file(),
-    reason="sox or the neural voices are not installed (make setup)")
 def test_small_neural_voice_build_is_deterministic(tmp_path):
+    requires.tool("sox")
+    requires.kokoro_pack()
+    engines = available_engines()
+    assert all(engines[e] for e in ("piper", "hibari", "kokoro")), \
+        f"the neural voices' Python packages are not all installed (make setup): {engines}"
     import numpy as np
 
     from generator.train.data import read_wav
@@ -176,7 +176,6 @@ def test_small_neural_voice_build_is_deterministic(tmp_path):
 
 
 def test_corrupted_kokoro_model_parts_are_refused(tmp_path, monkeypatch):
-    pytest.importorskip("onnxruntime")
     from generator.train import synth
     from generator.train.errors import SynthError
 
@@ -208,11 +207,10 @@ def test_missing_or_corrupted_kokoro_js_pack_is_refused(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-@pytest.mark.skipif(not default_kokoro_pack().is_file(), reason="kokoro-js not fetched (make setup)")
 def test_kokoro_js_pack_carries_every_voice_style_but_the_japanese():
     from generator.train import synth
 
-    styles = synth._kokoro_js_styles(default_kokoro_pack())
+    styles = synth._kokoro_js_styles(requires.kokoro_pack())
     assert set(styles) == set(synth.KOKORO_JS_VOICES)
     assert all(s.shape == (510, 1, 256) and s.dtype == "<f4" for s in styles.values())
     # distinct voices, and values in the range of the Japanese styles (not misread bytes)

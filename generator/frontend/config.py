@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .tables import filterbank_layout
+
 OUTPUT_TYPES = ("uint16", "int8", "float32")
 TABLE_FLAVORS = ("tf", "tflm")
 
@@ -193,8 +195,6 @@ class FrontendConfig:
                       "to reproduce: TensorFlow's op or TFLite Micro's library)")
         # The filterbank's last band must end below the Nyquist bin; this
         # depends on the float32 band edges, so ask the table builder.
-        from .tables import filterbank_layout  # local import: tables needs config
-
         layout = filterbank_layout(self)
         if layout.end_index >= self.fft_size // 2 + 1:
             raise err("upper_hz", f"the top mel band reaches FFT bin {layout.end_index}, past the "

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..package_data import TEMPLATES
 from ..staging import replacing_file
 from .tables import FrontendTables
 
-TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "firmware_templates" / "frontend"
+TEMPLATE_DIR = TEMPLATES / "frontend"
 DEVICE_SOURCES = ("kws_frontend.c", "cmd_features.c")
 HOST_SOURCES = ("kws_frontend.c", "kws_frontend_host.c")
 HEADERS = ("kws_frontend.h",)

@@ -21,10 +21,12 @@ import math
 import sys
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .config import FrontendConfig
+if TYPE_CHECKING:  # the tables take a config; config.py calls filterbank_layout
+    from .config import FrontendConfig
 
 f32 = np.float32
 

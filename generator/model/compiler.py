@@ -11,6 +11,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
+from ..package_data import TEMPLATES
 from .errors import ModelError
 from .lower import lower_graph
 from .ops import KERNELS
@@ -19,7 +20,7 @@ from .planner import Buffer, Plan, overlap_limit, plan_memory
 from .reader import Graph, read_graph
 from .step import CArray, Step
 
-TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "firmware_templates"
+TEMPLATES_DIR = TEMPLATES
 KERNELS_DIR = TEMPLATES_DIR / "kernels"
 MODEL_TEMPLATES_DIR = TEMPLATES_DIR / "model"
 

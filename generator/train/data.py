@@ -34,20 +34,17 @@ from pathlib import Path
 
 import numpy as np
 
+from ..labels import SILENCE_LABEL, UNKNOWN_LABEL  # noqa: F401  (this module's API too)
+from ..speakers import (MAX_NUM_WAVS_PER_CLASS, REAL_SPLIT_SALT, real_split,  # noqa: F401
+                        speaker_of, which_set)
 from .errors import TrainError
 
 log = logging.getLogger("kws-train")
 
-SILENCE_LABEL = "_silence_"
-UNKNOWN_LABEL = "_unknown_"
 BACKGROUND_DIR = "_background_noise_"
-MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1  # ~134M, as in TensorFlow's speech_commands
 LABEL_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
 SPLITS = ("train", "validation", "test", "heldout", "real")
 MANIFEST = "manifest.csv"
-# Salt of the real-speech split: Speech Commands chose its test speakers with which_set's
-# unsalted hash (all in [10, 20) %), so only an independent hash can divide them.
-REAL_SPLIT_SALT = "tinykws-real:"
 
 
 # ----------------------------------------------------------------- labels
@@ -91,39 +88,6 @@ def parse_labels(text: str | None) -> list[str] | None:
 
 
 # ----------------------------------------------------------------- splits
-def speaker_of(path: str | Path) -> str:
-    """The speaker part of `<speaker>_nohash_<n>.wav` (the whole stem otherwise)."""
-    base = Path(path).name
-    return re.sub(r"_nohash_.*$", "", base)
-
-
-def which_set(path: str | Path, validation_percentage: float, testing_percentage: float) -> str:
-    """TensorFlow speech_commands' which_set: 'training'->'train', by speaker hash."""
-    hash_name = speaker_of(path)
-    hashed = hashlib.sha1(hash_name.encode("utf-8")).hexdigest()
-    percentage_hash = ((int(hashed, 16) % (MAX_NUM_WAVS_PER_CLASS + 1))
-                       * (100.0 / MAX_NUM_WAVS_PER_CLASS))
-    if percentage_hash < validation_percentage:
-        return "validation"
-    if percentage_hash < (testing_percentage + validation_percentage):
-        return "test"
-    return "train"
-
-
-def real_split(key: str, train_percent: float, validation_percent: float) -> str:
-    """'train', 'validation' or 'real' for a real speaker id (or, for clips
-    without a speaker such as noise excerpts, the file name): the SHA-1 of
-    REAL_SPLIT_SALT + key as a number 0..100; below train_percent trains, the
-    next validation_percent validates, the rest is held out as 'real'."""
-    hashed = hashlib.sha1((REAL_SPLIT_SALT + key).encode("utf-8")).hexdigest()
-    percent = (int(hashed, 16) % (MAX_NUM_WAVS_PER_CLASS + 1)) * (100.0 / MAX_NUM_WAVS_PER_CLASS)
-    if percent < train_percent:
-        return "train"
-    if percent < train_percent + validation_percent:
-        return "validation"
-    return "real"
-
-
 def manifest_speakers(root: Path) -> dict[str, str]:
     """{relative path: speaker} from root/manifest.csv when it has `path` and
     `speaker` columns (empty speakers are left out); {} otherwise."""
