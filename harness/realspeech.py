@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from generator.frontend import load_wav
-from generator.train.data import SILENCE_LABEL, UNKNOWN_LABEL, real_split, speaker_of
+from generator.labels import SILENCE_LABEL, UNKNOWN_LABEL
+from generator.speakers import real_split, speaker_of
 
 from .pipeline import HostPipeline
 from .recording import make_recording

@@ -26,7 +26,6 @@ from harness.validate import validate
 
 pytestmark = [pytest.mark.hil, pytest.mark.slow]
 TEST_SET = Path(__file__).resolve().parent / "data" / "kws_test_set"
-needs_model = pytest.mark.skipif(default_model() is None, reason="no bundled default model")
 
 
 def test_info_matches_board(kws_device, kws_board):
@@ -41,14 +40,12 @@ def test_ping_echoes_every_byte_value(kws_device):
     assert kws_device.request(0x01, payload, timeout=10) == payload
 
 
-@needs_model
 def test_validate_default_model(kws_device):
     report = validate(kws_device, default_model(), count=30, seed=1, timeout=60)
     assert report["count"] == 30 and report["bit_exact_rate"] == 1.0
     assert report["arena_bytes"] <= 0.6 * report["tflm_arena_bytes"]
 
 
-@needs_model
 def test_eval_bundled_test_set_agrees_with_host(kws_device, tmp_path):
     # Two clips per folder: QEMU's UART takes 1-3 s per one-second clip.
     summary = run_eval(kws_device, default_model(), TEST_SET, tmp_path, limit=2)
@@ -61,7 +58,6 @@ def test_eval_bundled_test_set_agrees_with_host(kws_device, tmp_path):
     assert all(f.stat().st_size > 0 for f in files)
 
 
-@needs_model
 def test_stream_finds_keywords_in_a_long_recording(kws_device, tmp_path):
     pipeline = HostPipeline(default_model())
     keywords = [k for k in pipeline.labels if not k.startswith("_")]

@@ -53,10 +53,8 @@ def test_default_model_is_full_int8_with_supported_ops():
 
 
 def test_default_model_passes_load_model():
-    try:
-        from generator.model import load_model
-    except ImportError:
-        pytest.skip("generator.model not available")
+    from generator.model import load_model
+
     m = load_model(MODEL_DIR / "model.tflite")
     assert m is not None
 
