@@ -52,7 +52,7 @@ TEST_SET = ROOT / "tests" / "data" / "kws_test_set"
 # Speech Commands' 12-class task: these ten, _unknown_ and _silence_
 KEYWORDS = ["down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes"]
 TEST_SET_ENGINES = ["flite", "festival", "piper"]
-HELDOUT_VOICES = ["piper-joe", "festival-slthts", "flite-slt"]
+TEST_SET_VOICES = ["piper-joe", "festival-slthts", "flite-slt"]
 SYNTH_SEED = 0
 TRAIN_SEED = 0
 # Published models trained on Speech Commands' training split, as teachers (recipe, file in
@@ -110,7 +110,7 @@ def train_args(out: Path, epochs: int, real: Path, teachers: list[str],
 
 
 def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dict:
-    """Pick held-out clips and silence; record the int8 model's prediction."""
+    """Pick clips of the test-set voices and silence; record the int8 model's prediction."""
     from generator.bundle import ModelBundle
     from generator.frontend import Frontend
 
@@ -124,13 +124,13 @@ def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dic
     labels = bundle.labels
     picks: list[tuple[str, Path | None, str]] = []   # (label, source, speaker)
     for kw in KEYWORDS:
-        for voice in HELDOUT_VOICES:
+        for voice in TEST_SET_VOICES:
             files = sorted((data / kw).glob(f"{voice}-*_nohash_*.wav"))
             for i in sorted(rng.permutation(len(files))[:PER_VOICE_PER_KEYWORD]):
                 picks.append((kw, files[i], speaker_of(files[i])))
     unknown = sorted(f for d in sorted(data.iterdir()) if d.is_dir() and not d.name.startswith("_")
                      and d.name not in KEYWORDS
-                     for f in d.glob("*.wav") if any(f.name.startswith(v + "-") for v in HELDOUT_VOICES))
+                     for f in d.glob("*.wav") if any(f.name.startswith(v + "-") for v in TEST_SET_VOICES))
     for i in sorted(rng.permutation(len(unknown))[:UNKNOWN_CLIPS]):
         picks.append((UNKNOWN_LABEL, unknown[i], speaker_of(unknown[i])))
     bg = [read_wav(f)[0] for f in sorted((data / BACKGROUND_DIR).glob("*.wav"))]
@@ -172,11 +172,11 @@ def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dic
     if total > MAX_TEST_SET_BYTES:
         raise TrainError(f"test set is {total} bytes, over the {MAX_TEST_SET_BYTES} limit")
     summary = {"clips": len(rows), "bytes": total, "int8_accuracy": correct / len(rows),
-               "labels": labels, "heldout_voices": HELDOUT_VOICES, "command": COMMAND}
+               "labels": labels, "voices": TEST_SET_VOICES, "command": COMMAND}
     (dst / "README.md").write_text(
         "# kws_test_set\n\n"
         f"{len(rows)} clips (16 kHz mono int16 wav, `<label>/<clip>.wav`) spoken by voices the "
-        f"default model never trained on ({', '.join(HELDOUT_VOICES)}), {UNKNOWN_CLIPS} unknown "
+        f"default model never trained on ({', '.join(TEST_SET_VOICES)}), {UNKNOWN_CLIPS} unknown "
         f"words by the same voices and {SILENCE_CLIPS} background-noise clips. "
         "`manifest.csv` gives the expected label and the default model's int8 prediction "
         "(TFLite Micro's reference interpreter on the host, features from tinykws' frontend) "
@@ -215,7 +215,7 @@ def write_model_readme(model_dir: Path, rep: dict, test: dict, cmd: list[str]) -
         f"{split.get('validation', 0):g} % validated, the rest held out). Streams: "
         "bench/bench_real_speech.py.",
         f"- synthetic voices (never trained on any): int8 {100 * test['int8_accuracy']:.1f} % of "
-        f"tests/data/kws_test_set ({test['clips']} clips of {', '.join(HELDOUT_VOICES)})",
+        f"tests/data/kws_test_set ({test['clips']} clips of {', '.join(TEST_SET_VOICES)})",
     ]
     if rec:
         p, c = rec["params"], rec["chosen"]
