@@ -55,7 +55,7 @@ from ..wav import write_wav
 from . import debian_voices
 from .data import BACKGROUND_DIR, read_wav, resample
 from .errors import SynthError
-from .progress import progress
+from ..progress import progress
 
 log = logging.getLogger("kws-train")
 
