@@ -41,10 +41,7 @@ def shape4(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def prod(xs) -> int:
-    n = 1
-    for x in xs:
-        n *= int(x)
-    return n
+    return math.prod(int(x) for x in xs)  # int(): numpy dims would overflow int64 quietly
 
 
 def c_float(x: float) -> str:
