@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ...cstrings import c_brace_list
 from ..reader import Tensor
 from ..step import Issue
 
@@ -54,4 +55,4 @@ def c_float(x: float) -> str:
 
 def c_list(values) -> str:
     """A C brace initializer for a small fixed-size array field."""
-    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+    return c_brace_list(values)
