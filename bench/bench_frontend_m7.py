@@ -13,10 +13,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
-from m7_probe import run_on_m7  # noqa: E402
-
+from bench.common.m7_probe import run_on_m7  # noqa: E402
 from generator.boards import load_board  # noqa: E402
 from generator.build import build_project  # noqa: E402
 from generator.firmware import frontend_component  # noqa: E402

@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 
 from generator.model import KERNELS_DIR, compile_model, load_model, tflm_arena_bytes  # noqa: E402
 from generator.model.measure import CORTEX_M7_FLAGS, measure_flash  # noqa: E402
@@ -68,9 +68,9 @@ def linked_flash(compiled, work: Path) -> dict[str, int] | None:
 
 
 def zoo_models(work: Path) -> list[tuple[str, bytes]]:
-    import model_zoo  # tests/model_zoo.py: the same builders the tests use
+    from bench.common import keras_zoo  # the same builders the tests use
 
-    return [(name, model_zoo.convert_entry(model_zoo.ZOO[name])) for name in model_zoo.KEYWORD_MODELS]
+    return [(name, keras_zoo.convert_entry(keras_zoo.ZOO[name])) for name in keras_zoo.KEYWORD_MODELS]
 
 
 def main() -> None:

@@ -18,11 +18,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from model_zoo import ZOO, _tf, convert_entry, convert_keras  # noqa: E402
-
+from bench.common.keras_zoo import ZOO, convert_entry, convert_keras, tf_and_keras  # noqa: E402
 from generator.boards import load_board  # noqa: E402
 from generator.build import build_project  # noqa: E402
 from generator.firmware import render_default  # noqa: E402
@@ -54,7 +53,7 @@ def _tflite(name: str, spec, work: Path) -> Path:
         path.write_bytes(convert_entry(ZOO[name]))
     else:
         build, shape = spec
-        _, keras = _tf()
+        _, keras = tf_and_keras()
         keras.utils.set_random_seed(1)
         inp = keras.Input(shape=shape, batch_size=1)
         path.write_bytes(convert_keras(keras.Model(inp, build(keras, inp)), shape))

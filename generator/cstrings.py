@@ -46,3 +46,31 @@ def c_identifier(name: str, what: str = "name") -> str:
     if name in _C_KEYWORDS:
         raise ValueError(f"{what} {name!r} is a C keyword; choose another name")
     return name
+
+
+# ------------------------------------------------------------ integer arrays
+# Every C array initializer the generator writes (model weights and
+# parameter blocks, frontend tables, the app's and the recognizer's
+# per-label tables) is spelled by these two functions.
+
+def c_int(value, ctype: str | None = None) -> str:
+    """An integer as C text. INT32_MIN in an int32_t is written
+    (-2147483647 - 1): 2147483648 does not fit an int, so "-2147483648"
+    would be a negated long, not an int."""
+    value = int(value)
+    if ctype == "int32_t" and value == -(1 << 31):
+        return "(-2147483647 - 1)"
+    return str(value)
+
+
+def c_brace_list(values, pad: str = "") -> str:
+    """A one-line initializer: {1, 2, 3}, or { 1, 2, 3 } with pad=" "."""
+    return "{" + pad + ", ".join(c_int(v) for v in values) + pad + "}"
+
+
+def c_array_rows(values, per_line: int, ctype: str | None = None) -> str:
+    """The body of a multi-line initializer: per_line values a line, each
+    line indented four spaces and ending in a comma ("" for no values)."""
+    items = [c_int(v, ctype) for v in values]
+    return "\n".join("    " + ", ".join(items[i:i + per_line]) + ","
+                     for i in range(0, len(items), per_line))

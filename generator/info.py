@@ -9,6 +9,7 @@ refused once, naming the field.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .model import ModelError
@@ -45,10 +46,7 @@ class TensorInfo:
     @property
     def count(self) -> int:
         """Values in the tensor."""
-        n = 1
-        for dim in self.shape:
-            n *= dim
-        return n
+        return math.prod(self.shape)
 
     @classmethod
     def of(cls, spec) -> "TensorInfo":

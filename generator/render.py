@@ -25,7 +25,7 @@ import jinja2
 from . import __version__, protocol
 from .board_config import board_config
 from .boards import Board
-from .cstrings import c_comment, c_identifier, c_string
+from .cstrings import c_brace_list, c_comment, c_identifier, c_string
 from .emulator import qemu_argv, tcp_serial
 from .package_data import TEMPLATES
 from .staging import folder_lock, replacing_dir
@@ -98,6 +98,7 @@ def template_environment() -> jinja2.Environment:
     )
     env.filters["c_string"] = c_string
     env.filters["c_comment"] = c_comment
+    env.filters["c_brace_list"] = c_brace_list
     return env
 
 

@@ -386,7 +386,7 @@ STREAM_CONFIG_TEMPLATE = """\
 
 {% endfor %}
  */
-#define KWS_RECOGNIZER_NEVER_TRIGGER { {{ never | join(', ') }} }
+#define KWS_RECOGNIZER_NEVER_TRIGGER {{ never | c_brace_list(' ') }}
 
 #endif
 """

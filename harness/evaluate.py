@@ -25,10 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.frontend import load_wav
-from generator.train.data import fit_length
-from generator.train.progress import progress
-from generator.train.report import confusion, plot_confusion
+from generator.confusion import confusion, plot_confusion
+from generator.progress import progress
+from generator.wav import fit_length, load_wav
 
 from .client import DeviceReset
 from .pipeline import HostPipeline, device_classify

@@ -35,13 +35,11 @@ keyword span in seconds from the recording's start.
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
 
-from generator.frontend import load_wav
-from generator.frontend.wav import active_span
+from generator.wav import active_span, load_wav, write_wav
 
 from .stream import TruthRow, write_truth
 
@@ -231,13 +229,8 @@ def make_recording(data_dir, labels, seconds: float, seed: int, out_wav, out_csv
                               min_gap_s=min_gap_s, max_gap_s=max_gap_s, sample_rate=sample_rate,
                               unknown_share=unknown_share)
     out_wav, out_csv = Path(out_wav), Path(out_csv)
-    out_wav.parent.mkdir(parents=True, exist_ok=True)
     out_csv.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(out_wav), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(out.tobytes())
+    write_wav(out_wav, out, sample_rate)
     write_truth(out_csv, rows)
     return {"wav": str(out_wav), "truth": str(out_csv), "seconds": total / sample_rate,
             "samples": total, "keywords": sum(1 for r in rows if r.label != UNKNOWN),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +14,12 @@ from generator.boards import load_board
 from generator.build import build_project
 from generator.firmware import render_default
 from generator.shared import SPEECH_COMMANDS_DEV, ZOO, missing_reason, shared_path
+
+# Helpers shared with the benchmarks live in bench/common/ (imported as
+# bench.common.*), whichever directory pytest is started from.
+ROOT = str(Path(__file__).resolve().parents[1])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 
 def pytest_report_header(config):

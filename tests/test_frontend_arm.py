@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import requires
-from m7_probe import run_on_m7
+from bench.common.m7_probe import run_on_m7
 
 from generator.frontend import Frontend, FrontendConfig
 from generator.frontend.testsignals import make_clips

@@ -5,7 +5,7 @@ import jinja2
 import pytest
 
 from generator.boards import load_board
-from generator.cstrings import c_comment, c_identifier, c_string
+from generator.cstrings import c_array_rows, c_brace_list, c_comment, c_identifier, c_string
 from generator.render import (Command, Component, RenderError, template_environment, render_project)
 
 NASTY = ['plain', 'say "go"', 'back\\slash', 'ünïcödé → 日本', 'tri??=graph', 'new\nline\t\0nul',
@@ -32,6 +32,19 @@ def test_c_identifier_rejects_what_is_not_one():
     for bad in ["9lives", "has space", 'quote"', "ümlaut", "int", ""]:
         with pytest.raises(ValueError, match="not a valid C identifier|C keyword"):
             c_identifier(bad, "label")
+
+
+def test_c_arrays_have_one_spelling(tmp_path):
+    """Rows of per_line values, and INT32_MIN as an int (not a negated long)."""
+    assert c_brace_list([1, -2, 3]) == "{1, -2, 3}" and c_brace_list([0, 1], " ") == "{ 0, 1 }"
+    values = [-(1 << 31), 7, -1, 2147483647, 0]
+    body = c_array_rows(values, per_line=2, ctype="int32_t")
+    assert body.splitlines() == ["    (-2147483647 - 1), 7,", "    -1, 2147483647,", "    0,"]
+    assert c_array_rows([], per_line=8) == ""
+    src = ("#include <stdio.h>\n#include <stdint.h>\n"
+           f"static const int32_t a[5] = {{\n{body}\n}};\n"
+           'int main(void) { for (int i = 0; i < 5; i++) printf("%ld ", (long)a[i]); return 0; }\n')
+    assert _compile_and_run(tmp_path, src).split() == [str(v).encode() for v in values]
 
 
 def test_templates_are_strict():

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generator.frontend.wav import active_span
+from generator.wav import active_span
 from generator.shared import SPEECH_COMMANDS_DEV, ZOO, missing_reason, shared_path
 from generator.train.augment import AugmentConfig, augment_clip
 from generator.train.data import REAL_SPLIT_SALT, real_split, scan_dataset, which_set

@@ -8,7 +8,7 @@ from .frontend import Frontend
 from .native import FrontendBuildError
 from .render import c_defines, c_include_dir, c_sources, render_c_tables
 from .tables import config_id
-from .wav import WavFormatError, load_wav
+from ..wav import WavFormatError, load_wav  # the shared wav reader, part of this API too
 
 __all__ = [
     "Frontend",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..cstrings import c_array_rows
 from .config import FrontendConfig, FrontendConfigError
 from .native import DEVICE_SOURCES, TABLE_FIELDS, TEMPLATE_DIR
 from .tables import compute_tables
@@ -40,12 +41,8 @@ def c_defines(config: FrontendConfig) -> dict[str, str]:
 def _array(name: str, arr: np.ndarray, per_line: int = 12) -> str:
     flat = np.asarray(arr).reshape(-1)
     ctype = _C_TYPES[flat.dtype]
-    items = [str(int(v)) for v in flat]
-    lines = []
-    for i in range(0, len(items), per_line):
-        lines.append("    " + ", ".join(items[i:i + per_line]) + ",")
-    body = "\n".join(lines) if lines else "    0,"
-    size = max(len(items), 1)
+    body = c_array_rows(flat, per_line) or "    0,"  # C has no empty arrays
+    size = max(flat.size, 1)
     return f"static const {ctype} {name}[{size}] = {{\n{body}\n}};\n"
 
 

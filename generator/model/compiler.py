@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 import jinja2
 import numpy as np
 
+from ..cstrings import c_array_rows
 from ..package_data import TEMPLATES
 from .errors import ModelError
 from .lower import lower_graph
@@ -45,10 +47,7 @@ class TensorSpec:
 
     @property
     def size(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
     @property
     def nbytes(self) -> int:
@@ -274,21 +273,9 @@ def _comment(text: str) -> str:
     return clean.replace("*/", "* /").replace("/*", "/ *")
 
 
-def _c_int(v: int, ctype: str) -> str:
-    v = int(v)
-    if ctype == "int32_t" and v == -(1 << 31):
-        return "(-2147483647 - 1)"
-    return str(v)
-
-
 def _array_body(arr: CArray) -> str:
     vals = np.asarray(arr.values).reshape(-1)
-    per_line = 24 if arr.ctype == "int8_t" else 8
-    items = [_c_int(v, arr.ctype) for v in vals.tolist()]
-    lines = []
-    for i in range(0, len(items), per_line):
-        lines.append("    " + ", ".join(items[i : i + per_line]) + ",")
-    return "\n".join(lines)
+    return c_array_rows(vals.tolist(), per_line=24 if arr.ctype == "int8_t" else 8, ctype=arr.ctype)
 
 
 def _c_value(v) -> str:

@@ -9,6 +9,7 @@ in a ModelError instead of an IndexError somewhere later.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,10 +71,7 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(self.shape)
 
     @property
     def itemsize(self) -> int:
@@ -286,10 +284,7 @@ def _read_graph(raw: bytes) -> Graph:
         shape = tuple(int(d) for d in (t.ShapeAsNumpy() if t.ShapeLength() else []))
         if any(d < 0 or d > _MAX_DIM for d in shape) or len(shape) > 8:
             raise ModelError(f"tensor {i} has an impossible shape {shape}")
-        elements = 1
-        for d in shape:
-            elements *= d
-        if elements > _MAX_ELEMENTS:
+        if math.prod(shape) > _MAX_ELEMENTS:
             raise ModelError(
                 f"tensor {i} has shape {shape}: far too large for a microcontroller (or the file is corrupted)"
             )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from generator.frontend.wav import active_span
+from generator.wav import active_span
 
 from .data import SILENCE_LABEL
 

@@ -27,7 +27,6 @@ import hashlib
 import logging
 import math
 import re
-import wave
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +36,8 @@ import numpy as np
 from ..labels import SILENCE_LABEL, UNKNOWN_LABEL  # noqa: F401  (this module's API too)
 from ..speakers import (MAX_NUM_WAVS_PER_CLASS, REAL_SPLIT_SALT, real_split,  # noqa: F401
                         speaker_of, which_set)
+from .. import wav
+from ..wav import WavFormatError, fit_length, resample_bandlimited  # noqa: F401  (fit_length: this module's API too)
 from .errors import TrainError
 
 log = logging.getLogger("kws-train")
@@ -116,45 +117,19 @@ def engine_of(speaker: str) -> str:
 
 
 # ------------------------------------------------------------------- wavs
-def resample(pcm: np.ndarray, src: int, dst: int) -> np.ndarray:
-    """Band-limited resampling of a short clip (FFT method), to int16."""
-    if src == dst or pcm.size == 0:
-        return pcm.astype(np.int16, copy=True)
-    n_out = int(round(pcm.size * dst / src))
-    x = pcm.astype(np.float64)
-    spec = np.fft.rfft(x)
-    n_bins = n_out // 2 + 1
-    out = np.zeros(n_bins, dtype=np.complex128)
-    k = min(n_bins, spec.size)
-    out[:k] = spec[:k]
-    y = np.fft.irfft(out, n_out) * (n_out / pcm.size)
-    return np.clip(np.round(y), -32768, 32767).astype(np.int16)
-
-
-class BadWav(Exception):
-    pass
+# The reader, resampler and padding live in generator.wav, shared with the
+# harness; `resample` here is the band-limited one training has always used.
+BadWav = WavFormatError
+resample = resample_bandlimited
 
 
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """(int16 mono samples, rate); BadWav with a reason for anything else."""
+    """(int16 mono samples, rate); BadWav for anything else, a file that
+    cannot be opened included (so --skip-bad-files skips it too)."""
     try:
-        with wave.open(str(path), "rb") as w:
-            ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
-            data = w.readframes(n)
-    except (wave.Error, EOFError, OSError) as e:
-        raise BadWav(f"not a readable PCM wav file ({e})") from e
-    if width != 2:
-        raise BadWav(f"{8 * width}-bit samples; convert to 16-bit (`sox in.wav -b 16 out.wav`)")
-    if ch != 1:
-        raise BadWav(f"{ch} channels; convert to mono (`sox in.wav -c 1 out.wav`)")
-    return np.frombuffer(data, dtype="<i2").astype(np.int16), rate
-
-
-def fit_length(pcm: np.ndarray, n: int) -> np.ndarray:
-    """Pad with zeros at the end or trim the end to n samples."""
-    if pcm.size >= n:
-        return pcm[:n]
-    return np.concatenate([pcm, np.zeros(n - pcm.size, dtype=np.int16)])
+        return wav.read_wav(path)
+    except OSError as e:
+        raise BadWav(path, f"not a readable PCM wav file ({e})") from e
 
 
 # ---------------------------------------------------------------- dataset
@@ -309,8 +284,8 @@ def scan_dataset(root: str | Path | list, wanted: list[str] | None = None,
                 pcm, rate = read_wav(f)
             except BadWav as e:
                 if not skip_bad_files:
-                    raise TrainError(f"{f}: {e}; fix or remove it, or pass --skip-bad-files") from None
-                log.warning("%s: skipped (%s)", f, e)
+                    raise TrainError(f"{f}: {e.reason}; fix or remove it, or pass --skip-bad-files") from None
+                log.warning("%s: skipped (%s)", f, e.reason)
                 continue
             if rate != sample_rate:
                 log.warning("%s: resampling background noise %d Hz -> %d Hz", f, rate, sample_rate)
@@ -337,7 +312,7 @@ def load_clips(clips: list[Clip], sample_rate: int = 16000, clip_samples: int = 
         try:
             pcm, rate = read_wav(c.path)
         except BadWav as e:
-            bad.append((c.path, str(e)))
+            bad.append((c.path, e.reason))
             continue
         if rate != sample_rate:
             rates[rate] += 1

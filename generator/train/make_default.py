@@ -114,10 +114,10 @@ def build_test_set(data: Path, model_dir: Path, dst: Path, seed: int = 0) -> dic
     from generator.bundle import ModelBundle
     from generator.frontend import Frontend
 
+    from ..wav import write_wav
     from .augment import AugmentConfig, augment_clip
     from .data import BACKGROUND_DIR
     from .quantize import int8_predict
-    from .synth import write_wav
 
     rng = np.random.default_rng(seed)
     bundle = ModelBundle(model_dir / "model.tflite")

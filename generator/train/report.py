@@ -9,13 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..confusion import confusion, plot_confusion
 from .data import engine_of, speaker_group
-
-
-def confusion(y: np.ndarray, p: np.ndarray, n: int) -> np.ndarray:
-    m = np.zeros((n, n), dtype=np.int64)
-    np.add.at(m, (y, p), 1)
-    return m
 
 
 def per_class(m: np.ndarray, labels: list[str]) -> list[dict]:
@@ -46,31 +41,6 @@ def group_table(res: dict, key) -> list[dict]:
                      "float_accuracy": _acc(y, res["float_pred"][idx]),
                      "int8_accuracy": _acc(y, res["int8_pred"][idx])})
     return rows
-
-
-def plot_confusion(m: np.ndarray, labels: list[str], title: str, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    n = len(labels)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.6 * n, 0.8 + 0.55 * n), dpi=100)
-    norm = m / np.maximum(m.sum(1, keepdims=True), 1)
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(n), labels, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(n), labels, fontsize=8)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title, fontsize=9)
-    for i in range(n):
-        for j in range(n):
-            if m[i, j]:
-                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if norm[i, j] > 0.5 else "black")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
 
 
 def _pct(v) -> str:

@@ -14,7 +14,7 @@ order, keywords and other words mixed), labelled by what lies whole inside:
   the keyword yet: the recognizer averages over the windows that hold it whole);
 - no speech: `_silence_`.
 
-Words are the speech spans (generator.frontend.wav.active_span) of training
+Words are the speech spans (generator.wav.active_span) of training
 clips, so no held-out or validation speaker is ever cut into a window.
 """
 
@@ -44,7 +44,7 @@ class Word:
 
 def words_of(clips, pcms, sample_rate: int = 16000) -> list[Word]:
     """Words of training clips (not _silence_): each clip's speech span, padded."""
-    from generator.frontend.wav import active_span
+    from generator.wav import active_span
 
     pad = int(PAD_S * sample_rate)
     out = []

@@ -51,10 +51,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..wav import write_wav
 from . import debian_voices
 from .data import BACKGROUND_DIR, read_wav, resample
 from .errors import SynthError
-from .progress import progress
+from ..progress import progress
 
 log = logging.getLogger("kws-train")
 
@@ -297,15 +298,6 @@ def finish_clip(raw: np.ndarray, job: Job, max_len: float = 0.98) -> np.ndarray:
     rng = np.random.default_rng(job.seed)
     out += rng.standard_normal(SR) * (10 ** (job.floor_dbfs / 20) * 32767)
     return np.clip(np.round(out), -32768, 32767).astype(np.int16)
-
-
-def write_wav(path: Path, pcm: np.ndarray, rate: int = SR) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.astype("<i2").tobytes())
 
 
 # ------------------------------------------------------------------- plan

@@ -22,7 +22,7 @@ from .errors import TrainError
 from ..bundle import FRONTEND_FILE, MODEL_FILE, ModelBundle
 from ..labels import LABELS_FILE, LabelsError
 from ..staging import replacing_dir, replacing_file
-from .progress import progress
+from ..progress import progress
 
 log = logging.getLogger("kws-train")
 

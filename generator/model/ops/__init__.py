@@ -21,7 +21,8 @@ Adding an operator family (like one TFLite Micro op file):
      kws_requant_t, filled from ``quant.requant_block``).
   SUPPORTED_OPS, the kernel file list, model.c's includes and the C call all
   follow from the registration. Add a zoo model using the op to
-  tests/model_zoo.py so it is checked bit for bit against TFLite Micro.
+  bench/common/keras_zoo.py so tests/test_model_zoo.py checks it bit for bit
+  against TFLite Micro.
 
 Adding a kernel variant (e.g. Cortex-M DSP code for one core): one C file
 defining the same function with the same declaration, selected per kernel id

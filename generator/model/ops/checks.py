@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ...cstrings import c_brace_list
 from ..reader import Tensor
 from ..step import Issue
 
@@ -41,10 +42,7 @@ def shape4(shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def prod(xs) -> int:
-    n = 1
-    for x in xs:
-        n *= int(x)
-    return n
+    return math.prod(int(x) for x in xs)  # int(): numpy dims would overflow int64 quietly
 
 
 def c_float(x: float) -> str:
@@ -57,4 +55,4 @@ def c_float(x: float) -> str:
 
 def c_list(values) -> str:
     """A C brace initializer for a small fixed-size array field."""
-    return "{" + ", ".join(str(int(v)) for v in values) + "}"
+    return c_brace_list(values)
