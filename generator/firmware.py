@@ -173,6 +173,11 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
                 f"{recognizer.origin}: {Path(model).name} has no STREAM (its input is not the "
                 "frontend's int8 frames), so there is no recognizer to set; drop --recognizer")
     if runner is not None:
+        if recognizer is not None and recognizer.source == SOURCE_OPTION:
+            # the runner's text protocol replaces the binary one: no STREAM can be asked for
+            raise StreamConfigError(
+                f"{recognizer.origin}: --runner {runner} speaks the benchmark's text protocol, "
+                "which has no STREAM, so the recognizer would never run; drop --recognizer")
         components.append(runner_component(runner, model_info, board))
     return components
 

@@ -284,6 +284,12 @@ def test_cli_refuses_bad_recognizers_before_writing(tmp_path, capsys):
     assert not out.exists()
     assert gen_firmware(["--board", "host", "--out", str(out), "--model", str(no_stream)]) == 0
     assert "recognizer:" not in capsys.readouterr().out
+    # nor for the MLPerf runner, whose text protocol has no STREAM
+    mlperf = tmp_path / "mlperf"
+    assert gen_firmware(["--board", "host", "--out", str(mlperf), "--model", str(model),
+                         "--runner", "mlperf", "--recognizer", str(good)]) == 3
+    assert "has no STREAM, so the recognizer would never run" in capsys.readouterr().err
+    assert not mlperf.exists()
 
 
 def test_recognizer_differences_name_the_fields():
