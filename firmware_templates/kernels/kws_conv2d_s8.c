@@ -7,7 +7,11 @@
  * computed per pass so each gathered byte is loaded once for four MACs.
  * A 1x1 kernel without padding reads the input pixel directly.
  * Parameters are copied to locals: int8 output stores could otherwise alias
- * them and force reloads in the inner loops. */
+ * them and force reloads in the inner loops. The shared requantization block
+ * is unpacked once per call into the dot product's context (kws_dot_ctx_t),
+ * so the per-pixel call passes three register arguments; a grouped
+ * convolution steps the context's weights and requantization pointers from
+ * group to group. */
 #include <string.h>
 
 #include "kws_conv_s8.h"
@@ -39,6 +43,9 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
     const int cout_g = out_c / groups;
     const int depth = k_h * k_w * cin_g;
     const int image_elems = in_h * in_w * in_c;
+    const int w_step = cout_g * depth;
+    const int m_step = cout_g * p->rq.mult_stride;
+    kws_dot_ctx_t ctx;
     int b;
     int oy;
     int ox;
@@ -46,6 +53,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
     int ky;
     int kx;
 
+    kws_dot_ctx_init(&ctx, &p->rq, p->weights, depth, cout_g);
     for (b = 0; b < batches; ++b) {
         const int8_t *const image = input + (size_t)b * (size_t)image_elems;
         for (oy = 0; oy < out_h; ++oy) {
@@ -54,7 +62,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
             for (ox = 0; ox < out_w; ++ox) {
                 const int ix0 = ox * stride_w - pad_l;
                 if (direct) {
-                    kws_dot_channels_s8(&p->rq, p->weights, image + (iy0 * in_w + ix0) * in_c, depth, 0, out_c, output);
+                    kws_dot_channels_s8(&ctx, image + (iy0 * in_w + ix0) * in_c, output);
                 } else if (groups == 1 && dil_w == 1 && rows_inside && ix0 >= 0 &&
                            ix0 + k_w - 1 < in_w) {
                     /* interior: each kernel row is one contiguous run */
@@ -63,7 +71,7 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
                     for (ky = 0; ky < k_h; ++ky, dst += run) {
                         memcpy(dst, image + ((iy0 + ky * dil_h) * in_w + ix0) * in_c, (size_t)run);
                     }
-                    kws_dot_channels_s8(&p->rq, p->weights, col, depth, 0, out_c, output);
+                    kws_dot_channels_s8(&ctx, col, output);
                 } else {
                     for (g = 0; g < groups; ++g) {
                         int8_t *dst = col;
@@ -80,7 +88,19 @@ void kws_conv2d_s8(const kws_conv2d_params_t *p, const int8_t *input, int8_t *ou
                                 }
                             }
                         }
-                        kws_dot_channels_s8(&p->rq, p->weights, col, depth, g * cout_g, (g + 1) * cout_g, output);
+                        kws_dot_channels_s8(&ctx, col, output + g * cout_g);
+                        if (g + 1 < groups) { /* the next group's channels */
+                            ctx.weights += w_step;
+                            ctx.bias += cout_g;
+                            ctx.mult += m_step;
+                            ctx.shift += m_step;
+                        }
+                    }
+                    if (groups > 1) { /* back to group 0 */
+                        ctx.weights = p->weights;
+                        ctx.bias = p->rq.bias;
+                        ctx.mult = p->rq.mult;
+                        ctx.shift = p->rq.shift;
                     }
                 }
                 output += out_c;

@@ -11,11 +11,11 @@ void kws_fully_connected_s8(const kws_fc_params_t *p, const int8_t *input, int8_
     const int32_t batches = p->batches;
     const int32_t depth = p->depth;
     const int32_t out_c = p->out_c;
-    const int8_t *const weights = p->weights;
+    kws_dot_ctx_t ctx;
     int32_t b;
 
+    kws_dot_ctx_init(&ctx, &p->rq, p->weights, depth, out_c);
     for (b = 0; b < batches; ++b) {
-        kws_dot_channels_s8(&p->rq, weights, input + (size_t)b * (size_t)depth, depth, 0, out_c,
-                            output + (size_t)b * (size_t)out_c);
+        kws_dot_channels_s8(&ctx, input + (size_t)b * (size_t)depth, output + (size_t)b * (size_t)out_c);
     }
 }
