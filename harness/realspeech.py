@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.frontend import load_wav
+from generator.wav import fit_length, load_wav
 from generator.labels import SILENCE_LABEL, UNKNOWN_LABEL
 from generator.speakers import real_split, speaker_of
 
@@ -84,7 +84,7 @@ def clip_accuracy(pipeline: HostPipeline, clips: list[RealClip]) -> dict:
     confusion: Counter = Counter()
     for clip in clips:
         rate = pipeline.config.sample_rate
-        pcm = _one_second(load_wav(clip.path, rate), rate)
+        pcm = fit_length(load_wav(clip.path, rate), rate)   # shorter clips end in silence
         want = truth_label(clip.label, labels)
         got = labels[pipeline.classify(pcm).label]
         total[want] += 1
@@ -106,15 +106,10 @@ def published_top1(spec: str, clips: list[RealClip], labels: list[str]) -> dict:
     model trained on all of Speech Commands' training speakers."""
     from generator.train.published_teachers import PublishedTeacher
 
-    pcm = np.stack([_one_second(load_wav(c.path, 16000), 16000) for c in clips])
+    pcm = np.stack([fit_length(load_wav(c.path, 16000), 16000) for c in clips])
     pred = PublishedTeacher(spec, labels).scores(pcm).argmax(1)
     right = [labels[int(p)] == truth_label(c.label, labels) for p, c in zip(pred, clips)]
     return {"model": spec, "clips": len(clips), "top1": float(np.mean(right)) if right else None}
-
-
-def _one_second(pcm: np.ndarray, rate: int) -> np.ndarray:
-    """Shorter clips end in silence, as the device would hear them."""
-    return np.pad(pcm, (0, rate - pcm.size)) if pcm.size < rate else pcm[:rate]
 
 
 def other_word_share(clips: list[RealClip], keywords: list[str]) -> float:
