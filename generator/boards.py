@@ -103,6 +103,11 @@ class Board:
         return self.data["build"]["core"]
 
     @property
+    def cpu(self) -> str:
+        """GCC's -mcpu for the board's core (generator.model.cores keys on it)."""
+        return self.data["build"]["cpu"]
+
+    @property
     def clock_hz(self) -> int:
         return _f_cpu(self.data["build"]["f_cpu"])
 

@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="recognizer parameters (a recognizer.json, docs/stream.md) instead of "
                              "the model's own recognizer.json (default: that file, else "
                              "micro_speech's defaults)")
+    parser.add_argument("--portable-kernels", action="store_true",
+                        help="use the portable C kernels even where the board's core has faster "
+                             "ones (the Cortex-M DSP kernels on cortex-m4/m7/m33/m55), to compare")
     parser.add_argument("--no-tflm-compare", action="store_true",
                         help="with --build: skip measuring TFLite Micro's minimal arena for the "
                              "same model (a bisection with its interpreter, a few seconds)")
@@ -124,6 +127,15 @@ def size_table(sizes, board) -> str:
     ])
 
 
+def describe_kernels(kernels: dict, board) -> str:
+    """One line on the kernel set a firmware runs (gen-firmware's output)."""
+    if kernels["set"] == "portable":
+        return f"portable C (no faster variant for {board.cpu} or for this model's layers)"
+    return (f"{board.cpu} DSP extension for {', '.join(kernels['variants'])}, portable C for the "
+            f"rest; kernel scratch {kernels['scratch_bytes']:,} bytes of the arena "
+            "(--portable-kernels to compare)")
+
+
 def model_table(report: dict) -> str:
     lines = [f"model    weights {report['weights_bytes']:>9} bytes of flash, "
              f"code and tables {report['code_bytes']:>9} bytes",
@@ -179,13 +191,15 @@ def _render_and_build(args, board, out: Path) -> int:
         recognizer = recognizer_for(model, args.recognizer)
         project = render_default(board, out, qemu_port=args.qemu_port, frontend=frontend,
                                  model=model, runner=args.runner, recognizer=recognizer,
-                                 force=args.force)
+                                 force=args.force, portable_kernels=args.portable_kernels)
     except (BoardError, RenderError, FrontendConfigError, ModelError, StreamConfigError,
             LabelsError, OSError) as exc:
         print(f"gen-firmware: error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     info = json.loads((project / MANIFEST).read_text())["info"]
     report: dict = {"board": board.id, "project": str(project), "model": info["model"]}
+    if info.get("kernels") is not None:
+        report["kernels"] = info["kernels"]
     stream = info.get("stream")
     if stream is not None:
         report["recognizer"] = {"from": recognizer.origin, "source": recognizer.source,
@@ -193,6 +207,8 @@ def _render_and_build(args, board, out: Path) -> int:
     _note_missing_labels(model, info)
     if not args.json:
         print(f"rendered {board.id} project in {project}")
+        if info.get("kernels") is not None:
+            print(f"kernels: {describe_kernels(info['kernels'], board)}")
         if stream is not None:
             print(f"recognizer: {describe_settings(stream)}\n            from {recognizer.origin}")
     if args.build:

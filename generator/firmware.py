@@ -3,6 +3,7 @@ gen-firmware and for the repository's own platformio.ini alike."""
 
 from __future__ import annotations
 
+import collections
 from pathlib import Path
 
 from .boards import Board
@@ -10,7 +11,8 @@ from .frontend import (FrontendConfig, FrontendConfigError, c_defines, c_include
                        render_c_tables)
 from .bundle import MODEL_FILE, ModelBundle
 from .info import ModelInfo, TensorInfo
-from .model import ModelError, compile_model, load_model
+from .model import KERNELS, ModelError, compile_model, load_model
+from .model.cores import core_features
 from .render import (DEFAULT_QEMU_PORT, STACK_BYTES, TEMPLATES, Command, Component,
                      render_project, template_environment)
 from .runner import runner_component
@@ -65,15 +67,32 @@ def _check_channels(model_info: ModelInfo, frontend: FrontendConfig) -> None:
             f"\"channels\": {dims[-1]}")
 
 
-def model_component(model_path: Path, board: Board) -> tuple[Component, ModelInfo]:
-    """The model compiled ahead of time, its kernels, and VALIDATE; and what
-    INFO says of the model, for the components that build on it.
+def kernel_features(board: Board, portable_kernels: bool = False) -> frozenset[str]:
+    """The kernel variants' features the board's core offers (none when the
+    portable kernels are forced, e.g. to compare)."""
+    return frozenset() if portable_kernels else core_features(board.cpu)
+
+
+def kernel_summary(compiled) -> dict:
+    """INFO's and gen-firmware's account of the kernels a model runs on."""
+    kinds = collections.Counter(s["kernel"] for s in compiled.steps)
+    variants = sorted(k for k in kinds if KERNELS[k].func.endswith("_dsp"))
+    return {"set": "dsp" if variants else "portable", "variants": variants,
+            "scratch_bytes": sum(s["scratch"] for s in compiled.steps)}
+
+
+def model_component(model_path: Path, board: Board,
+                    portable_kernels: bool = False) -> tuple[Component, ModelInfo]:
+    """The model compiled ahead of time, its kernels (the board core's
+    variants unless `portable_kernels`), and VALIDATE; and what INFO says of
+    the model, for the components that build on it.
 
     Raises ModelError before anything is written when the model cannot run
     here or cannot fit the board.
     """
     model_path = Path(model_path)
-    compiled = compile_model(load_model(model_path))
+    compiled = compile_model(load_model(model_path),
+                             features=kernel_features(board, portable_kernels))
     _check_budget(model_path, compiled, board)
     files: dict[str, Path | str] = dict(compiled.sources)  # model.c, model.h, cmd_validate.c
     files.update({p.name: p for p in compiled.c_files() + compiled.header_files()})
@@ -85,7 +104,7 @@ def model_component(model_path: Path, board: Board) -> tuple[Component, ModelInf
                      labels=None if labels is None else tuple(labels))
     return Component(name="model", files=files,
                      commands=[Command.of("VALIDATE", "kws_cmd_validate")],
-                     info={"model": info.to_dict()}), info
+                     info={"model": info.to_dict(), "kernels": kernel_summary(compiled)}), info
 
 
 APP_SOURCES = ("kws_pipeline.h", "kws_pipeline.c", "cmd_classify.c", "cmd_bench.c")
@@ -153,16 +172,18 @@ def recognizer_for(model: Path | None, override: Path | None = None) -> Recogniz
 
 def firmware_components(board: Board, frontend: FrontendConfig | None = None,
                         model: Path | None = None, runner: str | None = None,
-                        recognizer: Recognizer | None = None) -> list[Component]:
+                        recognizer: Recognizer | None = None,
+                        portable_kernels: bool = False) -> list[Component]:
     """Components beyond the runtime and board support. `runner` ("mlperf")
     replaces the binary protocol's main loop with a benchmark's text protocol.
-    `recognizer` (default: recognizer_for(model)) sets STREAM's parameters."""
+    `recognizer` (default: recognizer_for(model)) sets STREAM's parameters.
+    `portable_kernels` keeps the model off its core's kernel variants."""
     frontend = frontend or frontend_for(model)
     recognizer = recognizer or recognizer_for(model)
     components = [frontend_component(frontend)]
     model_info = None
     if model is not None:
-        component, model_info = model_component(model, board)
+        component, model_info = model_component(model, board, portable_kernels)
         components.append(component)
         app = app_component(board, frontend, model_info)
         if app is not None:
@@ -185,11 +206,11 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
 def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT,
                    frontend: FrontendConfig | None = None, model: Path | None | str = "default",
                    runner: str | None = None, recognizer: Recognizer | None = None,
-                   force: bool = False) -> Path:
+                   force: bool = False, portable_kernels: bool = False) -> Path:
     """Render `board`'s firmware; model="default" takes the bundled model if there is one.
     The recognizer is the model's own (recognizer_for) unless one is given. `force`:
-    see render_project."""
+    see render_project. `portable_kernels`: see firmware_components."""
     chosen = default_model() if model == "default" else model
     return render_project(board, out, extra=firmware_components(board, frontend, chosen, runner,
-                                                                recognizer),
+                                                                recognizer, portable_kernels),
                           qemu_port=qemu_port, force=force)

@@ -126,15 +126,20 @@ class Zoo:
             self._tflite[name] = path
         return self._tflite[name]
 
-    def compiled(self, name: str):
-        if name not in self._compiled:
-            self._compiled[name] = compile_model(load_model(self.tflite(name)))
-        return self._compiled[name]
+    def compiled(self, name: str, features: frozenset[str] = frozenset()):
+        """features: the kernel features of a core ({"dsp"}: the Cortex-M DSP
+        kernels, which the host build runs with kws_simd.h's C instructions)."""
+        key = (name, features)
+        if key not in self._compiled:
+            self._compiled[key] = compile_model(load_model(self.tflite(name)), features=features)
+        return self._compiled[key]
 
-    def executable(self, name: str) -> Path:
-        if name not in self._exe:
-            self._exe[name] = self.builder.build(name, self.compiled(name))
-        return self._exe[name]
+    def executable(self, name: str, features: frozenset[str] = frozenset()) -> Path:
+        key = (name, features)
+        if key not in self._exe:
+            build_name = name if not features else f"{name}-{'-'.join(sorted(features))}"
+            self._exe[key] = self.builder.build(build_name, self.compiled(name, features))
+        return self._exe[key]
 
 
 _ZOO: Zoo | None = None

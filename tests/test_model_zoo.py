@@ -2,8 +2,10 @@
 
 Every model is built with Keras at random weights, converted to full int8,
 compiled by generator.model, built for the host with ASan/UBSan and run on
->= 256 random inputs; every output must equal the tflite-micro interpreter's
-bit for bit.
+>= 200 random inputs; every output must equal the tflite-micro interpreter's
+bit for bit. Twice: with the portable kernels, and with the Cortex-M DSP
+kernels (features {"dsp"}), whose instructions kws_simd.h spells in C on the
+host; the same kernels run on qemu_m7 and qemu_f405 in the device tests.
 """
 
 from __future__ import annotations
@@ -28,13 +30,17 @@ def _params():
     return out
 
 
+KERNEL_SETS = [pytest.param(frozenset(), id="portable"), pytest.param(frozenset({"dsp"}), id="dsp")]
+
+
+@pytest.mark.parametrize("features", KERNEL_SETS)
 @pytest.mark.parametrize("name", _params())
-def test_zoo_model_bit_exact(zoo, name):
+def test_zoo_model_bit_exact(zoo, name, features):
     entry = ZOO[name]
-    compiled = zoo.compiled(name)
+    compiled = zoo.compiled(name, features)
     for op in entry.expect_ops:
         assert op in compiled.op_counts, f"{name}: converter did not produce {op}: {compiled.op_counts}"
-    exe = zoo.executable(name)
+    exe = zoo.executable(name, features)
     x = random_inputs(compiled.input, entry.inputs, seed=entry.seed + 1)
     ours = run_driver(exe, x, compiled.output.shape, compiled.output.numpy_dtype)
     ref = reference_outputs(zoo.tflite(name).read_bytes(), x).reshape(ours.shape)

@@ -47,6 +47,14 @@ typedef struct {
 
 void kws_dwconv2d_s8(const kws_dwconv2d_params_t *p, const int8_t *input, int8_t *output);
 
+/* The same operators for cores with the DSP extension (kws_conv2d_s8_dsp.c,
+ * kws_dwconv2d_s8_dsp.c): their weight layouts and scratch are described
+ * there and prepared by generator/model/ops/dsp.py. */
+void kws_conv2d_s8_dsp(const kws_conv2d_params_t *p, const int8_t *input, int8_t *output,
+                       int8_t *scratch);
+void kws_dwconv2d_s8_dsp(const kws_dwconv2d_params_t *p, const int8_t *input, int8_t *output,
+                         int8_t *scratch);
+
 #ifdef __cplusplus
 }
 #endif

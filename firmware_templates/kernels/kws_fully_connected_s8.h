@@ -18,6 +18,9 @@ typedef struct {
 
 void kws_fully_connected_s8(const kws_fc_params_t *p, const int8_t *input, int8_t *output);
 
+/* The same for cores with the DSP extension (kws_fully_connected_s8_dsp.c). */
+void kws_fully_connected_s8_dsp(const kws_fc_params_t *p, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

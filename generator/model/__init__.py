@@ -17,12 +17,13 @@ from .compiler import (
     load_model,
 )
 from .errors import ModelError
-from .ops import SUPPORTED_OPS
+from .ops import KERNELS, SUPPORTED_OPS
 from .tflm import Reference, tflm_arena_bytes
 
 __all__ = [
     "CompiledModel",
     "KERNEL_FILES",
+    "KERNELS",
     "KERNELS_DIR",
     "Model",
     "ModelError",

@@ -16,7 +16,7 @@ from ..cstrings import c_array_rows
 from ..package_data import TEMPLATES
 from .errors import ModelError
 from .lower import lower_graph
-from .ops import KERNELS
+from .ops import KERNELS, apply_variants
 from .ops.checks import c_float
 from .planner import Buffer, Plan, overlap_limit, plan_memory
 from .reader import Graph, read_graph
@@ -30,7 +30,7 @@ MODEL_TEMPLATES_DIR = TEMPLATES_DIR / "model"
 KERNEL_FILES = {k.id: k.source for k in KERNELS.values()}
 # Headers every kernel build needs besides the kernels' own: the shared
 # contract and types, the integer math, the dot-product output stage.
-SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h")
+SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_dsp.h", "kws_simd.h")
 
 _ARENA_ALIGN = 4
 
@@ -88,6 +88,10 @@ class Model:
                     q = self.graph.tensors[s.inputs[0]]
                     scale, zp = float(q.scale), q.zero_point
         return TensorSpec(t.name, tuple(t.shape), t.dtype, scale, zp)
+
+    def with_steps(self, steps: list[Step]) -> "Model":
+        """The same model running other kernel steps (variants of its own)."""
+        return Model(self.raw, self.graph, steps, self.alias, self.notes, self.source)
 
     def root(self, tid: int) -> int:
         while tid in self.alias:
@@ -318,15 +322,21 @@ _CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 
 
 
 def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | None = None,
-                  random_orders: int = 12) -> CompiledModel:
+                  random_orders: int = 12, features: frozenset[str] | set[str] = frozenset()
+                  ) -> CompiledModel:
     """Plan the arena and render model.c / model.h / cmd_validate.c for a loaded model.
 
-    kernel_variants maps a kernel id (see KERNEL_FILES) to the .c file that
-    implements it (absolute, or relative to firmware_templates/kernels); the
-    portable implementation is used for every other kernel.
+    features: the target core's kernel features (generator.model.cores:
+    core_features(board cpu)); each step takes the variant kernel of a
+    feature the core has, where one applies (ops.apply_variants), else the
+    portable kernel. kernel_variants maps a kernel id (see KERNEL_FILES) to the
+    .c file that implements it (absolute, or relative to
+    firmware_templates/kernels).
     """
     if not isinstance(model, Model):
         raise TypeError("compile_model() takes the Model returned by load_model()")
+    if features:
+        model = model.with_steps([apply_variants(s, frozenset(features)) for s in model.steps])
     g = model.graph
     bufs, overlaps = _lifetimes(model)
     plan = plan_memory(list(bufs.values()), overlaps, align=_ARENA_ALIGN, random_orders=random_orders)

@@ -24,11 +24,15 @@ Adding an operator family (like one TFLite Micro op file):
   bench/common/keras_zoo.py so tests/test_model_zoo.py checks it bit for bit
   against TFLite Micro.
 
-Adding a kernel variant (e.g. Cortex-M DSP code for one core): one C file
-defining the same function with the same declaration, selected per kernel id
-with ``compile_model(model, kernel_variants={"conv2d": "path/to/file.c"})``;
-it must keep the portable kernel's write order and read pattern, because the
-memory plan was made from them.
+Adding a kernel variant for cores with a feature (like the Cortex-M DSP
+kernels, ``*_dsp.c``): a ``Variant(kernel, replaces, feature, adapt)`` in the
+family's ``variants``; its C function is a symbol of its own, ``adapt``
+rewrites a portable step for it (weight layout, scratch) or returns None where
+it does not apply, and it must read every input byte no later than the
+portable kernel's order does, because the memory plan is made from that
+order (``Step.reads``). compile_model(features=...) applies the variants of
+the board's core (generator/model/cores.py). One file can also stand in for a
+kernel by id: ``compile_model(model, kernel_variants={"conv2d": "file.c"})``.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ import importlib
 import pkgutil
 
 from .context import LoweringContext
-from .kernel import Kernel, Lower, OpFamily
+from .kernel import Kernel, Lower, OpFamily, Variant
 
 
 def _families() -> dict[str, OpFamily]:
@@ -50,9 +54,11 @@ def _families() -> dict[str, OpFamily]:
     return found
 
 
-def _index(families: dict[str, OpFamily]) -> tuple[dict[str, Lower], dict[str, Kernel]]:
+def _index(families: dict[str, OpFamily]
+           ) -> tuple[dict[str, Lower], dict[str, Kernel], dict[str, tuple[Variant, ...]]]:
     lowerings: dict[str, Lower] = {}
     kernels: dict[str, Kernel] = {}
+    variants: dict[str, tuple[Variant, ...]] = {}
     owner: dict[str, str] = {}
     for name, family in families.items():
         for opcode, lower in family.lowerings.items():
@@ -60,14 +66,32 @@ def _index(families: dict[str, OpFamily]) -> tuple[dict[str, Lower], dict[str, K
                 raise RuntimeError(f"operator {opcode} is registered by both {owner[opcode]} and {name}")
             lowerings[opcode] = lower
             owner[opcode] = name
-        for k in family.kernels:
+        for k in (*family.kernels, *(v.kernel for v in family.variants)):
             if kernels.setdefault(k.id, k) != k:
                 raise RuntimeError(f"kernel id {k.id!r} is registered twice with different definitions")
-    return lowerings, kernels
+        for v in family.variants:
+            variants[v.replaces] = variants.get(v.replaces, ()) + (v,)
+    for replaced in variants:
+        if replaced not in kernels:
+            raise RuntimeError(f"a variant replaces kernel {replaced!r}, which nothing registers")
+    return lowerings, kernels, variants
 
 
 FAMILIES = _families()
-LOWERINGS, KERNELS = _index(FAMILIES)
+LOWERINGS, KERNELS, VARIANTS = _index(FAMILIES)
 SUPPORTED_OPS = tuple(sorted(LOWERINGS))
 
-__all__ = ["FAMILIES", "KERNELS", "LOWERINGS", "SUPPORTED_OPS", "Kernel", "LoweringContext", "OpFamily"]
+
+def apply_variants(step, features: frozenset[str]):
+    """The step for the first variant of its kernel whose feature the core
+    has and which applies to it; the step itself otherwise."""
+    for v in VARIANTS.get(step.kind, ()):
+        if v.feature in features:
+            adapted = v.adapt(step)
+            if adapted is not None:
+                return adapted
+    return step
+
+
+__all__ = ["FAMILIES", "KERNELS", "LOWERINGS", "SUPPORTED_OPS", "VARIANTS", "Kernel", "LoweringContext",
+           "OpFamily", "Variant", "apply_variants"]

@@ -1,5 +1,6 @@
 """CONV_2D and DEPTHWISE_CONV_2D: int8 convolutions with per-channel
-requantization (kernels kws_conv2d_s8.c, kws_dwconv2d_s8.c; kws_conv_s8.h)."""
+requantization (kernels kws_conv2d_s8.c, kws_dwconv2d_s8.c; kws_conv_s8.h),
+and their variants for cores with the DSP extension (kws_*_dsp.c)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from ..reader import Operator, Tensor
 from ..step import Step
 from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
-from .kernel import Kernel, OpFamily
+from . import dsp
+from .kernel import Kernel, OpFamily, Variant
 from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
 from .window import pixel_min_read, window_geometry
 
@@ -21,6 +23,15 @@ CONV2D = Kernel(
 DWCONV2D = Kernel(
     "dwconv2d", func="kws_dwconv2d_s8", struct="kws_dwconv2d_params_t",
     source="kws_dwconv2d_s8.c", header="kws_conv_s8.h",
+)
+CONV2D_DSP = Kernel(
+    "conv2d_dsp", func="kws_conv2d_s8_dsp", struct="kws_conv2d_params_t",
+    source="kws_conv2d_s8_dsp.c", header="kws_conv_s8.h", support=("kws_dot_s8_dsp.c",),
+    args=("params", "in0", "out", "scratch"),
+)
+DWCONV2D_DSP = Kernel(
+    "dwconv2d_dsp", func="kws_dwconv2d_s8_dsp", struct="kws_dwconv2d_params_t",
+    source="kws_dwconv2d_s8_dsp.c", header="kws_conv_s8.h", args=("params", "in0", "out", "scratch"),
 )
 
 
@@ -106,7 +117,41 @@ def lower_depthwise_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
     )
 
 
+def conv_2d_dsp(step: Step) -> Step | None:
+    """Weights [out_c][k_h][k_w * in_c], each kernel row padded to whole words
+    (the kernel widens the image row by row); scratch for two widened columns
+    and, unless the kernel reads pixels in place, one border row. One group
+    only."""
+    f = dsp.fields(step)
+    if f["groups"] != 1:
+        return None
+    co, kh, run = f["out_c"], f["k_h"], f["k_w"] * f["in_c"]
+    rows = dsp.weights(step).reshape(co, kh * run)
+    if not dsp.fast_requant_holds(step, rows):
+        return None
+    by_row = dsp.padded_rows(rows.reshape(co * kh, run))
+    row_bytes = dsp.padded_depth(run)
+    return dsp.for_variant(step, CONV2D_DSP, by_row,
+                           scratch=4 * kh * row_bytes + (0 if f["direct"] else row_bytes))
+
+
+def depthwise_conv_2d_dsp(step: Step) -> Step | None:
+    """Weights [tap][channel] (TFLite's own order), so four channels of a tap
+    are one word; scratch: one row of in_c zero-point bytes for taps outside
+    the image. Depth multiplier 1 and whole words of channels only."""
+    f = dsp.fields(step)
+    taps = f["k_h"] * f["k_w"]
+    if f["depth_mult"] != 1 or f["in_c"] % 4 or taps > 64:  # 64: KWS_DW_MAX_TAPS
+        return None
+    by_channel = dsp.weights(step).reshape(f["in_c"], taps)
+    if not dsp.fast_requant_holds(step, by_channel):
+        return None
+    return dsp.for_variant(step, DWCONV2D_DSP, by_channel.T.reshape(-1), scratch=f["in_c"])
+
+
 FAMILY = OpFamily(
     lowerings={"CONV_2D": lower_conv_2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv_2d},
     kernels=(CONV2D, DWCONV2D),
+    variants=(Variant(CONV2D_DSP, "conv2d", "dsp", conv_2d_dsp),
+              Variant(DWCONV2D_DSP, "dwconv2d", "dsp", depthwise_conv_2d_dsp)),
 )

@@ -1,5 +1,6 @@
 """FULLY_CONNECTED with constant int8 weights, any batch (kernel
-kws_fully_connected_s8.c; kws_fully_connected_s8.h)."""
+kws_fully_connected_s8.c; kws_fully_connected_s8.h), and its variant for
+cores with the DSP extension (kws_fully_connected_s8_dsp.c)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from ..reader import Operator
 from ..step import Step
 from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
-from .kernel import Kernel, OpFamily
+from . import dsp
+from .kernel import Kernel, OpFamily, Variant
 from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
 
 FULLY_CONNECTED = Kernel(
     "fully_connected", func="kws_fully_connected_s8", struct="kws_fc_params_t",
     source="kws_fully_connected_s8.c", header="kws_fully_connected_s8.h", support=("kws_dot_s8.c",),
+)
+FULLY_CONNECTED_DSP = Kernel(
+    "fully_connected_dsp", func="kws_fully_connected_s8_dsp", struct="kws_fc_params_t",
+    source="kws_fully_connected_s8_dsp.c", header="kws_fully_connected_s8.h",
+    support=("kws_dot_s8_dsp.c",),
 )
 
 
@@ -49,4 +56,14 @@ def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
     )
 
 
-FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected}, kernels=(FULLY_CONNECTED,))
+def fully_connected_dsp(step: Step) -> Step | None:
+    """Weight rows padded to whole words; no scratch."""
+    f = dsp.fields(step)
+    rows = dsp.weights(step).reshape(f["out_c"], f["depth"])
+    if not dsp.fast_requant_holds(step, rows):
+        return None
+    return dsp.for_variant(step, FULLY_CONNECTED_DSP, dsp.padded_rows(rows), scratch=0)
+
+
+FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected}, kernels=(FULLY_CONNECTED,),
+                  variants=(Variant(FULLY_CONNECTED_DSP, "fully_connected", "dsp", fully_connected_dsp),))

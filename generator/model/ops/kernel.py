@@ -52,9 +52,28 @@ class Kernel:
 Lower = Callable[["LoweringContext", "Operator"], "Step | None"]
 
 
+# A variant's adaptation: the step rewritten for the variant's kernel (its
+# weight layout, its scratch), or None where the variant does not apply.
+Adapt = Callable[["Step"], "Step | None"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A faster kernel for cores with a feature ("dsp": the Cortex-M DSP
+    extension), used instead of a portable kernel wherever `adapt` says it
+    applies. Its C function is a different symbol, so one firmware can hold
+    both (a shape the variant does not cover stays portable)."""
+
+    kernel: Kernel
+    replaces: str  # the portable kernel's id
+    feature: str  # a core feature (see generator/model/ops/cores.py)
+    adapt: Adapt
+
+
 @dataclass(frozen=True)
 class OpFamily:
     """The operators one module lowers and the kernels it lowers them to."""
 
     lowerings: dict[str, Lower]  # .tflite operator name -> lowering
     kernels: tuple[Kernel, ...] = ()
+    variants: tuple[Variant, ...] = ()
