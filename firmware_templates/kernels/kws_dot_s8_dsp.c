@@ -2,78 +2,94 @@
 #include "kws_dot_s8_dsp.h"
 #include "kws_simd.h"
 
+/* one group of four depth values, two columns by two channels: 4 LDRD (the
+ * columns' and the channels' words of 16-bit lanes), 8 SMLAD; in
+ * kws_dot2_channels_dsp, on its locals */
+#define KWS_DOT2_GROUP()                               \
+    do {                                               \
+        uint32_t x0l_;                                 \
+        uint32_t x0h_;                                 \
+        uint32_t x1l_;                                 \
+        uint32_t x1h_;                                 \
+        uint32_t wl_;                                  \
+        uint32_t wh_;                                  \
+        kws_load2(&x, &x0l_, &x0h_);                   \
+        kws_load2(&x, &x1l_, &x1h_);                   \
+        kws_load2(&wa, &wl_, &wh_);                    \
+        a0 = kws_smlad(wl_, x0l_, a0);                 \
+        a1 = kws_smlad(wl_, x1l_, a1);                 \
+        a0 = kws_smlad(wh_, x0h_, a0);                 \
+        a1 = kws_smlad(wh_, x1h_, a1);                 \
+        kws_load2(&wb, &wl_, &wh_);                    \
+        b0 = kws_smlad(wl_, x0l_, b0);                 \
+        b1 = kws_smlad(wl_, x1l_, b1);                 \
+        b0 = kws_smlad(wh_, x0h_, b0);                 \
+        b1 = kws_smlad(wh_, x1h_, b1);                 \
+    } while (0)
+
 void kws_dot2_channels_dsp(const kws_dot_ctx_t *ctx, const uint32_t *q, int8_t *out_a, int8_t *out_b)
 {
     /* locals: the int8 stores could otherwise alias *ctx */
     const int depth = ctx->depth;
     const int groups = depth >> 2;
     const int mstride = ctx->mstride;
-    const int32_t out_zp = ctx->out_zp;
+    const int32_t k_zp = 1 + 2 * ctx->out_zp; /* see kws_requantize_dsp */
     const int32_t act_min = ctx->act_min;
     const int32_t act_max = ctx->act_max;
     const int32_t *bias = ctx->bias;
     const int32_t *mult = ctx->mult;
     const int8_t *shift = ctx->shift;
-    const int8_t *w0 = ctx->weights;
+    const uint32_t *w0 = (const uint32_t *)(const void *)ctx->weights; /* depth / 2 words a row */
+    const int row_words = depth >> 1;
     int n = ctx->channels;
 
-    /* two channels by two columns: 4 accumulators, 4 column words and one
-     * unpacked weight word fit the 13 free registers; 8 SMLAD per 4 loads */
-    for (; n >= 2; n -= 2, bias += 2, out_a += 2, out_b += 2, w0 += 2 * depth) {
-        const int8_t *wa = w0;
-        const int8_t *wb = w0 + depth;
+    /* two channels by two columns: 4 accumulators, 4 column words and 2
+     * weight words fit the 13 free registers; 8 SMLAD per 4 loads */
+    for (; n >= 2; n -= 2, bias += 2, out_a += 2, out_b += 2, w0 += 2 * row_words) {
+        const uint32_t *wa = w0;
+        const uint32_t *wb = w0 + row_words;
         const uint32_t *x = q;
         int32_t a0 = bias[0];
         int32_t a1 = a0;
         int32_t b0 = bias[1];
         int32_t b1 = b0;
         int k;
-        for (k = groups; k > 0; --k, x += 4, wa += 4, wb += 4) {
-            const uint32_t x0l = x[0];
-            const uint32_t x0h = x[1];
-            const uint32_t x1l = x[2];
-            const uint32_t x1h = x[3];
-            uint32_t w = kws_read_u32(wa);
-            uint32_t wl = kws_sxtb16(w);
-            uint32_t wh = kws_sxtb16_ror8(w);
-            a0 = kws_smlad(wl, x0l, a0);
-            a1 = kws_smlad(wl, x1l, a1);
-            a0 = kws_smlad(wh, x0h, a0);
-            a1 = kws_smlad(wh, x1h, a1);
-            w = kws_read_u32(wb);
-            wl = kws_sxtb16(w);
-            wh = kws_sxtb16_ror8(w);
-            b0 = kws_smlad(wl, x0l, b0);
-            b1 = kws_smlad(wl, x1l, b1);
-            b0 = kws_smlad(wh, x0h, b0);
-            b1 = kws_smlad(wh, x1h, b1);
+        /* (unrolled twice, GCC 12 spills in the loop: measured slower) */
+        for (k = groups; k > 0; --k) {
+            KWS_DOT2_GROUP();
         }
-        out_a[0] = kws_requantize_dsp(a0, *mult, *shift, out_zp, act_min, act_max);
-        out_b[0] = kws_requantize_dsp(a1, *mult, *shift, out_zp, act_min, act_max);
-        mult += mstride;
-        shift += mstride;
-        out_a[1] = kws_requantize_dsp(b0, *mult, *shift, out_zp, act_min, act_max);
-        out_b[1] = kws_requantize_dsp(b1, *mult, *shift, out_zp, act_min, act_max);
-        mult += mstride;
-        shift += mstride;
+        {
+            /* loaded before the stores, which could alias them */
+            const int32_t ma = mult[0];
+            const int sa = shift[0];
+            const int32_t mb = mult[mstride];
+            const int sb = shift[mstride];
+            out_a[0] = kws_requantize_dsp(a0, ma, sa, k_zp, act_min, act_max);
+            out_b[0] = kws_requantize_dsp(a1, ma, sa, k_zp, act_min, act_max);
+            out_a[1] = kws_requantize_dsp(b0, mb, sb, k_zp, act_min, act_max);
+            out_b[1] = kws_requantize_dsp(b1, mb, sb, k_zp, act_min, act_max);
+        }
+        mult += 2 * mstride;
+        shift += 2 * mstride;
     }
     if (n > 0) {
-        const int8_t *wa = w0;
+        const uint32_t *wa = w0;
         const uint32_t *x = q;
         int32_t a0 = bias[0];
         int32_t a1 = a0;
         int k;
-        for (k = groups; k > 0; --k, x += 4, wa += 4) {
-            const uint32_t w = kws_read_u32(wa);
-            const uint32_t wl = kws_sxtb16(w);
-            const uint32_t wh = kws_sxtb16_ror8(w);
-            a0 = kws_smlad(wl, x[0], a0);
-            a1 = kws_smlad(wl, x[2], a1);
-            a0 = kws_smlad(wh, x[1], a0);
-            a1 = kws_smlad(wh, x[3], a1);
+        for (k = groups; k > 0; --k, x += 4, wa += 2) {
+            a0 = kws_smlad(wa[0], x[0], a0);
+            a1 = kws_smlad(wa[0], x[2], a1);
+            a0 = kws_smlad(wa[1], x[1], a0);
+            a1 = kws_smlad(wa[1], x[3], a1);
         }
-        out_a[0] = kws_requantize_dsp(a0, *mult, *shift, out_zp, act_min, act_max);
-        out_b[0] = kws_requantize_dsp(a1, *mult, *shift, out_zp, act_min, act_max);
+        {
+            const int32_t ma = mult[0];
+            const int sa = shift[0];
+            out_a[0] = kws_requantize_dsp(a0, ma, sa, k_zp, act_min, act_max);
+            out_b[0] = kws_requantize_dsp(a1, ma, sa, k_zp, act_min, act_max);
+        }
     }
 }
 
@@ -83,7 +99,7 @@ void kws_dot1_channels_dsp(const kws_dot_ctx_t *ctx, const int8_t *src, int n_sr
     const int rest = n_src & 3;
     const int depth = ctx->depth;
     const int mstride = ctx->mstride;
-    const int32_t out_zp = ctx->out_zp;
+    const int32_t k_zp = 1 + 2 * ctx->out_zp; /* see kws_requantize_dsp */
     const int32_t act_min = ctx->act_min;
     const int32_t act_max = ctx->act_max;
     const int32_t *bias = ctx->bias;
@@ -125,12 +141,16 @@ void kws_dot1_channels_dsp(const kws_dot_ctx_t *ctx, const int8_t *src, int n_sr
             b = kws_smlad(kws_sxtb16(v), last_l, b);
             b = kws_smlad(kws_sxtb16_ror8(v), last_h, b);
         }
-        out[0] = kws_requantize_dsp(a, *mult, *shift, out_zp, act_min, act_max);
-        mult += mstride;
-        shift += mstride;
-        out[1] = kws_requantize_dsp(b, *mult, *shift, out_zp, act_min, act_max);
-        mult += mstride;
-        shift += mstride;
+        {
+            const int32_t ma = mult[0];
+            const int sa = shift[0];
+            const int32_t mb = mult[mstride];
+            const int sb = shift[mstride];
+            out[0] = kws_requantize_dsp(a, ma, sa, k_zp, act_min, act_max);
+            out[1] = kws_requantize_dsp(b, mb, sb, k_zp, act_min, act_max);
+        }
+        mult += 2 * mstride;
+        shift += 2 * mstride;
     }
     if (n > 0) {
         const int8_t *wa = w0;
@@ -149,7 +169,7 @@ void kws_dot1_channels_dsp(const kws_dot_ctx_t *ctx, const int8_t *src, int n_sr
             a = kws_smlad(kws_sxtb16(u), last_l, a);
             a = kws_smlad(kws_sxtb16_ror8(u), last_h, a);
         }
-        out[0] = kws_requantize_dsp(a, *mult, *shift, out_zp, act_min, act_max);
+        out[0] = kws_requantize_dsp(a, *mult, *shift, k_zp, act_min, act_max);
     }
 }
 
@@ -161,19 +181,17 @@ void kws_dot1w_channels_dsp(const kws_dot_ctx_t *ctx, const uint32_t *q, int8_t 
     const int32_t *bias = ctx->bias;
     const int32_t *mult = ctx->mult;
     const int8_t *shift = ctx->shift;
-    const int8_t *w = ctx->weights;
+    const uint32_t *w = (const uint32_t *)(const void *)ctx->weights;
     int c;
 
-    for (c = 0; c < ctx->channels; ++c, w += depth, mult += mstride, shift += mstride) {
+    for (c = 0; c < ctx->channels; ++c, mult += mstride, shift += mstride) {
         const uint32_t *x = q;
-        const int8_t *wa = w;
         int32_t a = bias[c];
         int k;
-        for (k = groups; k > 0; --k, x += 2, wa += 4) {
-            const uint32_t u = kws_read_u32(wa);
-            a = kws_smlad(kws_sxtb16(u), x[0], a);
-            a = kws_smlad(kws_sxtb16_ror8(u), x[1], a);
+        for (k = groups; k > 0; --k, x += 2, w += 2) {
+            a = kws_smlad(w[0], x[0], a);
+            a = kws_smlad(w[1], x[1], a);
         }
-        out[c] = kws_requantize_dsp(a, *mult, *shift, ctx->out_zp, ctx->act_min, ctx->act_max);
+        out[c] = kws_requantize_dsp(a, *mult, *shift, 1 + 2 * ctx->out_zp, ctx->act_min, ctx->act_max);
     }
 }

@@ -3,14 +3,17 @@
  * widened once to 16-bit lanes, then dot products with weight rows by SMLAD,
  * two multiply-accumulates an instruction, requantized as in kws_dot_s8.c.
  *
- * Widened column layout (kws_widen_s8): for each group of four int8 values
- * x0 x1 x2 x3, two words: (x0, x2) and (x1, x3), the order SXTB16 and
- * SXTB16 ROR #8 unpack a word of four weights in, so a weight word needs two
- * unpacks and no reordering. A dot product does not depend on the order of
- * its terms (int32 addition is exact modulo 2^32, as in TFLite Micro), so the
- * result is bit-exact. The weight rows are padded with zeros to a multiple of
- * four bytes on the host (generator/model/ops/dsp.py), the columns in
- * kws_widen_s8. */
+ * Widened layout (kws_widen_s8): for each group of four int8 values
+ * x0 x1 x2 x3, two words of 16-bit lanes, (x0, x2) and (x1, x3): what
+ * SXTB16 and SXTB16 ROR #8 make of a word of four. A dot product does not
+ * depend on the order of its terms (int32 addition is exact modulo 2^32, as
+ * in TFLite Micro), so the result is bit-exact.
+ *
+ * Weights: dot2 and dot1w (convolutions) read rows the host widened the
+ * same way (generator/model/ops/dsp.py, halfword_pairs: twice the flash of
+ * int8 for these layers, and no unpacking in the inner loop); dot1 (fully
+ * connected layers, whose inputs are used once) reads int8 rows and unpacks
+ * both sides. Rows are padded with zeros to whole groups of four. */
 #ifndef KWS_DOT_S8_DSP_H
 #define KWS_DOT_S8_DSP_H
 
@@ -47,13 +50,13 @@ KWS_INLINE void kws_widen_s8(const int8_t *src, int n, uint32_t *q, int step)
 }
 
 
-/* ctx->depth is the padded depth, ctx->weights rows of that many bytes.
- * dot2: two widened columns interleaved in q (step 4), out_a[c] and out_b[c]
- * for c in [0, ctx->channels). dot1: one int8 column of n_src bytes, unpacked
- * as it is read (no scratch). */
+/* ctx->depth is the padded depth. dot2: two widened columns interleaved in q
+ * (step 4), out_a[c] and out_b[c] for c in [0, ctx->channels), widened
+ * weights. dot1: one int8 column of n_src bytes, unpacked as it is read (no
+ * scratch), int8 weights. */
 void kws_dot2_channels_dsp(const kws_dot_ctx_t *ctx, const uint32_t *q, int8_t *out_a, int8_t *out_b);
 void kws_dot1_channels_dsp(const kws_dot_ctx_t *ctx, const int8_t *src, int n_src, int8_t *out);
-/* one widened column in q (step 2) */
+/* one widened column in q (step 2), widened weights */
 void kws_dot1w_channels_dsp(const kws_dot_ctx_t *ctx, const uint32_t *q, int8_t *out);
 
 #endif

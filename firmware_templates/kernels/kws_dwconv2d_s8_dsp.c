@@ -2,11 +2,14 @@
  * multiplier 1 and a multiple of 4 channels (the generator keeps other
  * shapes on kws_dwconv2d_s8.c).
  *
- * NHWC puts four neighbouring channels of one tap in one word, and the
- * weights are laid out [tap][channel] on the host (generator/model/ops/dsp.py)
- * so their four weights of that tap are one word too. SXTB16 unpacks both to
- * 16-bit lanes and SMLABB / SMLATT multiply-accumulate lane by lane: four
- * channels a tap in 2 loads, 4 unpacks and 4 MACs. For each output pixel a
+ * NHWC puts four neighbouring channels of one tap in one word; SXTB16 and
+ * SXTB16 ROR #8 unpack it to 16-bit lanes (c0, c2) and (c1, c3), and the host
+ * stores the weights of those four channels of that tap as the same two
+ * words of 16-bit lanes, a group's taps one after the other
+ * (generator/model/ops/dsp.py, halfword_pairs; the
+ * parameter block's int8 pointer names these words). SMLABB / SMLATT then
+ * multiply-accumulate lane by lane: four channels a tap in 3 loads, 2
+ * unpacks and 4 MACs. For each output pixel a
  * table points every tap at its input pixel, or, outside the image, at a
  * scratch row of in_c bytes of the input zero point (which the folded bias
  * turns into exact zeros), so border pixels take the same path as the rest.
@@ -24,15 +27,14 @@
 #define KWS_DW_MAX_TAPS 64
 #endif
 
-/* acc[0..3] += the four channels of one tap */
+/* acc[0..3] += the four channels of one tap; wptr: its two weight words */
 #define KWS_DW_TAP(ptr, wptr)                                  \
     do {                                                       \
         const uint32_t x_ = kws_read_u32(ptr);                 \
-        const uint32_t w_ = kws_read_u32(wptr);                \
+        const uint32_t wl_ = (wptr)[0];                        \
+        const uint32_t wh_ = (wptr)[1];                        \
         const uint32_t xl_ = kws_sxtb16(x_);                   \
-        const uint32_t wl_ = kws_sxtb16(w_);                   \
         const uint32_t xh_ = kws_sxtb16_ror8(x_);              \
-        const uint32_t wh_ = kws_sxtb16_ror8(w_);              \
         a0 = kws_smlabb(xl_, wl_, a0);                         \
         a2 = kws_smlatt(xl_, wl_, a2);                         \
         a1 = kws_smlabb(xh_, wh_, a1);                         \
@@ -50,10 +52,11 @@ void kws_dwconv2d_s8_dsp(const kws_dwconv2d_params_t *p, const int8_t *input, in
     const int taps = k_h * k_w;
     const int image_elems = in_h * in_w * in_c;
     const int mstride = p->rq.mult_stride;
-    const int32_t out_zp = p->rq.out_zp;
+    const int32_t k_zp = 1 + 2 * p->rq.out_zp; /* see kws_requantize_dsp */
     const int32_t act_min = p->rq.act_min;
     const int32_t act_max = p->rq.act_max;
     const int nine = taps == 9;
+    const uint32_t *const weights = (const uint32_t *)(const void *)p->weights;
     const int8_t *tap[KWS_DW_MAX_TAPS];
     int b;
     int oy;
@@ -83,38 +86,43 @@ void kws_dwconv2d_s8_dsp(const kws_dwconv2d_params_t *p, const int8_t *input, in
                     }
                 }
                 for (c = 0; c < in_c; c += 4, bias += 4) {
-                    const int8_t *w = p->weights + c;
+                    const uint32_t *w = weights + (c >> 1) * taps; /* the group's taps */
                     int32_t a0 = bias[0];
                     int32_t a1 = bias[1];
                     int32_t a2 = bias[2];
                     int32_t a3 = bias[3];
                     if (nine) { /* 3x3, unrolled */
                         KWS_DW_TAP(tap[0] + c, w);
-                        KWS_DW_TAP(tap[1] + c, w + in_c);
-                        KWS_DW_TAP(tap[2] + c, w + 2 * in_c);
-                        KWS_DW_TAP(tap[3] + c, w + 3 * in_c);
-                        KWS_DW_TAP(tap[4] + c, w + 4 * in_c);
-                        KWS_DW_TAP(tap[5] + c, w + 5 * in_c);
-                        KWS_DW_TAP(tap[6] + c, w + 6 * in_c);
-                        KWS_DW_TAP(tap[7] + c, w + 7 * in_c);
-                        KWS_DW_TAP(tap[8] + c, w + 8 * in_c);
+                        KWS_DW_TAP(tap[1] + c, w + 2);
+                        KWS_DW_TAP(tap[2] + c, w + 4);
+                        KWS_DW_TAP(tap[3] + c, w + 6);
+                        KWS_DW_TAP(tap[4] + c, w + 8);
+                        KWS_DW_TAP(tap[5] + c, w + 10);
+                        KWS_DW_TAP(tap[6] + c, w + 12);
+                        KWS_DW_TAP(tap[7] + c, w + 14);
+                        KWS_DW_TAP(tap[8] + c, w + 16);
                     } else {
-                        for (t = 0; t < taps; ++t, w += in_c) {
+                        for (t = 0; t < taps; ++t, w += 2) {
                             KWS_DW_TAP(tap[t] + c, w);
                         }
                     }
-                    output[c] = kws_requantize_dsp(a0, *mult, *shift, out_zp, act_min, act_max);
-                    mult += mstride;
-                    shift += mstride;
-                    output[c + 1] = kws_requantize_dsp(a1, *mult, *shift, out_zp, act_min, act_max);
-                    mult += mstride;
-                    shift += mstride;
-                    output[c + 2] = kws_requantize_dsp(a2, *mult, *shift, out_zp, act_min, act_max);
-                    mult += mstride;
-                    shift += mstride;
-                    output[c + 3] = kws_requantize_dsp(a3, *mult, *shift, out_zp, act_min, act_max);
-                    mult += mstride;
-                    shift += mstride;
+                    {
+                        /* loaded before the stores, which could alias them */
+                        const int32_t m0 = mult[0];
+                        const int32_t m1 = mult[mstride];
+                        const int32_t m2 = mult[2 * mstride];
+                        const int32_t m3 = mult[3 * mstride];
+                        const int s0 = shift[0];
+                        const int s1 = shift[mstride];
+                        const int s2 = shift[2 * mstride];
+                        const int s3 = shift[3 * mstride];
+                        output[c] = kws_requantize_dsp(a0, m0, s0, k_zp, act_min, act_max);
+                        output[c + 1] = kws_requantize_dsp(a1, m1, s1, k_zp, act_min, act_max);
+                        output[c + 2] = kws_requantize_dsp(a2, m2, s2, k_zp, act_min, act_max);
+                        output[c + 3] = kws_requantize_dsp(a3, m3, s3, k_zp, act_min, act_max);
+                    }
+                    mult += 4 * mstride;
+                    shift += 4 * mstride;
                 }
             }
         }

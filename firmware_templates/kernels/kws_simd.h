@@ -62,6 +62,13 @@ KWS_INLINE int32_t kws_smlatt(uint32_t a, uint32_t b, int32_t acc)
     return __smlatt(a, b, acc);
 }
 
+/* two consecutive words of a word-aligned array, stepping past them: one
+ * LDRD with write-back (GCC pairs the two loads only sometimes) */
+KWS_INLINE void kws_load2(const uint32_t **p, uint32_t *a, uint32_t *b)
+{
+    __asm__("ldrd %0, %1, [%2], #8" : "=r"(*a), "=r"(*b), "+r"(*p) : "m"(*(const uint32_t(*)[2]) * p));
+}
+
 #elif defined(__arm__) || defined(__thumb__)
 #error "the *_dsp kernels need a core with the DSP extension; the generator selects them only for such cores"
 #else
@@ -93,6 +100,13 @@ KWS_INLINE int32_t kws_smmulr(int32_t a, int32_t b)
     return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 31)) >> 32);
 }
 
+KWS_INLINE void kws_load2(const uint32_t **p, uint32_t *a, uint32_t *b)
+{
+    *a = (*p)[0];
+    *b = (*p)[1];
+    *p += 2;
+}
+
 /* the instructions wrap modulo 2^32 (they only set the Q flag) */
 KWS_INLINE int32_t kws_smlad(uint32_t a, uint32_t b, int32_t acc)
 {
@@ -114,19 +128,21 @@ KWS_INLINE int32_t kws_smlatt(uint32_t a, uint32_t b, int32_t acc)
 
 /* kws_requantize_s8 (kws_qmath.h) in fewer instructions, for the
  * accumulators and shifts of the steps the generator gives a DSP kernel:
- * |acc| < 2^30 and shift <= -1 (generator/model/ops/dsp.py proves both from
- * the weights, the folded bias and the shifts, and keeps the portable kernel
- * otherwise). Then 2 * acc does not overflow and SMMULR(2 * acc, mult) =
- * floor((acc * mult + 2^30) / 2^31), the high multiply exactly; and TFLite's
- * rounding division by 2^r (ties away from zero) is
- * (high + 2^(r-1) - (high < 0)) >> r, where |high| <= |acc| keeps the sum
- * in range. */
-KWS_INLINE int8_t kws_requantize_dsp(int32_t acc, int32_t mult, int shift, int32_t out_zp,
+ * |acc| < 2^30 and a right shift r >= 1 (generator/model/ops/dsp.py proves
+ * both from the weights, the folded bias and the shifts, and keeps the
+ * portable kernel otherwise). Then 2 * acc does not overflow and
+ * SMMULR(2 * acc, mult) = floor((acc * mult + 2^30) / 2^31), the high
+ * multiply exactly; TFLite's rounding division by 2^r (ties away from zero)
+ * is ((h >> (r - 1)) + 1) >> 1 with h = high - (high < 0), and adding the
+ * output zero point z before the last shift is adding 2z to the dividend.
+ * So the DSP steps store r - 1 where the portable ones store the shift
+ * (dsp.py), and the kernels pass k = 1 + 2z. */
+KWS_INLINE int8_t kws_requantize_dsp(int32_t acc, int32_t mult, int r_minus_1, int32_t k,
                                      int32_t act_min, int32_t act_max)
 {
     const int32_t high = kws_smmulr(acc * 2, mult);
-    int32_t v = (high + (high >> 31) + (int32_t)(1u << ~shift)) >> -shift;
-    v += out_zp;
+    int32_t v = ((high + (high >> 31)) >> r_minus_1) + k;
+    v >>= 1;
     v = v < act_min ? act_min : v;
     v = v > act_max ? act_max : v;
     return (int8_t)v;

@@ -118,9 +118,10 @@ def lower_depthwise_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
 
 
 def conv_2d_dsp(step: Step) -> Step | None:
-    """Weights [out_c][k_h][k_w * in_c], each kernel row padded to whole words
-    (the kernel widens the image row by row); scratch for two widened columns
-    and, unless the kernel reads pixels in place, one border row. One group
+    """Weights [out_c][k_h][k_w * in_c], each kernel row padded to whole
+    groups of four (the kernel widens the image row by row), widened to
+    16-bit lanes (dsp.widened_rows); scratch for two widened columns and,
+    unless the kernel reads pixels in place, one border row. One group
     only."""
     f = dsp.fields(step)
     if f["groups"] != 1:
@@ -129,16 +130,16 @@ def conv_2d_dsp(step: Step) -> Step | None:
     rows = dsp.weights(step).reshape(co, kh * run)
     if not dsp.fast_requant_holds(step, rows):
         return None
-    by_row = dsp.padded_rows(rows.reshape(co * kh, run))
     row_bytes = dsp.padded_depth(run)
-    return dsp.for_variant(step, CONV2D_DSP, by_row,
+    by_row = dsp.padded_rows(rows.reshape(co * kh, run)).reshape(co, kh * row_bytes)
+    return dsp.for_variant(step, CONV2D_DSP, dsp.widened_rows(by_row),
                            scratch=4 * kh * row_bytes + (0 if f["direct"] else row_bytes))
 
 
 def depthwise_conv_2d_dsp(step: Step) -> Step | None:
-    """Weights [tap][channel] (TFLite's own order), so four channels of a tap
-    are one word; scratch: one row of in_c zero-point bytes for taps outside
-    the image. Depth multiplier 1 and whole words of channels only."""
+    """Weights by tap, four channels of a tap as two words of 16-bit lanes
+    (dsp.halfword_pairs); scratch: one row of in_c zero-point bytes for taps
+    outside the image. Depth multiplier 1 and whole words of channels only."""
     f = dsp.fields(step)
     taps = f["k_h"] * f["k_w"]
     if f["depth_mult"] != 1 or f["in_c"] % 4 or taps > 64:  # 64: KWS_DW_MAX_TAPS
@@ -146,7 +147,7 @@ def depthwise_conv_2d_dsp(step: Step) -> Step | None:
     by_channel = dsp.weights(step).reshape(f["in_c"], taps)
     if not dsp.fast_requant_holds(step, by_channel):
         return None
-    return dsp.for_variant(step, DWCONV2D_DSP, by_channel.T.reshape(-1), scratch=f["in_c"])
+    return dsp.for_variant(step, DWCONV2D_DSP, dsp.halfword_pairs(by_channel.T), scratch=f["in_c"])
 
 
 FAMILY = OpFamily(

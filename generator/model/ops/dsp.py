@@ -66,8 +66,45 @@ def padded_rows(rows: np.ndarray) -> np.ndarray:
     return out.reshape(-1)
 
 
+def _lane_words(fours: np.ndarray) -> np.ndarray:
+    """int8 values grouped by four on the last axis (w0..w3) as two int32
+    words of 16-bit lanes each, (w0, w2) and (w1, w3): what SXTB16 and
+    SXTB16 ROR #8 make of a word of four inputs."""
+    w = fours.astype(np.int64) & 0xFFFF
+    words = np.stack([w[..., 0] | (w[..., 2] << 16), w[..., 1] | (w[..., 3] << 16)], axis=-1)
+    return words.astype(np.uint32).view(np.int32)
+
+
+def widened_rows(rows: np.ndarray) -> np.ndarray:
+    """Weight rows [n][depth] (depth a multiple of 4) as words of 16-bit
+    lanes, row after row (the convolution kernels' dot products)."""
+    n, depth = rows.shape
+    return _lane_words(rows.reshape(n, depth // 4, 4)).reshape(-1)
+
+
+def halfword_pairs(by_tap: np.ndarray) -> np.ndarray:
+    """int8 weights [taps][channels] (channels a multiple of 4) as int32 words
+    of two 16-bit lanes: for each group of four channels w0..w3, tap after
+    tap, (w0, w2) then (w1, w3), the lanes SXTB16 and SXTB16 ROR #8 give a
+    word of four input channels, so the kernel unpacks only the input and
+    finds a group's taps at constant offsets."""
+    taps, channels = by_tap.shape
+    return _lane_words(by_tap.reshape(taps, channels // 4, 4)).transpose(1, 0, 2).reshape(-1)
+
+
 def for_variant(step: Step, kernel: Kernel, new_weights: np.ndarray, scratch: int) -> Step:
-    """The step calling `kernel`, with its weights re-laid and its scratch."""
-    arrays = [CArray(a.name, a.ctype, np.ascontiguousarray(new_weights, dtype=np.int8), a.role)
-              if a.role == "weights" else a for a in step.arrays]
-    return dataclasses.replace(step, kernel=kernel, arrays=arrays, scratch=scratch)
+    """The step calling `kernel`, with its weights re-laid and its scratch.
+    int32 weights (halfword_pairs) are word-aligned in model.c; the parameter
+    block's int8 pointer then names them through a cast, and the kernel reads
+    them back as words. The shift array holds r - 1 for each right shift r
+    (kws_requantize_dsp); call only where fast_requant_holds."""
+    (old,) = [a for a in step.arrays if a.role == "weights"]
+    wide = new_weights.dtype == np.int32
+    new = CArray(old.name, "int32_t" if wide else "int8_t",
+                 np.ascontiguousarray(new_weights if wide else new_weights.astype(np.int8)), old.role)
+    # kws_requantize_dsp takes r - 1 for a right shift r (-shift - 1)
+    arrays = [new if a is old else
+              CArray(a.name, a.ctype, (-_array(step, "shift") - 1).astype(np.int8), a.role)
+              if a.name.endswith("shift") else a for a in step.arrays]
+    fields = [(k, f"(const int8_t *){old.name}" if wide and k == "weights" else v) for k, v in step.fields]
+    return dataclasses.replace(step, kernel=kernel, arrays=arrays, fields=fields, scratch=scratch)
