@@ -129,6 +129,8 @@ def size_table(sizes, board) -> str:
 
 def describe_kernels(kernels: dict, board) -> str:
     """One line on the kernel set a firmware runs (gen-firmware's output)."""
+    if kernels.get("note"):
+        return kernels["note"]
     if kernels["set"] == "portable":
         return f"portable C (no faster variant for {board.cpu} or for this model's layers)"
     return (f"{board.cpu} DSP extension for {', '.join(kernels['variants'])}, portable C for the "

@@ -73,12 +73,34 @@ def kernel_features(board: Board, portable_kernels: bool = False) -> frozenset[s
     return frozenset() if portable_kernels else core_features(board.cpu)
 
 
-def kernel_summary(compiled) -> dict:
+def kernel_summary(compiled, note: str | None = None) -> dict:
     """INFO's and gen-firmware's account of the kernels a model runs on."""
     kinds = collections.Counter(s["kernel"] for s in compiled.steps)
     variants = sorted(k for k in kinds if KERNELS[k].func.endswith("_dsp"))
-    return {"set": "dsp" if variants else "portable", "variants": variants,
-            "scratch_bytes": sum(s["scratch"] for s in compiled.steps)}
+    summary = {"set": "dsp" if variants else "portable", "variants": variants,
+               "scratch_bytes": sum(s["scratch"] for s in compiled.steps)}
+    if note:
+        summary["note"] = note
+    return summary
+
+
+def _compile_for(model_path: Path, board: Board, portable_kernels: bool):
+    """The model compiled with the board core's kernels, or with the portable
+    ones when those were asked for, or when only they fit: the DSP kernels'
+    16-bit convolution weights take twice the flash. Returns (compiled, note)."""
+    model = load_model(model_path)
+    features = kernel_features(board, portable_kernels)
+    compiled = compile_model(model, features=features)
+    try:
+        _check_budget(model_path, compiled, board)
+        return compiled, None
+    except ModelError:
+        if not features:
+            raise
+    portable = compile_model(model)
+    _check_budget(model_path, portable, board)  # raises if even these do not fit
+    return portable, (f"portable kernels: with the {board.cpu} DSP kernels the weights would take "
+                      f"{compiled.weights_bytes:,} bytes, more than the board's flash")
 
 
 def model_component(model_path: Path, board: Board,
@@ -91,9 +113,7 @@ def model_component(model_path: Path, board: Board,
     here or cannot fit the board.
     """
     model_path = Path(model_path)
-    compiled = compile_model(load_model(model_path),
-                             features=kernel_features(board, portable_kernels))
-    _check_budget(model_path, compiled, board)
+    compiled, kernel_note = _compile_for(model_path, board, portable_kernels)
     files: dict[str, Path | str] = dict(compiled.sources)  # model.c, model.h, cmd_validate.c
     files.update({p.name: p for p in compiled.c_files() + compiled.header_files()})
     labels = ModelBundle(model_path).labels
@@ -104,7 +124,7 @@ def model_component(model_path: Path, board: Board,
                      labels=None if labels is None else tuple(labels))
     return Component(name="model", files=files,
                      commands=[Command.of("VALIDATE", "kws_cmd_validate")],
-                     info={"model": info.to_dict(), "kernels": kernel_summary(compiled)}), info
+                     info={"model": info.to_dict(), "kernels": kernel_summary(compiled, kernel_note)}), info
 
 
 APP_SOURCES = ("kws_pipeline.h", "kws_pipeline.c", "cmd_classify.c", "cmd_bench.c")

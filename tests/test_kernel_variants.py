@@ -14,7 +14,7 @@ import subprocess
 import numpy as np
 import pytest
 import requires
-from model_zoo import HOST_CFLAGS, SANITIZE, get_zoo
+from model_zoo import HOST_CFLAGS, SANITIZE, _tf, convert_keras, get_zoo
 
 from generator.boards import load_board
 from generator.cli import main as gen_firmware
@@ -92,7 +92,8 @@ _C_PROBE = r"""
 int main(void) {
     long a, m; int s;
     while (scanf("%ld %ld %d", &a, &m, &s) == 3) {
-        printf("%d %d\n", (int)kws_requantize_dsp((int32_t)a, (int32_t)m, s, 3, -128, 127),
+        /* the DSP steps store r - 1 = -s - 1 and pass 1 + 2 * zero point */
+        printf("%d %d\n", (int)kws_requantize_dsp((int32_t)a, (int32_t)m, -s - 1, 1 + 2 * 3, -128, 127),
                (int)kws_requantize_s8((int32_t)a, (int32_t)m, s, 3, -128, 127));
     }
     return 0;
@@ -101,7 +102,7 @@ int main(void) {
 
 
 def test_fast_requantization_matches_the_reference(tmp_path):
-    """kws_requantize_dsp (SMMULR and one rounding shift) against the reference
+    """kws_requantize_dsp (SMMULR and two shifts) against the reference
     arithmetic, over its whole precondition: |acc| < 2^30, shift <= -1."""
     requires.tool("cc")
     src = tmp_path / "probe.c"
@@ -153,3 +154,20 @@ def test_gen_firmware_reports_the_kernel_set(tmp_path, capsys):
 
     assert gen_firmware(["--board", "host", "--out", str(tmp_path / "h")]) == 0
     assert _info(tmp_path / "h")["kernels"]["set"] == "portable"
+
+
+def test_a_model_that_fits_only_with_int8_weights_gets_the_portable_kernels(tmp_path, capsys):
+    """The DSP convolutions keep 16-bit weights (twice the flash): a model
+    whose convolution weights fit qemu_f405's 1 MB only as int8 is rendered
+    with the portable kernels, and gen-firmware says why."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(0)
+    inp = keras.Input(shape=(1, 1, 760), batch_size=1)
+    model = keras.Model(inp, keras.layers.Conv2D(760, 1)(inp))  # 578 KB of int8 weights
+    path = tmp_path / "wide.tflite"
+    path.write_bytes(convert_keras(model, (1, 1, 760)))
+    assert gen_firmware(["--board", "qemu_f405", "--model", str(path), "--out", str(tmp_path / "fw"),
+                         "--no-tflm-compare"]) == 0
+    kernels = _info(tmp_path / "fw")["kernels"]
+    assert kernels["set"] == "portable" and "more than the board's flash" in kernels["note"]
+    assert "more than the board's flash" in capsys.readouterr().out

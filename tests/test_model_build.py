@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requires
-from model_zoo import ARM_CFLAGS, HOST_CFLAGS, KEYWORD_MODELS, SANITIZE, get_zoo, random_inputs, \
+from model_zoo import ARM_CFLAGS, HOST_CFLAGS, KEYWORD_MODELS, SANITIZE, ZOO, get_zoo, random_inputs, \
     reference_outputs
 
 from generator.model import KERNELS_DIR, all_kernel_files, tflm_arena_bytes
@@ -264,14 +264,33 @@ SECTIONS {
 """
 
 
+# (QEMU machine, GCC core flags): the two Cortex-M cores of the emulated boards
+CORES = {
+    "cortex-m7": ("mps2-an500", ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"]),
+    "cortex-m4": ("mps2-an386", ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]),
+}
+
+
+def _probe_cases():
+    """The portable kernels on a few models; the DSP kernels (what a board
+    with these cores runs) on every zoo model, on both cores."""
+    cases = [pytest.param(name, "cortex-m7", frozenset(), id=f"{name}-m7-portable")
+             for name in ["ds_cnn", "tiny_conv", "float_io", "residual", "concat"]]
+    cases += [pytest.param(name, core, frozenset({"dsp"}), id=f"{name}-{core[7:]}-dsp")
+              for core in CORES for name in ZOO]
+    return cases
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ds_cnn", "tiny_conv", "float_io", "residual", "concat"])
-def test_cortex_m7_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name):
-    """The same kernels on a Cortex-M7 (QEMU mps2-an500): bit-exact, and instructions per MAC
-    well below TFLite Micro's reference kernels (16.5 on a DS-CNN)."""
+@pytest.mark.parametrize("name,core,features", _probe_cases())
+def test_cortex_m_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name, core, features):
+    """The kernels on a Cortex-M7 (QEMU mps2-an500) and a Cortex-M4 (mps2-an386):
+    bit-exact, and instructions per MAC well below TFLite Micro's reference
+    kernels (16.5 on a DS-CNN)."""
     requires.tool("arm-none-eabi-gcc")
     requires.tool("qemu-system-arm")
-    compiled = zoo.compiled(name)
+    machine, core_flags = CORES[core]
+    compiled = zoo.compiled(name, features)
     src = tmp_path / "src"
     compiled.write(src)
     x = random_inputs(compiled.input, 24, seed=11)
@@ -283,12 +302,13 @@ def test_cortex_m7_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name):
     (src / "probe_main.c").write_text(_M7_MAIN)
     (src / "probe.ld").write_text(_M7_LD)
     elf = tmp_path / "probe.elf"
-    cmd = ["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard",
-           "-std=c99", "-O2", "-nostartfiles", "-T", str(src / "probe.ld"), "-I", str(KERNELS_DIR),
+    cmd = ["arm-none-eabi-gcc", *core_flags, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
+           "-nostartfiles", "-T", str(src / "probe.ld"), "-I", str(KERNELS_DIR),
            "-I", str(src), str(src / "probe_main.c"), str(src / "probe_data.c"), str(src / "model.c"),
            *[str(p) for p in compiled.c_files()], "-o", str(elf), "-lc", "-lnosys"]
-    subprocess.run(cmd, check=True, capture_output=True, text=True)
-    subprocess.run(["qemu-system-arm", "-M", "mps2-an500", "-display", "none", "-monitor", "none",
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    subprocess.run(["qemu-system-arm", "-M", machine, "-display", "none", "-monitor", "none",
                     "-icount", "shift=0", "-semihosting-config", "enable=on,target=native",
                     "-serial", "null", "-kernel", str(elf)], check=True, timeout=120, cwd=tmp_path)
     data = out_path.read_bytes()
@@ -296,7 +316,7 @@ def test_cortex_m7_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name):
     y = np.frombuffer(data[4:], dtype=compiled.output.numpy_dtype).reshape((len(x),) + compiled.output.shape)
     ref = reference_outputs(zoo.tflite(name).read_bytes(), x).reshape(y.shape)
     assert all(a.tobytes() == b.tobytes() for a, b in zip(y, ref))
-    per_mac = instructions / compiled.macs
-    print(f"{name}: {instructions:,} instructions per inference, {per_mac:.2f} per MAC")
+    print(f"{name} ({core}, {sorted(features) or 'portable'}): {instructions:,} instructions per "
+          f"inference, {compiled.macs:,} MACs")
     if compiled.macs > 100_000:
-        assert per_mac < 16.5
+        assert instructions / compiled.macs < 16.5
