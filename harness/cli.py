@@ -193,11 +193,35 @@ def cmd_bench(args) -> int:
     return EXIT_OK
 
 
+def cmd_compat(args) -> int:
+    from .compat import check_folder, markdown_table
+
+    folder = Path(args.dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+
+    def say(done: int, total: int, row) -> None:
+        verdict = (f"bit-exact rate {row.bit_exact_rate:.2f}" if row.bit_exact_rate is not None
+                   else f"refused: {row.reason}")
+        print(f"[{done}/{total}] {row.model}: {verdict}", flush=True)
+
+    rows = check_folder(folder, count=args.count, tflm=not args.no_tflm_compare, progress=say)
+    table = markdown_table(rows)
+    print("\n" + table)
+    if args.markdown:
+        Path(args.markdown).write_text(table + "\n")
+    if args.json:
+        _write_json(args.json, {"folder": str(folder), "models": [r.to_dict() for r in rows]})
+    differs = [r.model for r in rows if r.bit_exact_rate is not None and r.bit_exact_rate != 1.0]
+    return EXIT_MISMATCH if differs else EXIT_OK
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kws-harness",
         description="Drive tinykws firmware over UART (a serial port, QEMU or the host build): "
-                    "info, ping, validate, eval, bench, stream, make-recording.",
+                    "info, ping, validate, eval, bench, stream, make-recording; compat: "
+                    "which models of a folder run, on the host build.",
         epilog="Exit codes: 0 ok, 2 usage, 3 link failed (port, QEMU, timeout), "
                "4 device error or reset, 5 results disagree with the host, 130 stopped by Ctrl-C.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -243,6 +267,16 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--count", type=_positive, default=32, help="inferences (1 to 64)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
+    compat = sub.add_parser("compat", help="every .tflite in a folder: compiled, built for the host, "
+                                           "validated against TFLite Micro; or why it cannot run")
+    compat.add_argument("dir", help="folder of .tflite files")
+    compat.add_argument("--count", type=_positive, default=20, help="random inputs per model")
+    compat.add_argument("--no-tflm-compare", action="store_true",
+                        help="skip measuring TFLite Micro's minimal arena (a bisection, seconds "
+                             "per model)")
+    compat.add_argument("--markdown", metavar="OUT", help="also write the table to OUT")
+    compat.add_argument("--json", metavar="OUT", help="write the rows as JSON to OUT")
+    compat.set_defaults(func=cmd_compat)
     from .stream_cli import add_make_recording_parser, add_stream_parser
     add_stream_parser(sub, _add_port)
     add_make_recording_parser(sub)

@@ -234,6 +234,27 @@ def _buffer_bytes(model, raw: bytes, buffer_index: int) -> bytes | None:
     return buf.DataAsNumpy().tobytes()
 
 
+def _code_name(oc) -> str:
+    code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
+    if code == 32:  # CUSTOM
+        custom = oc.CustomCode()
+        custom = custom.decode("utf-8", "replace") if isinstance(custom, bytes) else str(custom)
+        return f"CUSTOM({custom})"
+    return BUILTIN_OPCODE2NAME.get(code, f"BUILTIN_{code}")
+
+
+def operator_names(raw: bytes) -> list[str]:
+    """The operators a .tflite declares, over all its subgraphs (for reports
+    on models read_graph refuses); ModelError when the file does not decode."""
+    if len(raw) < 8 or bytes(raw[4:8]) != b"TFL3":
+        raise ModelError("not a TensorFlow Lite flatbuffer")
+    try:
+        model = tflite.Model.GetRootAs(raw, 0)
+        return sorted({_code_name(model.OperatorCodes(i)) for i in range(model.OperatorCodesLength())})
+    except Exception as exc:  # damaged data: IndexError, struct.error, ...
+        raise ModelError(f"the .tflite file is corrupted ({type(exc).__name__})") from None
+
+
 def read_graph(raw: bytes) -> Graph:
     """Decode and sanity-check a .tflite flatbuffer (exactly one subgraph)."""
     if len(raw) < 8:
@@ -353,13 +374,7 @@ def _read_graph(raw: bytes) -> Graph:
         if not 0 <= code_index < n_codes:
             raise ModelError(f"node {i} uses operator code {code_index}, but the model defines {n_codes}")
         oc = model.OperatorCodes(code_index)
-        code = max(int(oc.BuiltinCode()), int(oc.DeprecatedBuiltinCode()))
-        if code == 32:  # CUSTOM
-            custom = oc.CustomCode()
-            custom = custom.decode("utf-8", "replace") if isinstance(custom, bytes) else str(custom)
-            name = f"CUSTOM({custom})"
-        else:
-            name = BUILTIN_OPCODE2NAME.get(code, f"BUILTIN_{code}")
+        name = _code_name(oc)
         inputs = check_tensor_list(op.InputsAsNumpy() if op.InputsLength() else [], f"node {i} ({name})", True)
         outputs = check_tensor_list(op.OutputsAsNumpy() if op.OutputsLength() else [], f"node {i} ({name})", False)
         try:
