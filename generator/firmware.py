@@ -123,7 +123,8 @@ def model_component(model_path: Path, board: Board,
                      input=TensorInfo.of(compiled.input), output=TensorInfo.of(compiled.output),
                      labels=None if labels is None else tuple(labels))
     return Component(name="model", files=files,
-                     commands=[Command.of("VALIDATE", "kws_cmd_validate")],
+                     commands=[Command.of("VALIDATE", "kws_cmd_validate"),
+                               Command.of("TENSOR", "kws_cmd_tensor")],
                      info={"model": info.to_dict(), "kernels": kernel_summary(compiled, kernel_note)}), info
 
 

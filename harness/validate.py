@@ -2,7 +2,7 @@
 
 The device runs the ahead-of-time compiled model on input tensors sent by the
 host and returns the raw output tensor plus the elapsed ticks of the
-inference. The oracle is TFLite Micro's own interpreter (PyPI ``tflite-micro``)
+inference. Tensors larger than one frame travel in parts with TENSOR (0x21). The oracle is TFLite Micro's own interpreter (PyPI ``tflite-micro``)
 running the same .tflite file on the host; TensorFlow Lite's
 ``tf.lite.Interpreter`` is deliberately not used, its optimized kernels
 differ from the micro reference kernels in the last bits.
@@ -27,7 +27,31 @@ from generator.model import Reference, compile_model, load_model, tflm_arena_byt
 from generator.protocol import COMMAND, MAX_BODY
 
 CMD_VALIDATE = COMMAND["VALIDATE"]
+CMD_TENSOR = COMMAND["TENSOR"]
 TICKS_BYTES = 8
+TENSOR_HEAD = 5  # op u8, offset u32 LE
+TENSOR_WRITE_INPUT, TENSOR_READ_OUTPUT = 0, 1
+
+
+def write_input(device, data: bytes, timeout: float) -> None:
+    """The whole input tensor into the device's model, in parts (TENSOR)."""
+    step = MAX_BODY - TENSOR_HEAD
+    for offset in range(0, len(data), step):
+        device.request(CMD_TENSOR, struct.pack("<BI", TENSOR_WRITE_INPUT, offset)
+                       + data[offset:offset + step], timeout)
+
+
+def read_output(device, nbytes: int, timeout: float) -> bytes:
+    """The device model's whole output tensor, in parts (TENSOR)."""
+    parts = []
+    for offset in range(0, nbytes, MAX_BODY):
+        length = min(MAX_BODY, nbytes - offset)
+        part = bytes(device.request(CMD_TENSOR, struct.pack("<BIH", TENSOR_READ_OUTPUT, offset, length),
+                                    timeout))
+        if len(part) != length:
+            raise ValueError(f"TENSOR read of {length} output bytes at {offset} returned {len(part)}")
+        parts.append(part)
+    return b"".join(parts)
 
 
 def random_inputs(spec, count: int, seed: int = 0) -> np.ndarray:
@@ -138,11 +162,10 @@ def validate(
     model = load_model(raw)
     compiled = compile_model(model)
     spec_in, spec_out = compiled.input, compiled.output
-    if spec_in.nbytes > MAX_BODY or spec_out.nbytes + TICKS_BYTES > MAX_BODY:
-        raise ValueError(
-            f"the model's input ({spec_in.nbytes} B) or output ({spec_out.nbytes} B + 8) does not fit "
-            f"in one protocol frame ({MAX_BODY} B); VALIDATE cannot check this model"
-        )
+    # tensors larger than a frame travel in parts (TENSOR), the rest inside VALIDATE
+    input_in_frame = spec_in.nbytes <= MAX_BODY
+    output_in_frame = spec_out.nbytes + TICKS_BYTES <= MAX_BODY
+    reply_bytes = TICKS_BYTES + (spec_out.nbytes if output_in_frame else 0)
     if inputs is None:
         xs = random_inputs(spec_in, count, seed)
     elif isinstance(inputs, np.ndarray):
@@ -161,14 +184,20 @@ def validate(
     ticks: list[int] = []
     for i, x in enumerate(xs):
         body = np.ascontiguousarray(x, dtype=in_dtype).tobytes()
+        if not input_in_frame:
+            write_input(device, body, timeout)
+            body = b""
         reply = bytes(device.request(CMD_VALIDATE, body, timeout))
-        if len(reply) != TICKS_BYTES + spec_out.nbytes:
+        if len(reply) != reply_bytes:
             raise ValueError(
-                f"VALIDATE reply has {len(reply)} bytes, expected {TICKS_BYTES + spec_out.nbytes} "
-                "(8 tick bytes + the output tensor): is the device running this model?"
+                f"VALIDATE reply has {len(reply)} bytes, expected {reply_bytes} "
+                "(8 tick bytes and the output tensor if it fits a frame): is the device running "
+                "this model?"
             )
         ticks.append(struct.unpack_from("<Q", reply, 0)[0])
-        got = np.frombuffer(reply[TICKS_BYTES:], dtype=out_dtype).reshape(spec_out.shape)
+        out_bytes = reply[TICKS_BYTES:] if output_in_frame else read_output(device, spec_out.nbytes,
+                                                                           timeout)
+        got = np.frombuffer(out_bytes, dtype=out_dtype).reshape(spec_out.shape)
         want = np.asarray(reference.run(x), dtype=spec_out.numpy_dtype).reshape(spec_out.shape)
         if got.astype(spec_out.numpy_dtype).tobytes() == want.tobytes():
             exact += 1
