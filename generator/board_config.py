@@ -68,13 +68,13 @@ def board_config(board: Board, baud: int | None = None) -> BoardConfig:
     problem = baud_problem(uart, baud)
     if problem:
         raise ValueError(f"{board.id}: UART rate {problem}")
-    leds = [{"name": led["name"], "gpio": int(led["gpio"], 16), "pin": led["pin"]}
-            for led in board.leds]
+    leds = [{"name": led["name"], "gpio": int(led["gpio"], 16), "pin": led["pin"],
+             "channel": led.get("channel", 0)} for led in board.leds]
     enable_bits = _unique(
         [{"reg": int(e["reg"], 16), "bit": e["bit"]} for e in uart["enable"]]
         + [{"reg": int(p["enable"]["reg"], 16), "bit": p["enable"]["bit"]} for p in pins]
         + [{"reg": int(led["enable"]["reg"], 16), "bit": led["enable"]["bit"]}
-           for led in board.leds])
+           for led in board.leds if "enable" in led])
     af_pins = [{"gpio": int(p["gpio"], 16), "pin": p["pin"], "af": p["af"]} for p in pins]
     defines = [
         ("KWS_F_CPU", f"{board.clock_hz}u"),
@@ -92,11 +92,42 @@ def board_config(board: Board, baud: int | None = None) -> BoardConfig:
     ]
     if clock["driver"] == "stm32f7_pll":
         defines += _stm32f7_pll_defines(clock)
-    sources = ["startup_cortexm.c", "ticks_cortexm.c", "board_cortexm.c",
-               f"uart_{uart['driver']}.c"]
+    if board.arch == "riscv":
+        defines_riscv, sources = _riscv(board)
+        defines += defines_riscv
+    else:
+        sources = ["startup_cortexm.c", "ticks_cortexm.c", "board_cortexm.c",
+                   f"uart_{uart['driver']}.c"]
+        if af_pins or leds:
+            sources.append("gpio_stm32.c")
     if clock["driver"] != "none":
         sources.append(f"clock_{clock['driver']}.c")
-    if af_pins or leds:
-        sources.append("gpio_stm32.c")
     return BoardConfig(defines=defines, enable_bits=enable_bits, af_pins=af_pins, leds=leds,
                        sources=sources)
+
+
+def _riscv(board: Board) -> tuple[list[tuple[str, str]], list[str]]:
+    """Defines and HAL sources of a RISC-V board: startup and traps, its time
+    base, UART, reset, and where it has them watchdogs and LEDs."""
+    kws = board.data["tinykws"]
+    reset = kws["reset"]
+    defines = [("KWS_RESET_BASE", _hex(int(reset["base"], 16))),
+               ("KWS_WATCHDOGS", "1" if "watchdogs" in kws else "0"),
+               # the layout copies code to RAM at boot (startup_riscv.c)
+               ("KWS_LINKER_IRAM", "1" if board.linker == "esp32c3_direct_boot" else "0")]
+    sources = ["startup_riscv.c", f"ticks_{board.ticks}.c", "board_riscv.c",
+               f"uart_{board.uart['driver']}.c", f"reset_{reset['driver']}.c"]
+    if "watchdogs" in kws:
+        wdt = kws["watchdogs"]
+        groups = [int(base, 16) for base in wdt["timg"]]
+        defines += [("KWS_WDT_RTC_CNTL", _hex(int(wdt["rtc_cntl"], 16))),
+                    ("KWS_WDT_TIMG_COUNT", f"{len(groups)}u"),
+                    ("KWS_WDT_TIMG_BASES", "{" + ", ".join(_hex(g) for g in groups) + "}")]
+        sources.append(f"wdt_{wdt['driver']}.c")
+    if board.leds:
+        sources.append(f"led_{kws['led_driver']}.c")
+    clock = board.clock
+    if clock["driver"] == "esp32c3_pll":
+        # CPUPERIOD_SEL: 0 = 80 MHz, 1 = 160 MHz from the 480 MHz PLL (TRM ch. 6)
+        defines += [("KWS_ESP32C3_CPUPERIOD_SEL", "1" if board.clock_hz == 160_000_000 else "0")]
+    return defines, sources

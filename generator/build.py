@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -96,8 +97,40 @@ def link_overflow(output: str, board: Board) -> str | None:
               "with more memory")
 
 
+# The compiler of each toolchain, the specs file its C library installs (the
+# builder links with it), and the Debian packages of both (Makefile:
+# system-packages).
+TOOLCHAIN_PACKAGES = {
+    "arm-none-eabi": ("arm-none-eabi-gcc", "nano.specs",
+                      "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+    "riscv64-unknown-elf": ("riscv64-unknown-elf-gcc", "picolibc.specs",
+                            "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"),
+    "host": ("cc", None, "gcc"),
+}
+
+
+def missing_toolchain(board: Board) -> str | None:
+    """Why `board` cannot be built on this machine, or None if its compiler is here."""
+    if board.is_esp_idf:
+        return (f"{board.id} is built by ESP-IDF (idf.py build in the rendered project), "
+                "not by gen-firmware --build: its Xtensa compiler is not in Debian or PyPI")
+    compiler, specs, packages = TOOLCHAIN_PACKAGES[board.toolchain]
+    if shutil.which(compiler) is None:
+        return f"{compiler} is not installed: apt-get install {packages} (`make setup` does)"
+    if specs is not None:
+        found = subprocess.run([compiler, f"-print-file-name={specs}"], capture_output=True,
+                               text=True).stdout.strip()
+        if not os.path.isabs(found):  # gcc echoes the bare name of a file it cannot find
+            return (f"{compiler} has no C library ({specs} not found): apt-get install "
+                    f"{packages} (`make setup` does)")
+    return None
+
+
 def build_project(project: Path, board: Board, verbose: bool = False) -> BuildResult:
     """`pio run` in `project`; raise BuildError with PlatformIO's own words on failure."""
+    reason = missing_toolchain(board)
+    if reason:
+        raise BuildError(f"cannot build {project}: {reason}")
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "platformio", "run", "-d", str(project)],

@@ -320,8 +320,9 @@ def _render_project(board: Board, out_dir: Path, extra: list[Component] | None,
                 shutil.copyfile(content, src / name)
             else:
                 (src / name).write_text(content, encoding="utf-8")
-        if not board.is_host:
-            (staging / "linker.ld").write_text(env.get_template("linker.ld.j2").render(
+        if board.linker is not None:
+            template = f"linker_{board.linker}.ld.j2"
+            (staging / "linker.ld").write_text(env.get_template(template).render(
                 board_id=board.id, stack_bytes=STACK_BYTES,
                 flash={k: int(v, 16) if isinstance(v, str) else v
                        for k, v in board.memory["flash"].items()},

@@ -21,6 +21,7 @@ typedef struct {
 typedef struct {
     uint32_t gpio;
     uint8_t pin;
+    uint8_t channel; /* colour of an addressable RGB LED (0 green, 1 red, 2 blue) */
 } kws_led_t;
 
 extern const kws_reg_bit_t kws_enable_bits[];
@@ -28,8 +29,11 @@ extern const kws_af_pin_t kws_af_pins[];
 extern const kws_led_t kws_leds[];
 
 void kws_clock_init(void);                          /* clock_<driver>.c */
+void kws_watchdogs_disable(void);                   /* wdt_<driver>.c */
 void kws_gpio_af(const kws_af_pin_t *pin);          /* gpio_stm32.c */
 void kws_gpio_output(const kws_led_t *led);
 void kws_gpio_write(const kws_led_t *led, int on);
+void kws_leds_init(void);                           /* led_<driver>.c (RISC-V boards) */
+void kws_leds_write(unsigned index, int on);
 
 #endif
