@@ -160,6 +160,18 @@ class Board:
         return self.toolchain == "esp-idf"
 
     @property
+    def how(self) -> str:
+        """How the firmware runs or is built and flashed, in a few words (--list-boards)."""
+        protocol = self.data["upload"]["protocol"]
+        if protocol == "qemu":
+            return f"QEMU {self.emulator['machine']} ({self.toolchain})"
+        if protocol == "none":
+            return "native process (cc)"
+        if protocol == "esp-idf":
+            return "ESP-IDF project: idf.py build flash (not built here)"
+        return f"{self.toolchain}; pio run -t upload: {protocol}"
+
+    @property
     def linker(self) -> str | None:
         """The linker script template the board's memory map is rendered into."""
         if self.arch not in LINKERS:

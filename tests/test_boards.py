@@ -88,6 +88,9 @@ def test_list_boards_cli(capsys):
     assert gen_firmware(["--list-boards", "--json"]) == 0
     rows = {r["board"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["qemu_m7"]["qemu"] == "mps2-an500" and rows["nucleo_f746"]["qemu"] is None
+    assert rows["qemu_rv32"]["run"] == "QEMU virt (riscv64-unknown-elf)"
+    assert rows["nucleo_f746"]["run"] == "arm-none-eabi; pio run -t upload: stlink"
+    assert rows["host"]["run"] == "native process (cc)"
     assert gen_firmware(["--list-boards"]) == 0
     text = capsys.readouterr().out
     assert "nucleo_f746" in text and "216 MHz" in text and "320 KB" in text
