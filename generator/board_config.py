@@ -129,5 +129,7 @@ def _riscv(board: Board) -> tuple[list[tuple[str, str]], list[str]]:
     clock = board.clock
     if clock["driver"] == "esp32c3_pll":
         # CPUPERIOD_SEL: 0 = 80 MHz, 1 = 160 MHz from the 480 MHz PLL (TRM ch. 6)
-        defines += [("KWS_ESP32C3_CPUPERIOD_SEL", "1" if board.clock_hz == 160_000_000 else "0")]
+        defines += [("KWS_ESP32C3_CPUPERIOD_SEL", "1u" if board.clock_hz == 160_000_000 else "0u")]
+    if board.data["build"]["mcu"] == "esp32c3":
+        sources.append("soc_esp32c3.h")  # the chip's registers, shared by its drivers
     return defines, sources

@@ -20,6 +20,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from .boards import Board
+from .direct_boot import image_problems
 
 
 class BuildError(RuntimeError):
@@ -59,19 +60,35 @@ def platformio_env() -> dict[str, str]:
 
 
 def elf_sizes(elf: Path) -> Sizes:
+    """text: what only flash holds; data: what flash holds and startup copies
+    to RAM (writable data, and code that runs from RAM: its run address is not
+    where it is stored); bss: what RAM alone holds."""
     text = data = bss = 0
     with open(elf, "rb") as handle:
-        for section in ELFFile(handle).iter_sections():
+        reader = ELFFile(handle)
+        segments = [s for s in reader.iter_segments() if s["p_type"] == "PT_LOAD"]
+        for section in reader.iter_sections():
             flags = section["sh_flags"]
             if not flags & SH_FLAGS.SHF_ALLOC or section["sh_size"] == 0:
                 continue
             if section["sh_type"] == "SHT_NOBITS":
                 bss += section["sh_size"]
-            elif flags & SH_FLAGS.SHF_WRITE:
+            elif flags & SH_FLAGS.SHF_WRITE or (
+                    flags & SH_FLAGS.SHF_EXECINSTR and _load_address(section, segments)
+                    != section["sh_addr"]):
                 data += section["sh_size"]
             else:
                 text += section["sh_size"]
     return Sizes(text=text, data=data, bss=bss)
+
+
+def _load_address(section, segments) -> int:
+    """Where the image stores `section` (its LMA), from the segment holding it."""
+    addr = section["sh_addr"]
+    for seg in segments:
+        if seg["p_vaddr"] <= addr < seg["p_vaddr"] + max(seg["p_memsz"], 1):
+            return addr - seg["p_vaddr"] + seg["p_paddr"]
+    return addr
 
 
 def firmware_path(project: Path, board: Board) -> Path:
@@ -147,4 +164,9 @@ def build_project(project: Path, board: Board, verbose: bool = False) -> BuildRe
     firmware = firmware_path(project, board)
     if not firmware.is_file():
         raise BuildError(f"pio run succeeded but {firmware} is missing")
+    if board.linker == "esp32c3_direct_boot":
+        problems = image_problems(firmware, firmware.with_suffix(".bin"), board.flash_bytes)
+        if problems:
+            raise BuildError(f"the ESP32-C3 would not boot {firmware.with_suffix('.bin')} "
+                             "directly: " + "; ".join(problems))
     return BuildResult(firmware=firmware, sizes=elf_sizes(firmware), seconds=seconds)

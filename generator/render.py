@@ -171,7 +171,8 @@ def upload_command(board: Board, port: int) -> tuple[str, str]:
     memory = board.memory
     words = [w.format(bin="$BUILD_DIR/${PROGNAME}.bin", elf="$PROG_PATH",
                       flash_origin=memory["flash"]["origin"]) for w in upload["command"]]
-    return " ".join(words), f"flashes the board with {words[0]}"
+    tool = words[2] if words[0] == "$PYTHONEXE" and words[1:2] == ["-m"] else words[0]
+    return " ".join(words), f"flashes the board with {tool}"
 
 
 def _check_names(components: list[Component]) -> None:

@@ -55,9 +55,11 @@ __asm__(
 void kws_start(void)
 {
 #if KWS_LINKER_IRAM
-    /* Code that must not wait for the flash cache runs from RAM. */
+    /* Code that must not wait for the flash cache runs from RAM: copied
+     * through the data bus before anything fetches from there (RV32IMC has
+     * no fence.i; nothing has run from this memory yet). */
     memcpy(_siram, _siiram, (size_t)((uintptr_t)_eiram - (uintptr_t)_siram));
-    __asm__ volatile("fence.i" ::: "memory");
+    __asm__ volatile("fence" ::: "memory");
 #endif
     memcpy(_sdata, _sidata, (size_t)((uintptr_t)_edata - (uintptr_t)_sdata));
     memset(_sbss, 0, (size_t)((uintptr_t)_ebss - (uintptr_t)_sbss));

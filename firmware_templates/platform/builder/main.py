@@ -82,7 +82,10 @@ if toolchain != "host":
 upload_command = env.get("UPLOADCMD") or env.GetProjectOption("upload_command", "")
 if upload_command:
     env.Replace(UPLOADCMD=upload_command)
-    env.AddPlatformTarget("upload", targets, env.VerboseAction(
-        "$UPLOADCMD", "Uploading $SOURCE"), "Upload")
+    actions = [env.VerboseAction("$UPLOADCMD", "Uploading $SOURCE")]
+    if "$UPLOAD_PORT" in upload_command:  # a serial port: --upload-port, upload_port, or found
+        actions.insert(0, env.VerboseAction(env.AutodetectUploadPort,
+                                            "Looking for upload port..."))
+    env.AddPlatformTarget("upload", targets, actions, "Upload")
 
 Default(targets)
