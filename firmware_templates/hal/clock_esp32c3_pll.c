@@ -73,6 +73,7 @@ static void bbpll_write_field(uint8_t reg, uint8_t msb, uint8_t lsb, uint8_t dat
 void kws_clock_init(void)
 {
     uint32_t per;
+    esp_systimer_start(); /* times the PLL's lock, from the crystal */
     /* The configuration bus: reset every slave, then enable the PLL's. */
     KWS_REG32(ANA_CONFIG) |= ANA_CONFIG_ALL_PD;
     KWS_REG32(ANA_CONFIG) &= ~ANA_I2C_BBPLL_PD;
@@ -91,7 +92,7 @@ void kws_clock_init(void)
     bbpll_write_field(BBPLL_OC_VCO_DBIAS, 1u, 0u, 2u);
     bbpll_write_field(BBPLL_OC_DCUR, 5u, 4u, 2u); /* DHREF_SEL */
     bbpll_write_field(BBPLL_OC_DCUR, 7u, 6u, 1u); /* DLREF_SEL */
-    esp_delay_us(100u); /* lock time, with margin; the system timer runs from the crystal */
+    esp_delay_us(100u); /* lock time, with margin */
     per = KWS_REG32(ESP_SYSTEM_CPU_PER_CONF) & ~CPUPERIOD_SEL_MASK;
     KWS_REG32(ESP_SYSTEM_CPU_PER_CONF) = per | KWS_ESP32C3_CPUPERIOD_SEL;
     KWS_REG32(ESP_SYSTEM_SYSCLK_CONF) &= ~PRE_DIV_CNT_MASK;

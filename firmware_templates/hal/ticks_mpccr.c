@@ -21,6 +21,7 @@ void kws_ticks_init(void)
 {
     uint32_t t0, c0, c1;
     esp_cycles_start();
+    esp_systimer_start();
     t0 = esp_systimer_now();
     c0 = esp_cycles();
     while (esp_systimer_now() - t0 < CALIBRATION_US * (ESP_SYSTIMER_HZ / 1000000u)) {
