@@ -23,6 +23,7 @@ setup: system-packages $(VENV)/.installed $(KOKORO_PACK) $(DEBIAN_VOICES)
 #   gcc: the host builds of the C sources, with ASan/UBSan (libasan8, libubsan1)
 #   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf, qemu-system-misc: the
 #     RISC-V boards (esp32c3, qemu_rv32) and QEMU's RV32 machine
+#   cmake: checks and host builds of the ESP-IDF projects (esp32s3_*)
 #   espeak-ng, sox: kws-train synth (tests build small voice sets)
 #   libsonic0: RHVoice's library needs it, and its .deb is unpacked without apt (below)
 system-packages:
@@ -36,6 +37,7 @@ system-packages:
 	command -v st-flash >/dev/null || missing="$$missing stlink-tools"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v cc >/dev/null || missing="$$missing gcc"; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
 	dpkg-query -W -f='$${Status}' libsonic0 2>/dev/null | grep -q 'ok installed' || missing="$$missing libsonic0"; \

@@ -62,6 +62,12 @@ def board_config(board: Board, baud: int | None = None) -> BoardConfig:
     if board.is_host:
         return BoardConfig(defines=[("KWS_F_CPU", "1000000000u")], enable_bits=[], af_pins=[],
                            leds=[], sources=["host.c"])
+    if board.is_esp_idf:  # ESP-IDF brings up the chip; the HAL only picks the port
+        usb = board.uart["driver"] == "esp_idf_usb_serial_jtag"
+        return BoardConfig(defines=[("KWS_F_CPU", f"{board.clock_hz}u"),
+                                    ("KWS_UART_BAUD", f"{baud or board.baud}u"),
+                                    ("KWS_ESP_IDF_USB_SERIAL_JTAG", "1" if usb else "0")],
+                           enable_bits=[], af_pins=[], leds=[], sources=["hal_esp_idf.c"])
     build, uart, clock = board.data["build"], board.uart, board.clock
     pins = uart["pins"]
     baud = baud or uart["baud"]

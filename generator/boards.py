@@ -78,6 +78,7 @@ SCHEMA: dict[str, Any] = {
         "actions": (dict, False),
         "emulator": ({"qemu": (str, True), "machine": (str, True), "args": ([str], False)},
                      True, "nullable"),
+        "sdkconfig": (dict, False),
     },
 }
 
@@ -101,17 +102,21 @@ MAX_BAUD_ERROR = 0.015
 # a 4-bit fraction (ESP32-C3 TRM, ch. 26 UART Controller, "Baud Rate
 # Generation"); its limit is given for the integer part, at least 16 as for
 # the others (80 MHz / 16 = the chapter's 5 Mbaud maximum).
+# ESP-IDF's drivers set their own divisors (USB has none): no limit of ours.
 DIVISOR_RANGE = {"cmsdk": (16, 0xFFFFF), "stm32_usart_v1": (16, 0xFFFF),
-                  "stm32_usart_v2": (16, 0xFFFF), "ns16550": (1, 0xFFFF),
-                  "esp32c3": (16, 0xFFF), "esp_idf": (1, 0xFFFFFFFF)}
-UART_DRIVERS = ("cmsdk", "stm32_usart_v1", "stm32_usart_v2", "ns16550", "esp32c3", "esp_idf")
+                 "stm32_usart_v2": (16, 0xFFFF), "ns16550": (1, 0xFFFF),
+                 "esp32c3": (16, 0xFFF), "esp_idf_uart": (1, 1),
+                 "esp_idf_usb_serial_jtag": (1, 1)}
+UART_DRIVERS = tuple(DIVISOR_RANGE)
+# The ports an ESP-IDF project speaks the protocol on (hal/hal_esp_idf.c).
+ESP_IDF_PORTS = ("esp_idf_uart", "esp_idf_usb_serial_jtag")
 CLOCK_DRIVERS = ("none", "stm32f7_pll", "esp32c3_pll")
-TICKS = ("dwt", "systick", "mcycle", "mpccr", "esp_idf", "host_ns")
+TICKS = ("dwt", "systick", "mcycle", "mpccr", "ccount", "host_ns")
 # The time bases each architecture's code implements.
 ARCH_TICKS = {"cortexm": ("dwt", "systick"), "riscv": ("mcycle", "mpccr"),
-              "esp_idf": ("esp_idf",), "host": ("host_ns",)}
+              "esp_idf": ("ccount",), "host": ("host_ns",)}
 UPLOAD_PROTOCOLS = ("stlink", "qemu", "esptool", "esp-idf", "none")
-LED_DRIVERS = ("stm32_gpio", "esp32c3_ws2812", "esp_idf_gpio")
+LED_DRIVERS = ("stm32_gpio", "esp32c3_ws2812")
 RESET_DRIVERS = ("sifive_test", "esp32c3_rtc_cntl")
 WATCHDOG_DRIVERS = ("esp32c3",)
 # Linker script templates (firmware_templates/project/linker_<name>.ld.j2).
@@ -245,7 +250,7 @@ def uart_rate(driver: str, clock_hz: int, baud: int) -> UartRate:
         sixteenths = (16 * clock_hz + baud // 2) // baud
         actual = 16 * clock_hz / sixteenths if sixteenths else float("inf")
         return UartRate(sixteenths >> 4, actual, actual / baud - 1)
-    if driver == "esp_idf":  # ESP-IDF's uart driver computes its own divisor
+    if driver in ESP_IDF_PORTS:  # ESP-IDF's driver computes its own divisor
         return UartRate(1, float(baud), 0.0)
     if driver == "ns16550":
         divisor = (clock_hz + 8 * baud) // (16 * baud)
@@ -341,6 +346,11 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
                       f"{', '.join(ARCH_TICKS[arch])}")
     if arch == "host":
         return
+    if arch == "esp_idf":
+        _check_esp_idf(data, errors)
+        return
+    if "sdkconfig" in kws:
+        errors.append("field 'tinykws.sdkconfig' is for esp-idf boards only: remove it")
     for section in ("memory", "clock", "uart"):
         if section not in kws:
             errors.append(f"field 'tinykws.{section}' is missing (required for a device board)")
@@ -366,6 +376,31 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
         return
     _check_baud(kws["uart"], errors)
     _check_leds(kws, arch, errors)
+
+
+def _check_esp_idf(data: dict, errors: list[str]) -> None:
+    """An ESP-IDF board: ESP-IDF owns clocks, memory and startup; the board
+    file says which port speaks the protocol, and nothing the project would
+    ignore."""
+    kws = data["tinykws"]
+    if "uart" not in kws:
+        errors.append("field 'tinykws.uart' is missing (the port the protocol runs on)")
+    else:
+        _one_of(kws["uart"]["driver"], ESP_IDF_PORTS, "tinykws.uart.driver", errors)
+    for section in ("memory", "clock", "reset", "watchdogs", "linker", "led_driver"):
+        if section in kws:
+            errors.append(f"field 'tinykws.{section}' is set, but ESP-IDF owns it on an "
+                          "esp-idf board: remove it")
+    if kws["leds"]:
+        errors.append("field 'tinykws.leds' must be empty on an esp-idf board (no LED driver "
+                      "for ESP-IDF projects yet)")
+    if data["upload"]["protocol"] != "esp-idf":
+        errors.append("field 'upload.protocol' must be 'esp-idf' on an esp-idf board "
+                      "(idf.py flashes it)")
+    for name, value in kws.get("sdkconfig", {}).items():
+        if not re.fullmatch(r"CONFIG_[A-Z0-9_]+", name) or not isinstance(value, str):
+            errors.append(f"field 'tinykws.sdkconfig.{name}' must be an ESP-IDF option "
+                          "CONFIG_... with a string value, like \"y\" or \"16384\"")
 
 
 def _check_riscv(build: dict, kws: dict, errors: list[str]) -> None:

@@ -24,6 +24,7 @@ DEBIAN_PACKAGE = {
     "riscv64-unknown-elf-gcc": "gcc-riscv64-unknown-elf",
     "qemu-system-riscv32": "qemu-system-misc",
     "cc": "gcc",
+    "cmake": "cmake",
     "espeak-ng": "espeak-ng",
     "sox": "sox",
     "unshare": "util-linux",
