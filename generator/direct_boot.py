@@ -46,6 +46,18 @@ def image_problems(elf: Path, binary: Path, flash_bytes: int = MAPPED_BYTES) -> 
         start = symbols.get_symbol_by_name("_start") if symbols else None
         if not start or start[0]["st_value"] != ENTRY:
             problems.append(f"_start is not at 0x{ENTRY:08X}")
+        # what startup copies to RAM it must read through the data bus
+        for section, source in ((".data", "_sidata"), (".iram", "_siiram")):
+            found = reader.get_section_by_name(section)
+            symbol = symbols.get_symbol_by_name(source) if symbols else None
+            if found is None or found["sh_size"] == 0:
+                continue
+            lma = _load_address(reader, found)
+            want = DROM + (lma - IROM)
+            if not symbol or symbol[0]["st_value"] != want:
+                got = f"0x{symbol[0]['st_value']:08X}" if symbol else "missing"
+                problems.append(f"{source} (where startup reads {section}'s image) is {got}, "
+                                f"not 0x{want:08X}, its flash offset in the data-bus window")
         for seg in reader.iter_segments():
             if seg["p_type"] != "PT_LOAD" or seg["p_filesz"] == 0:
                 continue
@@ -62,3 +74,10 @@ def image_problems(elf: Path, binary: Path, flash_bytes: int = MAPPED_BYTES) -> 
                     problems.append(f"{where}: the ROM maps flash offset 0x{offset:X} to "
                                     f"0x{base + offset:08X} on the {bus} bus, not 0x{vma:08X}")
     return problems
+
+
+def _load_address(reader: ELFFile, section) -> int:
+    for seg in reader.iter_segments():
+        if seg["p_type"] == "PT_LOAD" and seg.section_in_segment(section):
+            return section["sh_addr"] - seg["p_vaddr"] + seg["p_paddr"]
+    return section["sh_addr"]

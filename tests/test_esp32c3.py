@@ -55,6 +55,9 @@ def test_builds_warning_free_into_an_image_the_rom_boots_directly(c3):
     iram = [v for k, v in symbols.items() if re.fullmatch(r"send(\.\w+)*", k)]
     assert iram and all(symbols["_siram"] <= v < symbols["_eiram"] for v in iram)
     assert symbols["_siram"] == 0x40380000  # the instruction-bus alias of SRAM1's start
+    # startup reads the images of .iram and .data through the data-bus window
+    for source in ("_siiram", "_sidata"):
+        assert DROM <= symbols[source] < DROM + len(image), source
     # the model's weights are read through the data-bus window onto the same flash
     weights = [v for k, v in symbols.items() if k.endswith("_weights")]
     assert weights and all(DROM <= v < DROM + len(image) for v in weights)
