@@ -69,6 +69,9 @@ def image_problems(elf: Path, binary: Path, flash_bytes: int = MAPPED_BYTES) -> 
                 continue
             if image[offset:offset + size] != seg.data():
                 problems.append(f"{where} differs from {binary.name} at offset 0x{offset:X}")
+            if IROM <= vma < IROM + MAPPED_BYTES and not seg["p_flags"] & 1:  # PF_X
+                problems.append(f"{where}: data in the instruction-bus window, which "
+                                "serves instruction fetches, not loads")
             for base, bus in ((IROM, "instruction"), (DROM, "data")):
                 if base <= vma < base + MAPPED_BYTES and vma - base != offset:
                     problems.append(f"{where}: the ROM maps flash offset 0x{offset:X} to "
