@@ -21,6 +21,7 @@ from elftools.elf.elffile import ELFFile
 
 from .boards import Board
 from .direct_boot import image_problems
+from .elf import load_address
 
 
 class BuildError(RuntimeError):
@@ -66,7 +67,6 @@ def elf_sizes(elf: Path) -> Sizes:
     text = data = bss = 0
     with open(elf, "rb") as handle:
         reader = ELFFile(handle)
-        segments = [s for s in reader.iter_segments() if s["p_type"] == "PT_LOAD"]
         for section in reader.iter_sections():
             flags = section["sh_flags"]
             if not flags & SH_FLAGS.SHF_ALLOC or section["sh_size"] == 0:
@@ -74,21 +74,12 @@ def elf_sizes(elf: Path) -> Sizes:
             if section["sh_type"] == "SHT_NOBITS":
                 bss += section["sh_size"]
             elif flags & SH_FLAGS.SHF_WRITE or (
-                    flags & SH_FLAGS.SHF_EXECINSTR and _load_address(section, segments)
-                    != section["sh_addr"]):
+                    flags & SH_FLAGS.SHF_EXECINSTR
+                    and load_address(reader, section) != section["sh_addr"]):
                 data += section["sh_size"]
             else:
                 text += section["sh_size"]
     return Sizes(text=text, data=data, bss=bss)
-
-
-def _load_address(section, segments) -> int:
-    """Where the image stores `section` (its LMA), from the segment holding it."""
-    addr = section["sh_addr"]
-    for seg in segments:
-        if seg["p_vaddr"] <= addr < seg["p_vaddr"] + max(seg["p_memsz"], 1):
-            return addr - seg["p_vaddr"] + seg["p_paddr"]
-    return addr
 
 
 def firmware_path(project: Path, board: Board) -> Path:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
+from .elf import load_address
+
 MAGIC = 0xAEDB041D
 IROM, DROM = 0x42000000, 0x3C000000  # the two windows onto flash offset 0
 ENTRY = IROM + 8
@@ -52,7 +54,7 @@ def image_problems(elf: Path, binary: Path, flash_bytes: int = MAPPED_BYTES) -> 
             symbol = symbols.get_symbol_by_name(source) if symbols else None
             if found is None or found["sh_size"] == 0:
                 continue
-            lma = _load_address(reader, found)
+            lma = load_address(reader, found)
             want = DROM + (lma - IROM)
             if not symbol or symbol[0]["st_value"] != want:
                 got = f"0x{symbol[0]['st_value']:08X}" if symbol else "missing"
@@ -78,9 +80,3 @@ def image_problems(elf: Path, binary: Path, flash_bytes: int = MAPPED_BYTES) -> 
                                     f"0x{base + offset:08X} on the {bus} bus, not 0x{vma:08X}")
     return problems
 
-
-def _load_address(reader: ELFFile, section) -> int:
-    for seg in reader.iter_segments():
-        if seg["p_type"] == "PT_LOAD" and seg.section_in_segment(section):
-            return section["sh_addr"] - seg["p_vaddr"] + seg["p_paddr"]
-    return section["sh_addr"]
