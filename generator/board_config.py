@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .boards import Board, baud_problem
+from .package_data import TEMPLATES
 
 # PPRE field codes of RCC_CFGR for the APB prescalers (RM0385 5.3.3).
 _APB_PRESCALER_CODE = {1: 0b000, 2: 0b100, 4: 0b101, 8: 0b110, 16: 0b111}
@@ -136,6 +137,7 @@ def _riscv(board: Board) -> tuple[list[tuple[str, str]], list[str]]:
     if clock["driver"] == "esp32c3_pll":
         # CPUPERIOD_SEL: 0 = 80 MHz, 1 = 160 MHz from the 480 MHz PLL (TRM ch. 6)
         defines += [("KWS_ESP32C3_CPUPERIOD_SEL", "1u" if board.clock_hz == 160_000_000 else "0u")]
-    if board.data["build"]["mcu"] == "esp32c3":
-        sources.append("soc_esp32c3.h")  # the chip's registers, shared by its drivers
+    soc = f"soc_{board.data['build']['mcu']}.h"  # the chip's registers, shared by its drivers
+    if (TEMPLATES / "hal" / soc).is_file():
+        sources.append(soc)
     return defines, sources
