@@ -16,6 +16,7 @@
 #include "esp_system.h"
 #include "esp_timer.h"
 #include "freertos/FreeRTOS.h"
+#include "kws_board.h"
 #include "kws_hal.h"
 #if KWS_ESP_IDF_USB_SERIAL_JTAG
 #include "driver/usb_serial_jtag.h"
@@ -110,7 +111,7 @@ int kws_uart_getc(void)
 /* Time base: the CPU's cycle counter (CCOUNT), extended to 64 bits on every
  * read; its rate measured against esp_timer (microseconds) at start. */
 static uint32_t s_hz = KWS_F_CPU;
-static uint32_t s_last, s_wraps;
+static kws_counter32_t s_count;
 
 void kws_ticks_init(void)
 {
@@ -119,18 +120,13 @@ void kws_ticks_init(void)
     while (esp_timer_get_time() - t0 < CALIBRATION_US) {
     }
     c1 = (uint32_t)esp_cpu_get_cycle_count();
-    s_hz = ((c1 - c0) + CALIBRATION_US / 2u) / CALIBRATION_US * 1000000u;
-    s_last = (uint32_t)esp_cpu_get_cycle_count();
+    s_hz = kws_counter32_hz(c1 - c0, CALIBRATION_US);
+    s_count.last = (uint32_t)esp_cpu_get_cycle_count();
 }
 
 uint64_t kws_ticks_now(void)
 {
-    uint32_t now = (uint32_t)esp_cpu_get_cycle_count();
-    if (now < s_last) {
-        s_wraps++;
-    }
-    s_last = now;
-    return ((uint64_t)s_wraps << 32) | now;
+    return kws_counter32_extend(&s_count, (uint32_t)esp_cpu_get_cycle_count());
 }
 
 uint32_t kws_ticks_hz(void)

@@ -8,14 +8,14 @@
  * crystal) and reported as it is: INFO's ticks_hz says what the clock
  * driver achieved, not what the board file asked for. */
 #include "board_config.h"
+#include "kws_board.h"
 #include "kws_hal.h"
 #include "soc_esp32c3.h"
 
 #define CALIBRATION_US 2000u
 
 static uint32_t s_hz = KWS_F_CPU;
-static uint32_t s_last;
-static uint32_t s_wraps;
+static kws_counter32_t s_count;
 
 void kws_ticks_init(void)
 {
@@ -27,20 +27,14 @@ void kws_ticks_init(void)
     while (esp_systimer_now() - t0 < CALIBRATION_US * (ESP_SYSTIMER_HZ / 1000000u)) {
     }
     c1 = esp_cycles();
-    /* cycles in CALIBRATION_US, rounded to whole MHz */
-    s_hz = ((c1 - c0) + CALIBRATION_US / 2u) / CALIBRATION_US * 1000000u;
-    s_last = esp_cycles();
-    s_wraps = 0;
+    s_hz = kws_counter32_hz(c1 - c0, CALIBRATION_US);
+    s_count.last = esp_cycles();
+    s_count.wraps = 0;
 }
 
 uint64_t kws_ticks_now(void)
 {
-    uint32_t now = esp_cycles();
-    if (now < s_last) {
-        s_wraps++;
-    }
-    s_last = now;
-    return ((uint64_t)s_wraps << 32) | now;
+    return kws_counter32_extend(&s_count, esp_cycles());
 }
 
 uint32_t kws_ticks_hz(void)
