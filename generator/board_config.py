@@ -119,9 +119,7 @@ def _riscv(board: Board) -> tuple[list[tuple[str, str]], list[str]]:
     kws = board.data["tinykws"]
     reset = kws["reset"]
     defines = [("KWS_RESET_BASE", _hex(int(reset["base"], 16))),
-               ("KWS_WATCHDOGS", "1" if "watchdogs" in kws else "0"),
-               # the layout copies code to RAM at boot (startup_riscv.c)
-               ("KWS_LINKER_IRAM", "1" if board.linker == "esp32c3_direct_boot" else "0")]
+               ("KWS_WATCHDOGS", "1" if "watchdogs" in kws else "0")]
     sources = ["startup_riscv.c", f"ticks_{board.ticks}.c", "board_riscv.c",
                f"uart_{board.uart['driver']}.c", f"reset_{reset['driver']}.c"]
     if "watchdogs" in kws:

@@ -10,9 +10,7 @@
 #include "kws_protocol.h"
 
 extern uint32_t _sidata[], _sdata[], _edata[], _sbss[], _ebss[];
-#if KWS_LINKER_IRAM
 extern uint32_t _siiram[], _siram[], _eiram[];
-#endif
 int main(void);
 void kws_start(void);
 void kws_trap_report(uint32_t ra);
@@ -54,13 +52,11 @@ __asm__(
 
 void kws_start(void)
 {
-#if KWS_LINKER_IRAM
-    /* Code that must not wait for the flash cache runs from RAM: copied
-     * through the data bus before anything fetches from there (RV32IMC has
-     * no fence.i; nothing has run from this memory yet). */
+    /* Code that must not wait for a flash cache runs from RAM: copied before
+     * anything fetches from there (RV32IMC has no fence.i; nothing has run
+     * from this memory yet). */
     memcpy(_siram, _siiram, (size_t)((uintptr_t)_eiram - (uintptr_t)_siram));
     __asm__ volatile("fence" ::: "memory");
-#endif
     memcpy(_sdata, _sidata, (size_t)((uintptr_t)_edata - (uintptr_t)_sdata));
     memset(_sbss, 0, (size_t)((uintptr_t)_ebss - (uintptr_t)_sbss));
     (void)main();
