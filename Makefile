@@ -21,6 +21,9 @@ setup: system-packages $(VENV)/.installed $(KOKORO_PACK) $(DEBIAN_VOICES)
 # Installs only what is missing; needs root or sudo the first time. Every Debian
 # package a test needs is here: the test suite fails, it does not skip, without one.
 #   gcc: the host builds of the C sources, with ASan/UBSan (libasan8, libubsan1)
+#   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf, qemu-system-misc: the
+#     RISC-V boards (esp32c3, qemu_rv32) and QEMU's RV32 machine
+#   cmake: checks and host builds of the ESP-IDF projects (esp32s3_*)
 #   espeak-ng, sox: kws-train synth (tests build small voice sets)
 #   libsonic0: RHVoice's library needs it, and its .deb is unpacked without apt (below)
 system-packages:
@@ -28,9 +31,13 @@ system-packages:
 	command -v arm-none-eabi-gcc >/dev/null || missing="$$missing gcc-arm-none-eabi libnewlib-arm-none-eabi"; \
 	test -f /usr/lib/arm-none-eabi/newlib/libc.a || missing="$$missing libnewlib-arm-none-eabi"; \
 	command -v qemu-system-arm >/dev/null || missing="$$missing qemu-system-arm"; \
+	command -v riscv64-unknown-elf-gcc >/dev/null || missing="$$missing gcc-riscv64-unknown-elf"; \
+	test -f /usr/lib/picolibc/riscv64-unknown-elf/picolibc.specs || missing="$$missing picolibc-riscv64-unknown-elf"; \
+	command -v qemu-system-riscv32 >/dev/null || missing="$$missing qemu-system-misc"; \
 	command -v st-flash >/dev/null || missing="$$missing stlink-tools"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v cc >/dev/null || missing="$$missing gcc"; \
+	command -v cmake >/dev/null || missing="$$missing cmake"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
 	dpkg-query -W -f='$${Status}' libsonic0 2>/dev/null | grep -q 'ok installed' || missing="$$missing libsonic0"; \

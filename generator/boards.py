@@ -29,7 +29,11 @@ class BoardError(ValueError):
 # leaf. "hex" is an address written as a "0x..." string (JSON has no hex).
 _ENABLE = {"reg": ("hex", True), "bit": (int, True)}
 _PIN = {"gpio": ("hex", True), "pin": (int, True), "af": (int, True), "enable": _ENABLE}
-_LED = {"name": (str, True), "gpio": ("hex", True), "pin": (int, True), "enable": _ENABLE}
+# An STM32 LED is a pin of a GPIO port whose clock `enable` switches on; a
+# WS2812 LED (ESP32-C3 DevKits' RGB LED) is one colour `channel` of the pixel
+# on `pin` (0 green, 1 red, 2 blue: the order the pixel reads its 24 bits).
+_LED = {"name": (str, True), "gpio": ("hex", True), "pin": (int, True),
+        "enable": (_ENABLE, False), "channel": (int, False)}
 _REGION = {"origin": ("hex", True), "length": (int, True)}
 _CLOCK = {
     "driver": (str, True),
@@ -38,7 +42,11 @@ _CLOCK = {
     "apb1_div": (int, False), "apb2_div": (int, False),
     "flash_wait_states": (int, False), "overdrive": (bool, False),
     "icache": (bool, False), "dcache": (bool, False),
+    "xtal_hz": (int, False), "pll_hz": (int, False),
 }
+# Registers the ROM or the reset leaves armed that the firmware must disarm.
+_WATCHDOGS = {"driver": (str, True), "timg": (["hex"], True), "rtc_cntl": ("hex", True)}
+_RESET = {"driver": (str, True), "base": ("hex", True)}
 _UART = {
     "driver": (str, True), "name": (str, True), "base": ("hex", True),
     "clock_hz": (int, True), "baud": (int, True),
@@ -50,6 +58,7 @@ SCHEMA: dict[str, Any] = {
     "build": {
         "toolchain": (str, True), "core": (str, True), "cpu": (str, True),
         "fpu": (str, False), "float_abi": (str, False),
+        "march": (str, False), "mabi": (str, False),
         "f_cpu": (str, True), "mcu": (str, True),
     },
     "upload": {
@@ -58,16 +67,27 @@ SCHEMA: dict[str, Any] = {
     },
     "tinykws": {
         "memory": ({"flash": _REGION, "ram": _REGION}, False),
+        "linker": (str, False),
         "clock": (_CLOCK, False),
         "uart": (_UART, False),
+        "reset": (_RESET, False),
+        "watchdogs": (_WATCHDOGS, False),
         "ticks": (str, True),
+        "led_driver": (str, False),
         "leds": ([_LED], True),
         "actions": (dict, False),
-        "emulator": ({"qemu": (str, True), "machine": (str, True)}, True, "nullable"),
+        "emulator": ({"qemu": (str, True), "machine": (str, True), "args": ([str], False)},
+                     True, "nullable"),
+        "sdkconfig": (dict, False),
     },
 }
 
-TOOLCHAINS = ("arm-none-eabi", "host")
+# The compiler each board is built with. "esp-idf": an ESP-IDF project is
+# rendered for the user's ESP-IDF, which brings its own compiler (Xtensa).
+TOOLCHAINS = ("arm-none-eabi", "riscv64-unknown-elf", "esp-idf", "host")
+# Which startup, trap and time-base code a toolchain's boards share.
+ARCH = {"arm-none-eabi": "cortexm", "riscv64-unknown-elf": "riscv", "esp-idf": "esp_idf",
+        "host": "host"}
 # 8N1: a start bit, 8 data bits and a stop bit carry one byte.
 BITS_PER_BYTE = 10
 # The STM32 USART receiver tolerates a total deviation of 3.33 % (8 data bits,
@@ -77,13 +97,33 @@ BITS_PER_BYTE = 10
 MAX_BAUD_ERROR = 0.015
 # Divisor limits of the drivers: oversampling by 16 needs BRR >= 16 and BRR is
 # 16 bits (RM0385 "USART baud rate generation"); CMSDK's BAUDDIV is at least 16
-# and 20 bits wide.
-_DIVISOR_RANGE = {"cmsdk": (16, 0xFFFFF), "stm32_usart_v1": (16, 0xFFFF),
-                  "stm32_usart_v2": (16, 0xFFFF)}
-UART_DRIVERS = ("cmsdk", "stm32_usart_v1", "stm32_usart_v2")
-CLOCK_DRIVERS = ("none", "stm32f7_pll")
-TICKS = ("dwt", "systick", "host_ns")
-UPLOAD_PROTOCOLS = ("stlink", "qemu", "none")
+# and 20 bits wide. The 16550's divisor latch (DLL/DLM) is 16 bits and divides
+# clock / 16. The ESP32-C3 UART's UART_CLKDIV_REG has a 12-bit integer part and
+# a 4-bit fraction (ESP32-C3 TRM, ch. 26 UART Controller, "Baud Rate
+# Generation"); its limit is given for the integer part, at least 16 as for
+# the others (80 MHz / 16 = the chapter's 5 Mbaud maximum).
+# ESP-IDF's drivers set their own divisors (USB has none): no limit of ours.
+DIVISOR_RANGE = {"cmsdk": (16, 0xFFFFF), "stm32_usart_v1": (16, 0xFFFF),
+                 "stm32_usart_v2": (16, 0xFFFF), "ns16550": (1, 0xFFFF),
+                 "esp32c3": (16, 0xFFF), "esp_idf_uart": (1, 1),
+                 "esp_idf_usb_serial_jtag": (1, 1)}
+UART_DRIVERS = tuple(DIVISOR_RANGE)
+# The ports an ESP-IDF project speaks the protocol on (hal/hal_esp_idf.c).
+ESP_IDF_PORTS = ("esp_idf_uart", "esp_idf_usb_serial_jtag")
+CLOCK_DRIVERS = ("none", "stm32f7_pll", "esp32c3_pll")
+TICKS = ("dwt", "systick", "mcycle", "mpccr", "ccount", "host_ns")
+# The time bases each architecture's code implements.
+ARCH_TICKS = {"cortexm": ("dwt", "systick"), "riscv": ("mcycle", "mpccr"),
+              "esp_idf": ("ccount",), "host": ("host_ns",)}
+UPLOAD_PROTOCOLS = ("stlink", "qemu", "esptool", "esp-idf", "none")
+LED_DRIVERS = ("stm32_gpio", "esp32c3_ws2812")
+RESET_DRIVERS = ("sifive_test", "esp32c3_rtc_cntl")
+WATCHDOG_DRIVERS = ("esp32c3",)
+# Linker script templates (firmware_templates/project/linker_<name>.ld.j2).
+LINKERS = {"cortexm": ("cortexm",), "riscv": ("riscv", "esp32c3_direct_boot")}
+# The ESP32-C3's CPU clock from its 480 MHz BBPLL: CPUPERIOD_SEL 0 -> 80 MHz,
+# 1 -> 160 MHz (TRM ch. 6 Reset and Clock, "CPU clock", SYSTEM_CPU_PER_CONF_REG).
+ESP32C3_PLL_CPU_HZ = {480_000_000: (80_000_000, 160_000_000)}
 
 
 @dataclass(frozen=True)
@@ -114,6 +154,39 @@ class Board:
     @property
     def is_host(self) -> bool:
         return self.data["build"]["toolchain"] == "host"
+
+    @property
+    def toolchain(self) -> str:
+        return self.data["build"]["toolchain"]
+
+    @property
+    def arch(self) -> str:
+        """cortexm, riscv, esp_idf or host: the code the board shares with others."""
+        return ARCH[self.toolchain]
+
+    @property
+    def is_esp_idf(self) -> bool:
+        """Rendered as an ESP-IDF project that ESP-IDF's idf.py builds, not PlatformIO."""
+        return self.toolchain == "esp-idf"
+
+    @property
+    def how(self) -> str:
+        """How the firmware runs or is built and flashed, in a few words (--list-boards)."""
+        protocol = self.data["upload"]["protocol"]
+        if protocol == "qemu":
+            return f"QEMU {self.emulator['machine']} ({self.toolchain})"
+        if protocol == "none":
+            return "native process (cc)"
+        if protocol == "esp-idf":
+            return "ESP-IDF project: idf.py build flash (not built here)"
+        return f"{self.toolchain}; pio run -t upload: {protocol}"
+
+    @property
+    def linker(self) -> str | None:
+        """The linker script template the board's memory map is rendered into."""
+        if self.arch not in LINKERS:
+            return None
+        return self.data["tinykws"].get("linker", self.arch)
 
     @property
     def flash_bytes(self) -> int:
@@ -172,10 +245,22 @@ def uart_rate(driver: str, clock_hz: int, baud: int) -> UartRate:
     """The divisor firmware_templates/hal/uart_<driver>.c writes for `baud`.
 
     The STM32 drivers round clock / baud (oversampling by 16, BRR = USARTDIV);
-    the CMSDK driver truncates it.
+    the CMSDK driver truncates it; the 16550 driver rounds clock / (16 baud);
+    the ESP32-C3 driver rounds 16 clock / baud into the integer and 4-bit
+    fractional parts of UART_CLKDIV_REG (divisor: the integer part).
     """
     if baud <= 0:
         raise ValueError(f"baud rate {baud} is not positive")
+    if driver == "esp32c3":
+        sixteenths = (16 * clock_hz + baud // 2) // baud
+        actual = 16 * clock_hz / sixteenths if sixteenths else float("inf")
+        return UartRate(sixteenths >> 4, actual, actual / baud - 1)
+    if driver in ESP_IDF_PORTS:  # ESP-IDF's driver computes its own divisor
+        return UartRate(1, float(baud), 0.0)
+    if driver == "ns16550":
+        divisor = (clock_hz + 8 * baud) // (16 * baud)
+        actual = clock_hz / (16 * divisor) if divisor else float("inf")
+        return UartRate(divisor, actual, actual / baud - 1)
     divisor = clock_hz // baud if driver == "cmsdk" else (clock_hz + baud // 2) // baud
     actual = clock_hz / divisor if divisor else float("inf")
     return UartRate(divisor, actual, actual / baud - 1)
@@ -257,15 +342,31 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
         errors.append(f"field 'build.f_cpu' must be a positive frequency in Hz like "
                       f"\"216000000L\", not {build['f_cpu']!r}")
         return
-    if build["toolchain"] == "host":
+    if errors:
         return
+    arch = ARCH[build["toolchain"]]
+    if kws["ticks"] not in ARCH_TICKS[arch]:
+        errors.append(f"field 'tinykws.ticks' {kws['ticks']!r} is not a time base of the "
+                      f"{build['toolchain']} toolchain's boards; expected one of "
+                      f"{', '.join(ARCH_TICKS[arch])}")
+    if arch == "host":
+        return
+    if arch == "esp_idf":
+        _check_esp_idf(data, errors)
+        return
+    if "sdkconfig" in kws:
+        errors.append("field 'tinykws.sdkconfig' is for esp-idf boards only: remove it")
     for section in ("memory", "clock", "uart"):
         if section not in kws:
             errors.append(f"field 'tinykws.{section}' is missing (required for a device board)")
+    if arch == "riscv":
+        _check_riscv(build, kws, errors)
     if errors:
         return
     _one_of(kws["uart"]["driver"], UART_DRIVERS, "tinykws.uart.driver", errors)
     _one_of(kws["clock"]["driver"], CLOCK_DRIVERS, "tinykws.clock.driver", errors)
+    if arch in LINKERS and "linker" in kws:
+        _one_of(kws["linker"], LINKERS[arch], "tinykws.linker", errors)
     memory = kws["memory"]
     if memory["flash"]["length"] < data["upload"]["maximum_size"]:
         errors.append("field 'upload.maximum_size' exceeds tinykws.memory.flash.length")
@@ -273,30 +374,117 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
         errors.append("field 'upload.maximum_ram_size' exceeds tinykws.memory.ram.length")
     clock = kws["clock"]
     if clock["driver"] == "stm32f7_pll":
-        need = ("hse_hz", "pll_m", "pll_n", "pll_p", "pll_q", "apb1_div", "apb2_div",
-                "flash_wait_states")
-        missing = [k for k in need if k not in clock]
-        if missing:
-            errors.append("field 'tinykws.clock' lacks " + ", ".join(missing)
-                          + " (required by the stm32f7_pll driver)")
-            return
-        sysclk = clock["hse_hz"] // clock["pll_m"] * clock["pll_n"] // clock["pll_p"]
-        if sysclk != f_cpu:
-            errors.append(f"field 'build.f_cpu' is {f_cpu} Hz but the PLL settings give "
-                          f"{sysclk} Hz (hse_hz / pll_m * pll_n / pll_p)")
-        if clock["pll_p"] not in (2, 4, 6, 8):
-            errors.append("field 'tinykws.clock.pll_p' must be 2, 4, 6 or 8")
-        if kws["uart"]["clock_hz"] not in (f_cpu // clock["apb1_div"], f_cpu // clock["apb2_div"]):
-            errors.append("field 'tinykws.uart.clock_hz' matches neither APB1 nor APB2 "
-                          "(f_cpu / apb1_div or f_cpu / apb2_div)")
+        _check_stm32f7_pll(clock, kws["uart"], f_cpu, errors)
+    elif clock["driver"] == "esp32c3_pll":
+        _check_esp32c3_pll(clock, f_cpu, errors)
+    if errors:
+        return
     _check_baud(kws["uart"], errors)
-    led_names = {led["name"] for led in kws["leds"]}
+    _check_leds(kws, arch, errors)
+
+
+def _check_esp_idf(data: dict, errors: list[str]) -> None:
+    """An ESP-IDF board: ESP-IDF owns clocks, memory and startup; the board
+    file says which port speaks the protocol, and nothing the project would
+    ignore."""
+    kws = data["tinykws"]
+    if "uart" not in kws:
+        errors.append("field 'tinykws.uart' is missing (the port the protocol runs on)")
+    else:
+        _one_of(kws["uart"]["driver"], ESP_IDF_PORTS, "tinykws.uart.driver", errors)
+    for section in ("memory", "clock", "reset", "watchdogs", "linker", "led_driver"):
+        if section in kws:
+            errors.append(f"field 'tinykws.{section}' is set, but ESP-IDF owns it on an "
+                          "esp-idf board: remove it")
+    if kws["leds"]:
+        errors.append("field 'tinykws.leds' must be empty on an esp-idf board (no LED driver "
+                      "for ESP-IDF projects yet)")
+    if data["upload"]["protocol"] != "esp-idf":
+        errors.append("field 'upload.protocol' must be 'esp-idf' on an esp-idf board "
+                      "(idf.py flashes it)")
+    for name, value in kws.get("sdkconfig", {}).items():
+        if not re.fullmatch(r"CONFIG_[A-Z0-9_]+", name) or not isinstance(value, str):
+            errors.append(f"field 'tinykws.sdkconfig.{name}' must be an ESP-IDF option "
+                          "CONFIG_... with a string value, like \"y\" or \"16384\"")
+
+
+def _check_riscv(build: dict, kws: dict, errors: list[str]) -> None:
+    for name in ("march", "mabi"):
+        if name not in build:
+            errors.append(f"field 'build.{name}' is missing (required for the "
+                          "riscv64-unknown-elf toolchain, e.g. \"rv32imc_zicsr\" / \"ilp32\")")
+    if "march" in build and not build["march"].startswith("rv32"):
+        errors.append(f"field 'build.march' is {build['march']!r}: the firmware is for 32-bit "
+                      "cores, give an rv32 ISA such as \"rv32imc_zicsr\"")
+    if "reset" not in kws:
+        errors.append("field 'tinykws.reset' is missing (required for a RISC-V board: how the "
+                      "firmware restarts the chip after a fault)")
+    else:
+        _one_of(kws["reset"]["driver"], RESET_DRIVERS, "tinykws.reset.driver", errors)
+    if "watchdogs" in kws:
+        _one_of(kws["watchdogs"]["driver"], WATCHDOG_DRIVERS, "tinykws.watchdogs.driver", errors)
+
+
+def _check_stm32f7_pll(clock: dict, uart: dict, f_cpu: int, errors: list[str]) -> None:
+    need = ("hse_hz", "pll_m", "pll_n", "pll_p", "pll_q", "apb1_div", "apb2_div",
+            "flash_wait_states")
+    missing = [k for k in need if k not in clock]
+    if missing:
+        errors.append("field 'tinykws.clock' lacks " + ", ".join(missing)
+                      + " (required by the stm32f7_pll driver)")
+        return
+    sysclk = clock["hse_hz"] // clock["pll_m"] * clock["pll_n"] // clock["pll_p"]
+    if sysclk != f_cpu:
+        errors.append(f"field 'build.f_cpu' is {f_cpu} Hz but the PLL settings give "
+                      f"{sysclk} Hz (hse_hz / pll_m * pll_n / pll_p)")
+    if clock["pll_p"] not in (2, 4, 6, 8):
+        errors.append("field 'tinykws.clock.pll_p' must be 2, 4, 6 or 8")
+    if uart["clock_hz"] not in (f_cpu // clock["apb1_div"], f_cpu // clock["apb2_div"]):
+        errors.append("field 'tinykws.uart.clock_hz' matches neither APB1 nor APB2 "
+                      "(f_cpu / apb1_div or f_cpu / apb2_div)")
+
+
+def _check_esp32c3_pll(clock: dict, f_cpu: int, errors: list[str]) -> None:
+    missing = [k for k in ("xtal_hz", "pll_hz") if k not in clock]
+    if missing:
+        errors.append("field 'tinykws.clock' lacks " + ", ".join(missing)
+                      + " (required by the esp32c3_pll driver)")
+        return
+    # The PLL settings the driver writes are ESP-IDF's for a 40 MHz crystal only.
+    if clock["xtal_hz"] != 40_000_000:
+        errors.append(f"field 'tinykws.clock.xtal_hz' is {clock['xtal_hz']}; the esp32c3_pll "
+                      "driver supports the 40 MHz crystal of the ESP32-C3 modules only")
+    cpu = ESP32C3_PLL_CPU_HZ.get(clock["pll_hz"])
+    if cpu is None:
+        errors.append(f"field 'tinykws.clock.pll_hz' is {clock['pll_hz']}; the esp32c3_pll "
+                      f"driver runs the PLL at {', '.join(map(str, ESP32C3_PLL_CPU_HZ))} Hz")
+    elif f_cpu not in cpu:
+        errors.append(f"field 'build.f_cpu' is {f_cpu} Hz but a {clock['pll_hz']} Hz PLL gives "
+                      f"the CPU {' or '.join(map(str, cpu))} Hz")
+
+
+def _check_leds(kws: dict, arch: str, errors: list[str]) -> None:
+    leds = kws["leds"]
+    driver = kws.get("led_driver")
+    if driver is not None:
+        _one_of(driver, LED_DRIVERS, "tinykws.led_driver", errors)
+    elif leds:
+        if arch != "cortexm":
+            errors.append("field 'tinykws.led_driver' is missing: the board lists LEDs, say "
+                          f"which driver lights them ({', '.join(LED_DRIVERS)})")
+        driver = "stm32_gpio"
+    for i, led in enumerate(leds):
+        if driver == "stm32_gpio" and "enable" not in led:
+            errors.append(f"field 'tinykws.leds[{i}].enable' is missing (the stm32_gpio driver "
+                          "switches the port's clock on)")
+        if driver == "esp32c3_ws2812" and led.get("channel") not in (0, 1, 2):
+            errors.append(f"field 'tinykws.leds[{i}].channel' must be 0 (green), 1 (red) or 2 "
+                          "(blue) for the esp32c3_ws2812 driver")
+    led_names = {led["name"] for led in leds}
     for label, led in kws.get("actions", {}).items():
         if led not in led_names:
             errors.append(f"field 'tinykws.actions.{label}' names LED {led!r}; the board's LEDs "
                           f"are: {', '.join(sorted(led_names)) or 'none'}")
-    if build["toolchain"] == "arm-none-eabi" and kws["ticks"] == "host_ns":
-        errors.append("field 'tinykws.ticks' 'host_ns' is only for the host toolchain")
 
 
 def baud_problem(uart: dict, baud: int) -> str | None:
@@ -304,7 +492,7 @@ def baud_problem(uart: dict, baud: int) -> str | None:
     clock = uart["clock_hz"]
     if baud <= 0:
         return "must be a positive rate in baud, not 0"
-    low, high = _DIVISOR_RANGE[uart["driver"]]
+    low, high = DIVISOR_RANGE[uart["driver"]]
     rate = uart_rate(uart["driver"], clock, baud)
     if rate.divisor < low:
         return (f"{baud} is too fast for tinykws.uart.clock_hz {clock}: the divisor would be "
@@ -320,7 +508,7 @@ def baud_problem(uart: dict, baud: int) -> str | None:
 
 
 def _check_baud(uart: dict, errors: list[str]) -> None:
-    if uart["driver"] not in _DIVISOR_RANGE:
+    if uart["driver"] not in DIVISOR_RANGE:
         return  # already reported as an unknown driver
     problem = baud_problem(uart, uart["baud"])
     if problem:

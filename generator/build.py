@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +20,8 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from .boards import Board
+from .direct_boot import image_problems
+from .elf import load_address
 
 
 class BuildError(RuntimeError):
@@ -58,15 +61,21 @@ def platformio_env() -> dict[str, str]:
 
 
 def elf_sizes(elf: Path) -> Sizes:
+    """text: what only flash holds; data: what flash holds and startup copies
+    to RAM (writable data, and code that runs from RAM: its run address is not
+    where it is stored); bss: what RAM alone holds."""
     text = data = bss = 0
     with open(elf, "rb") as handle:
-        for section in ELFFile(handle).iter_sections():
+        reader = ELFFile(handle)
+        for section in reader.iter_sections():
             flags = section["sh_flags"]
             if not flags & SH_FLAGS.SHF_ALLOC or section["sh_size"] == 0:
                 continue
             if section["sh_type"] == "SHT_NOBITS":
                 bss += section["sh_size"]
-            elif flags & SH_FLAGS.SHF_WRITE:
+            elif flags & SH_FLAGS.SHF_WRITE or (
+                    flags & SH_FLAGS.SHF_EXECINSTR
+                    and load_address(reader, section) != section["sh_addr"]):
                 data += section["sh_size"]
             else:
                 text += section["sh_size"]
@@ -96,8 +105,40 @@ def link_overflow(output: str, board: Board) -> str | None:
               "with more memory")
 
 
+# The compiler of each toolchain, the specs file its C library installs (the
+# builder links with it), and the Debian packages of both (Makefile:
+# system-packages).
+TOOLCHAIN_PACKAGES = {
+    "arm-none-eabi": ("arm-none-eabi-gcc", "nano.specs",
+                      "gcc-arm-none-eabi libnewlib-arm-none-eabi"),
+    "riscv64-unknown-elf": ("riscv64-unknown-elf-gcc", "picolibc.specs",
+                            "gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf"),
+    "host": ("cc", None, "gcc"),
+}
+
+
+def missing_toolchain(board: Board) -> str | None:
+    """Why `board` cannot be built on this machine, or None if its compiler is here."""
+    if board.is_esp_idf:
+        return (f"{board.id} is built by ESP-IDF (idf.py build in the rendered project), "
+                "not by gen-firmware --build: its Xtensa compiler is not in Debian or PyPI")
+    compiler, specs, packages = TOOLCHAIN_PACKAGES[board.toolchain]
+    if shutil.which(compiler) is None:
+        return f"{compiler} is not installed: apt-get install {packages} (`make setup` does)"
+    if specs is not None:
+        found = subprocess.run([compiler, f"-print-file-name={specs}"], capture_output=True,
+                               text=True).stdout.strip()
+        if not os.path.isabs(found):  # gcc echoes the bare name of a file it cannot find
+            return (f"{compiler} has no C library ({specs} not found): apt-get install "
+                    f"{packages} (`make setup` does)")
+    return None
+
+
 def build_project(project: Path, board: Board, verbose: bool = False) -> BuildResult:
     """`pio run` in `project`; raise BuildError with PlatformIO's own words on failure."""
+    reason = missing_toolchain(board)
+    if reason:
+        raise BuildError(f"cannot build {project}: {reason}")
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "platformio", "run", "-d", str(project)],
@@ -114,4 +155,9 @@ def build_project(project: Path, board: Board, verbose: bool = False) -> BuildRe
     firmware = firmware_path(project, board)
     if not firmware.is_file():
         raise BuildError(f"pio run succeeded but {firmware} is missing")
+    if board.linker == "esp32c3_direct_boot":
+        problems = image_problems(firmware, firmware.with_suffix(".bin"), board.flash_bytes)
+        if problems:
+            raise BuildError(f"the ESP32-C3 would not boot {firmware.with_suffix('.bin')} "
+                             "directly: " + "; ".join(problems))
     return BuildResult(firmware=firmware, sizes=elf_sizes(firmware), seconds=seconds)

@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"tinykws {__version__}")
     parser.add_argument("--list-boards", action="store_true",
-                        help="list the boards with core, clock, flash, RAM and emulator")
+                        help="list the boards with core, clock, flash, RAM and how each is run "
+                             "or built")
     parser.add_argument("--board", help="board id (a file in boards/)")
     parser.add_argument("--out", type=Path, help="output folder (default: build/<board>)")
     parser.add_argument("--build", action="store_true",
@@ -92,15 +93,17 @@ def _list_boards(as_json: bool) -> int:
     code = EXIT_INPUT if errors else EXIT_OK
     rows = [{"board": b.id, "name": b.name, "core": b.core, "clock_hz": b.clock_hz,
              "flash_bytes": b.flash_bytes, "ram_bytes": b.ram_bytes,
-             "qemu": b.emulator["machine"] if b.emulator else None} for b in boards]
+             "qemu": b.emulator["machine"] if b.emulator else None, "run": b.how}
+            for b in boards]
     if as_json:
         print(json.dumps(rows, indent=2))
         return code
-    print(f"{'board':<12} {'core':<10} {'clock':>8} {'flash':>9} {'RAM':>9}  QEMU")
+    wide = max([len(r["board"]) for r in rows] + [5])
+    core = max([len(r["core"]) for r in rows] + [4])
+    print(f"{'board':<{wide}} {'core':<{core}} {'clock':>8} {'flash':>9} {'RAM':>9}  run / build")
     for r in rows:
-        print(f"{r['board']:<12} {r['core']:<10} {r['clock_hz'] / 1e6:>5.0f} MHz "
-              f"{r['flash_bytes'] // 1024:>6} KB {r['ram_bytes'] // 1024:>6} KB  "
-              f"{'yes (' + r['qemu'] + ')' if r['qemu'] else 'no'}")
+        print(f"{r['board']:<{wide}} {r['core']:<{core}} {r['clock_hz'] / 1e6:>5.0f} MHz "
+              f"{r['flash_bytes'] // 1024:>6} KB {r['ram_bytes'] // 1024:>6} KB  {r['run']}")
     return code
 
 

@@ -14,12 +14,22 @@ class NoEmulatorError(ValueError):
     """The board has no emulator section."""
 
 
+# The Debian package of each QEMU a board file names (Makefile: system-packages).
+QEMU_PACKAGE = {"qemu-system-arm": "qemu-system-arm", "qemu-system-riscv32": "qemu-system-misc"}
+
+
+def qemu_package(qemu: str) -> str:
+    return QEMU_PACKAGE.get(qemu, qemu)
+
+
 def qemu_argv(board: Board, elf: str, serial: str) -> list[str]:
     """argv to run `elf` on `board` with its first UART on chardev `serial`.
 
     -icount shift=0 makes one guest instruction exactly 1 ns of virtual
-    time, so SysTick counts are instruction counts and repeatable.
-    Semihosting lets a firmware exit QEMU with a status code.
+    time, so SysTick (and RISC-V's mcycle) counts are instruction counts and
+    repeatable. Semihosting lets a firmware exit QEMU with a status code. The
+    board file's emulator.args come last before the firmware (qemu_rv32:
+    -bios none, no firmware of QEMU's before ours).
     """
     emulator = board.emulator
     if emulator is None:
@@ -31,6 +41,7 @@ def qemu_argv(board: Board, elf: str, serial: str) -> list[str]:
         "-icount", "shift=0",
         "-semihosting-config", "enable=on,target=native",
         "-serial", serial,
+        *emulator.get("args", []),
         "-kernel", elf,
     ]
 

@@ -122,7 +122,7 @@ class DeviceInfo:
     protocol: int
     max_body: int
     commands: tuple[str, ...]
-    ticks: str       # the time base: "dwt", "systick" or "host_ns"
+    ticks: str       # the time base: "dwt", "systick", "mcycle", "mpccr", "ccount" or "host_ns"
     ticks_hz: int
     model: ModelInfo | None
     frontend: dict | None

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import __version__, protocol
+from . import __version__, esp_idf, protocol
 from .board_config import board_config
 from .boards import Board
 from .cstrings import c_brace_list, c_comment, c_identifier, c_string
@@ -135,7 +135,7 @@ def board_component(board: Board, uart_baud: int | None = None) -> Component:
     context = {"board_id": board.id, "defines": config.defines, "enable_bits": config.enable_bits,
                "af_pins": config.af_pins, "leds": config.leds}
     files["board_config.h"] = env.get_template("board_config.h.j2").render(context)
-    if not board.is_host:
+    if not (board.is_host or board.is_esp_idf):
         files["board_tables.c"] = env.get_template("board_tables.c.j2").render(context)
     info = {"board": board.id, "board_name": board.name, "core": board.core,
             "clock_hz": board.clock_hz, "leds": [led["name"] for led in board.leds]}
@@ -168,10 +168,13 @@ def upload_command(board: Board, port: int) -> tuple[str, str]:
         return f"echo '{message}' && " + " ".join(argv), "starts QEMU"
     if upload["protocol"] == "none":
         return "", "no upload: run the program directly"
+    if upload["protocol"] == "esp-idf":
+        return "", "ESP-IDF builds and flashes it: idf.py build flash"
     memory = board.memory
     words = [w.format(bin="$BUILD_DIR/${PROGNAME}.bin", elf="$PROG_PATH",
                       flash_origin=memory["flash"]["origin"]) for w in upload["command"]]
-    return " ".join(words), f"flashes the board with {words[0]}"
+    tool = words[2] if words[0] == "$PYTHONEXE" and words[1:2] == ["-m"] else words[0]
+    return " ".join(words), f"flashes the board with {tool}"
 
 
 def _check_names(components: list[Component]) -> None:
@@ -313,30 +316,36 @@ def _render_project(board: Board, out_dir: Path, extra: list[Component] | None,
     command, note = upload_command(board, qemu_port)
 
     with replacing_dir(out_dir) as staging:
-        src = staging / "src"
+        src = staging / (esp_idf.SOURCE_DIR if board.is_esp_idf else "src")
         src.mkdir()
         for name, content in sorted(files.items()):
             if isinstance(content, Path):
                 shutil.copyfile(content, src / name)
             else:
                 (src / name).write_text(content, encoding="utf-8")
-        if not board.is_host:
-            (staging / "linker.ld").write_text(env.get_template("linker.ld.j2").render(
+        if board.linker is not None:
+            template = f"linker_{board.linker}.ld.j2"
+            (staging / "linker.ld").write_text(env.get_template(template).render(
                 board_id=board.id, stack_bytes=STACK_BYTES,
                 flash={k: int(v, 16) if isinstance(v, str) else v
                        for k, v in board.memory["flash"].items()},
                 ram={k: int(v, 16) if isinstance(v, str) else v
                      for k, v in board.memory["ram"].items()}), encoding="utf-8")
-        (staging / "platformio.ini").write_text(env.get_template("platformio.ini.j2").render(
-            version=__version__, board_id=board.id, build_flags=build_flags,
-            upload_command=command, upload_note=note), encoding="utf-8")
         (staging / "boards").mkdir()
         shutil.copyfile(board.path, staging / "boards" / f"{board.id}.json")
-        shutil.copytree(TEMPLATES / "platform", staging / ".tinykws" / "platform",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copytree(TEMPLATES / "tool-scons", staging / ".tinykws" / "tool-scons",
-                        ignore=shutil.ignore_patterns("__pycache__"))
-        _seed_platformio_state(staging / BUILD_CACHE / "core")
+        if board.is_esp_idf:  # a project for ESP-IDF's idf.py, not for PlatformIO
+            for rel, text in esp_idf.project_files(env, board, sorted(files), build_flags,
+                                                   __version__).items():
+                (staging / rel).write_text(text, encoding="utf-8")
+        else:
+            (staging / "platformio.ini").write_text(env.get_template("platformio.ini.j2").render(
+                version=__version__, board_id=board.id, build_flags=build_flags,
+                upload_command=command, upload_note=note), encoding="utf-8")
+            shutil.copytree(TEMPLATES / "platform", staging / ".tinykws" / "platform",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(TEMPLATES / "tool-scons", staging / ".tinykws" / "tool-scons",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            _seed_platformio_state(staging / BUILD_CACHE / "core")
         written = {rel: _sha256(path) for rel, path in _tree_files(staging).items()}
         if out_dir.is_dir():
             _carry_over(out_dir, staging, written, force)

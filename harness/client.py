@@ -105,7 +105,7 @@ class Device:
                 if frame.type == p.EVT_FAULT:
                     regs = p.fault_registers(frame)
                     raise DeviceReset(f"{self.transport.url} faulted at pc=0x{regs['pc']:08x} "
-                                      f"(cfsr=0x{regs['cfsr']:08x}) and restarted", regs)
+                                      f"({p.fault_cause(regs)}) and restarted", regs)
                 if frame.seq != seq:
                     continue  # a late answer to an earlier attempt
                 if frame.type == p.ERROR:

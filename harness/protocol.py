@@ -23,7 +23,11 @@ CRC = struct.Struct("<I")
 PING, INFO, FEATURES, VALIDATE = (COMMAND[n] for n in ("PING", "INFO", "FEATURES", "VALIDATE"))
 CLASSIFY, STREAM, BENCH = (COMMAND[n] for n in ("CLASSIFY", "STREAM", "BENCH"))
 EVT_READY, EVT_FAULT, ERROR = EVENT["READY"], EVENT["FAULT"], ERROR_FRAME.value
+# A FAULT body is 7 u32 on Cortex-M and 5 on RISC-V: its length tells which.
 FAULT_FIELDS = ("pc", "lr", "xpsr", "cfsr", "hfsr", "mmfar", "bfar")
+RISCV_FAULT_FIELDS = ("pc", "ra", "mstatus", "mcause", "mtval")
+# What each layout's fault "cause" is: Cortex-M's CFSR, RISC-V's mcause.
+FAULT_CAUSE = {FAULT_FIELDS: "cfsr", RISCV_FAULT_FIELDS: "mcause"}
 
 
 class FrameError(ValueError):
@@ -117,5 +121,16 @@ def error_message(frame: Frame) -> tuple[str, str]:
 
 
 def fault_registers(frame: Frame) -> dict[str, int]:
-    values = struct.unpack_from(f"<{len(FAULT_FIELDS)}I", frame.body)
-    return dict(zip(FAULT_FIELDS, values))
+    """The registers a FAULT event carries, named for the core that sent it."""
+    for fields in (FAULT_FIELDS, RISCV_FAULT_FIELDS):
+        if len(frame.body) == 4 * len(fields):
+            return dict(zip(fields, struct.unpack(f"<{len(fields)}I", frame.body)))
+    raise FrameError(f"a FAULT event of {len(frame.body)} bytes: expected "
+                     f"{4 * len(FAULT_FIELDS)} (Cortex-M) or {4 * len(RISCV_FAULT_FIELDS)} "
+                     "(RISC-V)")
+
+
+def fault_cause(regs: dict[str, int]) -> str:
+    """The register that says why, as name=value: cfsr on Cortex-M, mcause on RISC-V."""
+    name = "mcause" if "mcause" in regs else "cfsr"
+    return f"{name}=0x{regs[name]:08x}"

@@ -28,7 +28,7 @@ from pathlib import Path
 import serial
 
 from generator.boards import Board, load_all_boards, load_board
-from generator.emulator import qemu_argv, tcp_serial
+from generator.emulator import qemu_argv, qemu_package, tcp_serial
 
 
 class TransportError(RuntimeError):
@@ -63,9 +63,16 @@ class Transport:
         self.close()
 
 
+def serial_boards() -> list[Board]:
+    """The boards a serial port reaches: those with a UART that do not run in
+    QEMU (QEMU's UARTs keep no line rate; the harness reaches them over TCP)."""
+    return [b for b in load_all_boards() if b.baud and b.emulator is None]
+
+
 def link_baud(board: str | None = None, baud: int | None = None) -> int:
     """The rate to open a serial port at: `baud` if given, else the board
-    file's UART rate; without either, the rate every board file sets."""
+    file's UART rate; without either, the rate every board reached over a
+    serial port sets (serial_boards)."""
     if baud is not None:
         if baud <= 0:
             raise ValueError(f"baud rate {baud} is not positive; give the link's rate, "
@@ -77,7 +84,7 @@ def link_baud(board: str | None = None, baud: int | None = None) -> int:
             raise ValueError(f"board {board} has no UART (run it with exec:<program>); "
                              "give the serial port's rate with --baud")
         return rate
-    rates = sorted({b.baud for b in load_all_boards() if b.baud})
+    rates = sorted({b.baud for b in serial_boards()})
     if len(rates) != 1:
         raise ValueError(f"the board files set different UART rates ({rates}); name the "
                          "board (--board) or the rate (--baud)")
@@ -155,9 +162,12 @@ class QemuTransport(SerialTransport):
         if not elf.is_file():
             raise TransportError(f"no firmware at {elf}; build it with gen-firmware --build")
         board = board or board_of_firmware(elf)
-        if shutil.which(board.emulator["qemu"] if board.emulator else "qemu-system-arm") is None:
-            raise TransportError("qemu-system-arm is not installed "
-                                 "(apt-get install qemu-system-arm)")
+        if board.emulator is None:
+            raise TransportError(f"board {board.id} does not run in QEMU: give its serial port "
+                                 "(for example /dev/ttyUSB0) instead of qemu:")
+        qemu = board.emulator["qemu"]
+        if shutil.which(qemu) is None:
+            raise TransportError(f"{qemu} is not installed (apt-get install {qemu_package(qemu)})")
         port = _free_port()
         argv = qemu_argv(board, str(elf), tcp_serial(port, wait=True)) + list(extra_args or [])
         Transport.__init__(self)

@@ -24,7 +24,8 @@ if ROOT not in sys.path:
 
 def pytest_report_header(config):
     tools = {t: shutil.which(t) or "MISSING" for t in
-             ("arm-none-eabi-gcc", "qemu-system-arm", "cc")}
+             ("arm-none-eabi-gcc", "qemu-system-arm", "riscv64-unknown-elf-gcc",
+              "qemu-system-riscv32", "cc")}
     return "tinykws tools: " + ", ".join(f"{k}={v}" for k, v in tools.items())
 
 

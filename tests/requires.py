@@ -21,7 +21,10 @@ from generator.train.synth import default_kokoro_pack, kokoro_pack_hint
 DEBIAN_PACKAGE = {
     "arm-none-eabi-gcc": "gcc-arm-none-eabi",
     "qemu-system-arm": "qemu-system-arm",
+    "riscv64-unknown-elf-gcc": "gcc-riscv64-unknown-elf",
+    "qemu-system-riscv32": "qemu-system-misc",
     "cc": "gcc",
+    "cmake": "cmake",
     "espeak-ng": "espeak-ng",
     "sox": "sox",
     "unshare": "util-linux",

@@ -3,7 +3,8 @@ import re
 
 import pytest
 
-from generator.boards import BoardError, list_board_ids, load_all_boards, load_board, uart_rate
+from generator.boards import (DIVISOR_RANGE, BoardError, list_board_ids, load_all_boards, load_board,
+                              uart_rate)
 from generator.board_config import board_config
 from generator.cli import main as gen_firmware
 
@@ -87,6 +88,9 @@ def test_list_boards_cli(capsys):
     assert gen_firmware(["--list-boards", "--json"]) == 0
     rows = {r["board"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["qemu_m7"]["qemu"] == "mps2-an500" and rows["nucleo_f746"]["qemu"] is None
+    assert rows["qemu_rv32"]["run"] == "QEMU virt (riscv64-unknown-elf)"
+    assert rows["nucleo_f746"]["run"] == "arm-none-eabi; pio run -t upload: stlink"
+    assert rows["host"]["run"] == "native process (cc)"
     assert gen_firmware(["--list-boards"]) == 0
     text = capsys.readouterr().out
     assert "nucleo_f746" in text and "216 MHz" in text and "320 KB" in text
@@ -108,7 +112,8 @@ def test_uart_rates_are_exact_on_the_bundled_boards():
     for board in load_all_boards():
         if board.uart:
             rate = uart_rate(board.uart["driver"], board.uart["clock_hz"], board.baud)
-            assert rate.error == 0 and rate.divisor >= 16, board.id
+            low, high = DIVISOR_RANGE[board.uart["driver"]]
+            assert rate.error == 0 and low <= rate.divisor <= high, board.id
         else:
             assert board.is_host and board.baud is None
     # what 921600 and 115200 would give: rounded divisors, small errors
@@ -166,3 +171,60 @@ def test_one_broken_board_file_does_not_hide_the_others(tmp_path, monkeypatch, c
     assert "nucleo_f746" in captured.out and "qemu_m7" in captured.out
     assert "zero_baud" not in captured.out
     assert "zero_baud.json: field 'tinykws.uart.baud' must be a positive rate" in captured.err
+
+
+def _rv32():
+    return json.loads(load_board("qemu_rv32").path.read_text())
+
+
+def test_riscv_board_is_built_with_the_second_toolchain():
+    board = load_board("qemu_rv32")
+    assert (board.toolchain, board.arch, board.linker) == ("riscv64-unknown-elf", "riscv", "riscv")
+    config = board_config(board)
+    assert config.sources[:5] == ["startup_riscv.c", "ticks_mcycle.c", "board_riscv.c",
+                                  "uart_ns16550.c", "reset_sifive_test.c"]
+    assert dict(config.defines)["KWS_RESET_BASE"] == "0x00100000u"
+    # QEMU virt's 16550 runs from 3.6864 MHz: divisor 2 is exactly 115200 baud
+    assert uart_rate("ns16550", 3_686_400, 115_200).divisor == 2
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d["build"].pop("march"), "field 'build.march' is missing (required for the "
+                                        "riscv64-unknown-elf toolchain"),
+    (lambda d: d["build"].update(march="rv64gc"), "field 'build.march' is 'rv64gc': the firmware "
+                                                  "is for 32-bit cores"),
+    (lambda d: d["tinykws"].pop("reset"), "field 'tinykws.reset' is missing (required for a "
+                                          "RISC-V board"),
+    (lambda d: d["tinykws"]["reset"].update(driver="psci"), "field 'tinykws.reset.driver' is "
+                                                            "'psci'; expected one of"),
+    (lambda d: d["tinykws"].update(ticks="systick"), "field 'tinykws.ticks' 'systick' is not a "
+                                                     "time base of the riscv64-unknown-elf"),
+    (lambda d: d["tinykws"].update(linker="cortexm"), "field 'tinykws.linker' is 'cortexm'; "
+                                                      "expected one of riscv, esp32c3_direct_boot"),
+    (lambda d: d["build"].update(toolchain="riscv32-elf"), "field 'build.toolchain' is "
+                                                           "'riscv32-elf'; expected one of"),
+    (lambda d: d["tinykws"]["emulator"].update(args="-bios none"),
+     "field 'tinykws.emulator.args' must be a list"),
+])
+def test_riscv_board_mistakes_are_named(tmp_path, change, message):
+    data = _rv32()
+    change(data)
+    with pytest.raises(BoardError, match=re.escape(message)):
+        load_board("rv", _write(tmp_path, "rv", data))
+
+
+def test_a_cortex_m_board_keeps_its_time_bases(tmp_path):
+    data = _nucleo()
+    data["tinykws"]["ticks"] = "mcycle"
+    with pytest.raises(BoardError, match="'mcycle' is not a time base of the arm-none-eabi"):
+        load_board("arm", _write(tmp_path, "arm", data))
+
+
+def test_a_missing_toolchain_is_named_with_its_packages(monkeypatch, tmp_path):
+    import generator.build as build
+    board = load_board("qemu_rv32")
+    monkeypatch.setattr(build.shutil, "which", lambda name: None)
+    with pytest.raises(build.BuildError, match=re.escape(
+            "riscv64-unknown-elf-gcc is not installed: apt-get install gcc-riscv64-unknown-elf "
+            "picolibc-riscv64-unknown-elf")):
+        build.build_project(tmp_path, board)

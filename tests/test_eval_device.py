@@ -66,7 +66,7 @@ def firmware(model_dir, tmp_path_factory):
     return build
 
 
-@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "host"])
+@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "qemu_rv32", "host"])
 def test_classify_equals_host(board_id, firmware, model_dir):
     host = HostPipeline(model_dir / "model.tflite")
     rng = np.random.default_rng(3)

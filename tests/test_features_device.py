@@ -1,6 +1,6 @@
 """FEATURES on the device equals the host frontend, bit for bit: in QEMU on
-both emulated boards (the Cortex-M7 DSP path and the Cortex-M4 one) and in
-the host build through exec:."""
+the emulated boards (the Cortex-M7 DSP path, the Cortex-M4 one, and RV32IMC's
+portable C) and in the host build through exec:."""
 
 import time
 
@@ -16,10 +16,11 @@ pytestmark = pytest.mark.slow
 
 # QEMU's UART carries 10-30 KB/s towards the device: one clip of each kind
 # there, many more through the host build's pipe.
-CLIP_COUNT = {"qemu_m7": len(KINDS), "qemu_f405": len(KINDS), "host": 120}
+CLIP_COUNT = {"qemu_m7": len(KINDS), "qemu_f405": len(KINDS), "qemu_rv32": len(KINDS),
+              "host": 120}
 
 
-@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "host"])
+@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "qemu_rv32", "host"])
 def test_device_features_equal_host(board_id, device_url):
     clips = make_clips(CLIP_COUNT[board_id], seed=99)
     assert {kind for kind, _ in clips} == set(KINDS)

@@ -27,7 +27,10 @@ from harness.transports import ExecTransport
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
-EMULATED = ["qemu_m7", "qemu_f405"]
+EMULATED = ["qemu_m7", "qemu_f405", "qemu_rv32"]
+# The time base INFO reports in QEMU: DWT does not count there, so a Cortex-M
+# firmware falls back to SysTick by itself; RISC-V's mcycle counts.
+QEMU_TICKS = {"dwt": "systick", "systick": "systick", "mcycle": "mcycle"}
 
 
 @pytest.mark.parametrize("board_id", EMULATED + ["host"])
@@ -45,7 +48,8 @@ def test_info_tells_the_truth(board_id, device_url):
         assert info["model"]["sha256"] == hashlib.sha256(bundled.read_bytes()).hexdigest()
         assert {"VALIDATE", "CLASSIFY", "STREAM", "BENCH"} <= set(info["commands"])
     assert {"PING", "INFO", "FEATURES"} <= set(info["commands"])
-    assert info["ticks"] == ("host_ns" if board.is_host else "systick")  # QEMU's DWT does not count
+    assert info["ticks"] == ("host_ns" if board.is_host else QEMU_TICKS[board.ticks])
+    assert info["ticks_hz"] == (10**9 if board.is_host else board.clock_hz)
 
 
 def _raw(version, ftype, seq, body, length=None, crc_xor=0):
@@ -203,10 +207,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_pio_upload_starts_qemu(tmp_path):
+@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_rv32"])
+def test_pio_upload_starts_qemu(tmp_path, board_id):
     port = _free_port()
-    project = render_project(load_board("qemu_m7"), tmp_path / "up", qemu_port=port)
-    build_project(project, load_board("qemu_m7"))
+    project = render_project(load_board(board_id), tmp_path / "up", qemu_port=port)
+    build_project(project, load_board(board_id))
     proc = subprocess.Popen([sys.executable, "-m", "platformio", "run", "-t", "upload"],
                             cwd=project, env=platformio_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -215,7 +220,7 @@ def test_pio_upload_starts_qemu(tmp_path):
         while True:
             try:
                 with open_device(f"socket://127.0.0.1:{port}") as device:
-                    assert device.info()["board"] == "qemu_m7"
+                    assert device.info()["board"] == board_id
                 break
             except Exception:
                 if time.monotonic() > deadline or proc.poll() is not None:
@@ -226,14 +231,21 @@ def test_pio_upload_starts_qemu(tmp_path):
         proc.wait(timeout=10)
 
 
+# An undefined instruction, and the register that must say so in the FAULT event.
 CRASH_C = r"""
 #include "kws_protocol.h"
 void test_cmd_crash(const kws_request_t *req)
 {
     (void)req;
+#if defined(__riscv)
+    __asm__ volatile("unimp"); /* illegal instruction: mcause 2 */
+#else
     __asm__ volatile("udf #0"); /* undefined instruction: UsageFault -> HardFault */
+#endif
 }
 """
+UNDEFINED_INSTRUCTION = {"cortexm": lambda regs: regs["cfsr"] & (1 << 16),  # UNDEFINSTR
+                         "riscv": lambda regs: regs["mcause"] == 2}  # illegal instruction
 
 
 @pytest.mark.parametrize("board_id", EMULATED)
@@ -242,10 +254,16 @@ def test_fault_is_reported_then_device_restarts(board_id, tmp_path):
                       commands=[Command("CRASH", 0x6E, "test_cmd_crash")])
     board = load_board(board_id)
     result = build_project(render_project(board, tmp_path / "crash", extra=[crash]), board)
+    symbols = subprocess.run([f"{board.toolchain}-nm", str(result.firmware)], capture_output=True,
+                             text=True, check=True).stdout
+    crash_at = int(next(line.split()[0] for line in symbols.splitlines()
+                        if line.endswith(" test_cmd_crash")), 16) & ~1  # Thumb bit
     with open_device(f"qemu:{result.firmware}") as device:
         with pytest.raises(DeviceReset) as reset:
             device.request(0x6E, b"", timeout=10, retries=0)
-        assert reset.value.fault is not None and reset.value.fault["cfsr"] & (1 << 16)  # UNDEFINSTR
+        fault = reset.value.fault
+        assert fault is not None and UNDEFINED_INSTRUCTION[board.arch](fault), fault
+        assert crash_at <= fault["pc"] < crash_at + 16  # in the handler that crashed
         device.wait_ready(20)  # the reboot's banner
         device.sync()
         assert device.info()["board"] == board_id
@@ -253,10 +271,11 @@ def test_fault_is_reported_then_device_restarts(board_id, tmp_path):
 
 def test_repository_is_a_platformio_project():
     proc = subprocess.run([sys.executable, "-m", "platformio", "run", "-e", "qemu_f405",
-                           "-e", "host"], cwd=REPO, env=platformio_env(), capture_output=True,
-                          text=True, timeout=300)
+                           "-e", "qemu_rv32", "-e", "host"], cwd=REPO, env=platformio_env(),
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert (REPO / ".pio/build/qemu_f405/firmware.elf").is_file()
+    assert (REPO / ".pio/build/qemu_rv32/firmware.elf").is_file()
     with open_device(f"exec:{REPO / '.pio/build/host/firmware'}") as device:
         assert device.info()["board"] == "host"
 

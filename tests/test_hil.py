@@ -2,11 +2,13 @@
 
     pytest -m hil                                   # QEMU qemu_m7 (default)
     pytest -m hil --kws-board qemu_f405             # the STM32 USART path in QEMU
+    pytest -m hil --kws-board qemu_rv32             # the RISC-V firmware in QEMU
     pytest -m hil --kws-board nucleo_f746 --kws-port /dev/ttyACM0   # a real board
+    pytest -m hil --kws-board esp32c3 --kws-port /dev/ttyUSB0       # a real ESP32-C3 DevKit
 
 The firmware under test is the default one (the bundled model); with
 --kws-port it must already run on the board (gen-firmware --board nucleo_f746
---build, then pio run -t upload in the rendered project).
+--build, then pio run -t upload in the rendered project; likewise esp32c3).
 """
 
 from pathlib import Path

@@ -13,7 +13,7 @@ from harness.transports import ExecTransport
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("board_id", ["host", "qemu_m7"])
+@pytest.mark.parametrize("board_id", ["host", "qemu_m7", "qemu_rv32"])
 def test_requests_survive_drops_corruption_and_delays(board_id, built_firmware):
     from harness.transports import open_transport
     firmware = built_firmware(board_id).firmware

@@ -245,9 +245,10 @@ def test_host_runner_survives_garbage_under_asan_and_ubsan(firmware, zoo, tmp_pa
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405"])
+@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "qemu_rv32"])
 def test_qemu_runner_matches_tflm_and_survives_garbage(board_id, firmware, zoo):
-    """Cortex-M7 (mps2-an500) and Cortex-M4 with the STM32 USART (netduinoplus2)."""
+    """Cortex-M7 (mps2-an500), Cortex-M4 with the STM32 USART (netduinoplus2) and
+    RV32IMC with a 16550 (virt)."""
     _, elf = firmware(board_id)
     expected = Expected(zoo.tflite("ds_cnn"))
     with open_mlperf(f"qemu:{elf}") as dut:

@@ -69,6 +69,12 @@ def test_error_and_fault_bodies():
     assert p.error_message(p.Frame(p.ERROR, 1, b"\x06bad size")) == ("ARGUMENT", "bad size")
     regs = p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(range(28))))
     assert regs["pc"] == 0x03020100 and set(regs) == set(p.FAULT_FIELDS)
+    assert p.fault_cause(regs) == "cfsr=0x0f0e0d0c"
+    riscv = p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(range(20))))
+    assert list(riscv) == ["pc", "ra", "mstatus", "mcause", "mtval"]
+    assert riscv["mcause"] == 0x0F0E0D0C and p.fault_cause(riscv) == "mcause=0x0f0e0d0c"
+    with pytest.raises(p.FrameError, match="a FAULT event of 12 bytes"):
+        p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(12)))
 
 
 # ------------------------------------------------- the contract, declared once

@@ -562,11 +562,12 @@ def test_active_span():
 
 # --------------------------------------------------------------- device == host
 @pytest.mark.slow
-def test_stream_equals_host_in_qemu_m7(band_firmware, band_model, recording):
+@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_rv32"])
+def test_stream_equals_host_in_qemu(board_id, band_firmware, band_model, recording):
     wav, csv = recording(10)
     pcm = load_wav(wav)
     host = HostPipeline(band_model)
-    with open_device(f"qemu:{band_firmware('qemu_m7')}") as device:
+    with open_device(f"qemu:{band_firmware(board_id)}") as device:
         info = device.info()
         assert "STREAM" in info["commands"]
         assert info["stream"] == {**settings_for(host), "actions": info["stream"]["actions"],

@@ -1,7 +1,7 @@
 """VALIDATE end to end: a keyword model rendered into the firmware, run in
-QEMU on both emulated boards and in the host build, compared bit for bit with
-TFLite Micro's interpreter by `kws-harness validate`; and the generator's
-refusals for models that cannot fit a board."""
+QEMU on the emulated boards and in the host build, compared bit for bit with
+TFLite Micro's interpreter by `kws-harness validate`; the zoo's models on the
+RISC-V core; and the generator's refusals for models that cannot fit a board."""
 
 import json
 import subprocess
@@ -15,9 +15,11 @@ from generator.build import build_project
 from generator.cli import main as gen_firmware
 from generator.firmware import render_default
 from generator.protocol import COMMAND
+from harness.client import DeviceError, open_device
+from harness.validate import validate
 
 pytestmark = pytest.mark.slow
-COUNT = {"qemu_m7": 40, "qemu_f405": 40, "host": 200}
+COUNT = {"qemu_m7": 40, "qemu_f405": 40, "qemu_rv32": 40, "host": 200}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,7 @@ def ds_cnn(tmp_path_factory):
     return get_zoo(tmp_path_factory).tflite("ds_cnn")
 
 
-@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "host"])
+@pytest.mark.parametrize("board_id", ["qemu_m7", "qemu_f405", "qemu_rv32", "host"])
 def test_validate_is_bit_exact_on_device(board_id, ds_cnn, tmp_path):
     board = load_board(board_id)
     firmware = build_project(render_default(board, tmp_path / "fw", model=ds_cnn), board).firmware
@@ -51,9 +53,6 @@ def test_validate_is_bit_exact_on_device(board_id, ds_cnn, tmp_path):
 def test_validate_carries_tensors_larger_than_a_frame(board_id, tmp_path):
     """A 5,120-byte input and a 10,240-byte output travel in parts (TENSOR), and the
     device's answers stay bit-exact."""
-    from harness.client import DeviceError, open_device
-    from harness.validate import validate
-
     model = _keras_model(lambda k, x: k.layers.Conv2D(2, 3, padding="same")(x), (64, 80, 1),
                          tmp_path, "big_tensors")
     board = load_board(board_id)
@@ -71,6 +70,26 @@ def test_validate_carries_tensors_larger_than_a_frame(board_id, tmp_path):
         with pytest.raises(DeviceError):
             device.request(COMMAND["TENSOR"], b"\x07\x00\x00\x00\x00", 10)
         assert device.request(COMMAND["PING"], b"ok", 10) == b"ok"
+
+
+# The zoo on the RISC-V core through the product firmware's VALIDATE: every op
+# family (CONV_2D dilated and per-tensor, DEPTHWISE_CONV_2D dilated, pooling,
+# MEAN, ADD, CONCATENATION, PAD/PADV2/RELU, QUANTIZE/LOGISTIC, float input and
+# output, FULLY_CONNECTED on 3-D input, RESHAPE) beside ds_cnn above.
+RV32_ZOO = ["tiny_conv", "conv_dilated", "conv_per_tensor", "dw_m3_dilated", "pooling", "mean",
+            "residual", "concat", "misc", "requantize", "float_io", "dense_3d",
+            "flatten_dynamic_batch"]
+
+
+@pytest.mark.parametrize("name", RV32_ZOO)
+def test_zoo_is_bit_exact_on_qemu_rv32(name, tmp_path_factory, tmp_path):
+    model = get_zoo(tmp_path_factory).tflite(name)
+    board = load_board("qemu_rv32")
+    firmware = build_project(render_default(board, tmp_path / "fw", model=model), board).firmware
+    with open_device(f"qemu:{firmware}") as device:
+        report = validate(device, model, count=24, seed=5, timeout=60, measure_tflm_arena=False)
+    assert report["count"] == 24 and report["bit_exact_rate"] == 1.0, report["mismatch_indices"]
+    assert report["max_abs_diff"] == 0 and report["ticks_min"] > 0
 
 
 def test_validate_refuses_a_model_the_firmware_does_not_run(ds_cnn, tmp_path_factory, tmp_path):
