@@ -4,7 +4,6 @@ clips equals the host pipeline's (frontend + TFLite Micro), bit for bit."""
 import json
 import subprocess
 import sys
-import wave
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from model_zoo import get_zoo
 from generator.boards import load_board
 from generator.build import build_project
 from generator.firmware import render_default
+from generator.wav import write_wav
 from harness.client import DeviceReset, open_device
 from harness.evaluate import RESULTS, collect_clips, run_eval
 from harness.faults import FaultRates, FaultyTransport
@@ -44,11 +44,7 @@ def data_dir(tmp_path_factory):
             t = np.arange(n) / 16000
             pcm = rng.standard_normal(n) * rng.uniform(50, 3000) + 4000 * np.sin(
                 2 * np.pi * rng.uniform(200, 3000) * t)
-            with wave.open(str(root / label / f"s{i}_nohash_0.wav"), "wb") as w:
-                w.setnchannels(1)
-                w.setsampwidth(2)
-                w.setframerate(16000)
-                w.writeframes(np.clip(pcm, -32768, 32767).astype("<i2").tobytes())
+            write_wav(root / label / f"s{i}_nohash_0.wav", np.clip(pcm, -32768, 32767))
     return root
 
 

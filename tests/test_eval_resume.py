@@ -6,12 +6,12 @@ need no firmware build; tests/test_eval_device.py runs the real firmware.
 """
 
 import json
-import wave
 
 import numpy as np
 import pytest
 
 from generator.firmware import default_model
+from generator.wav import write_wav
 from harness.evaluate import RESULTS, StaleReport, run_eval
 from harness.pipeline import CHUNK_HEAD, FLAG_FIRST, FLAG_LAST, RESULT, HostPipeline
 
@@ -44,15 +44,6 @@ class HostDevice:
         return RESULT.pack(49, got.label, 0, got.scores.size, 1, 1) + got.scores.tobytes()
 
 
-def _write_wav(path, pcm):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(np.asarray(pcm, "<i2").tobytes())
-
-
 def _data(root, seed):
     """The same file names under yes/ and no/, with content that depends on the seed."""
     rng = np.random.default_rng(seed)
@@ -60,7 +51,7 @@ def _data(root, seed):
         for i in range(3):
             t = np.arange(16000) / 16000
             pcm = 6000 * np.sin(2 * np.pi * rng.uniform(100, 4000) * t) * rng.uniform(0, 1)
-            _write_wav(root / label / f"c{i}.wav", pcm)
+            write_wav(root / label / f"c{i}.wav", pcm)
     return root
 
 

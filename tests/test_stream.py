@@ -22,7 +22,6 @@ import subprocess
 import sys
 import time
 import warnings
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ from generator.frontend import Frontend, FrontendConfig, load_wav
 from generator.render import TEMPLATES, contract_header, render_project
 from generator.stream import (RecognizerParams, StreamConfigError, load_recognizer,
                               render_stream_config, stream_settings, write_recognizer)
+from generator.wav import write_wav
 from harness.client import Device, DeviceError, open_device
 from harness.pipeline import HostPipeline, device_classify
 from harness.recording import active_span, make_recording
@@ -53,15 +53,6 @@ EVERY_INFERENCE = RecognizerParams(threshold=0, minimum_count=1, suppression_ms=
 
 
 # --------------------------------------------------------------- helpers
-def write_wav(path: Path, pcm) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(np.asarray(pcm, "<i2").tobytes())
-
-
 def make_clips(root: Path, seed: int = 0, background: bool = False) -> Path:
     """yes = a 300 Hz burst, no = a 4 kHz burst, in 1 s clips."""
     rng = np.random.default_rng(seed)

@@ -4,7 +4,6 @@ data dir -> kws-train -> full-int8 model.tflite that the AOT compiler accepts.""
 from __future__ import annotations
 
 import json
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -12,15 +11,7 @@ import pytest
 
 from generator.train.cli import main
 from generator.train.errors import TrainError
-
-
-def _write(path: Path, pcm: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(pcm.astype("<i2").tobytes())
+from generator.wav import write_wav
 
 
 def _chirp(f0: float, f1: float, rng: np.random.Generator) -> np.ndarray:
@@ -40,11 +31,11 @@ def make_tiny_dataset(root: Path, speakers: int = 24, seed: int = 0) -> Path:
         base = rng.uniform(0.8, 1.25)
         spk = f"tone-gen-s{s}"
         for i in range(2):
-            _write(root / "up" / f"{spk}_nohash_{i}.wav", _chirp(400 * base, 2000 * base, rng))
-            _write(root / "down" / f"{spk}_nohash_{i}.wav", _chirp(2000 * base, 400 * base, rng))
-            _write(root / "hum" / f"{spk}_nohash_{i}.wav", _chirp(900 * base, 1000 * base, rng))
+            write_wav(root / "up" / f"{spk}_nohash_{i}.wav", _chirp(400 * base, 2000 * base, rng))
+            write_wav(root / "down" / f"{spk}_nohash_{i}.wav", _chirp(2000 * base, 400 * base, rng))
+            write_wav(root / "hum" / f"{spk}_nohash_{i}.wav", _chirp(900 * base, 1000 * base, rng))
     noise = rng.standard_normal(16000 * 5) * 1500
-    _write(root / "_background_noise_" / "noise.wav", noise)
+    write_wav(root / "_background_noise_" / "noise.wav", noise)
     return root
 
 
