@@ -56,9 +56,11 @@ def test_ds_cnn_runs_every_weighted_layer_on_dsp_kernels(zoo):
 
 
 def test_shapes_the_dsp_kernels_do_not_cover_stay_portable(zoo):
-    # a grouped convolution, and depthwise convolutions with a depth multiplier
+    # a grouped convolution, depthwise convolutions with a depth multiplier, a
+    # broadcasting ADD (beside one that is not)
     assert "conv2d" in _kernels(zoo.compiled("conv_groups", DSP))
     assert "dwconv2d" in _kernels(zoo.compiled("dw_m3_dilated", DSP))
+    assert {"add", "add_dsp"} <= _kernels(zoo.compiled("residual", DSP))
 
 
 def _first(model, kind):

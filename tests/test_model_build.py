@@ -58,6 +58,12 @@ void kws_reply_write(const void *data, size_t n)
     reply_len += n;
 }
 void kws_reply_end(void) {}
+void kws_reply(const kws_request_t *req, const void *data, uint16_t len)
+{
+    kws_reply_begin((uint8_t)(req->type | KWS_REPLY), req->seq, len);
+    kws_reply_write(data, len);
+    kws_reply_end();
+}
 void kws_reply_error(uint16_t seq, uint8_t code, const char *message)
 {
     (void)seq;

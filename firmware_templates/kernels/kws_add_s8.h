@@ -25,6 +25,10 @@ typedef struct {
 void kws_add_s8(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
                 int8_t *output);
 
+/* The same without broadcasting, for cores with the DSP extension (kws_add_s8_dsp.c). */
+void kws_add_s8_dsp(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
+                    int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

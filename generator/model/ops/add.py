@@ -1,7 +1,10 @@
 """ADD with broadcasting over up to 4 dimensions and constant operands
-(kernel kws_add_s8.c; kws_add_s8.h)."""
+(kernel kws_add_s8.c; kws_add_s8.h), and its variant for cores with the DSP
+extension when nothing is broadcast (kws_add_s8_dsp.c)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 
@@ -10,11 +13,13 @@ from ..reader import Operator
 from ..step import CArray, Step
 from .checks import act_tensor, c_list, check_activation, need, shape4
 from .context import LoweringContext
-from .kernel import Kernel, OpFamily
+from .kernel import Kernel, OpFamily, Variant
 from .quant import multipliers
 
 ADD = Kernel("add", func="kws_add_s8", struct="kws_add_params_t", source="kws_add_s8.c",
              header="kws_add_s8.h", args=("params", "in0", "in1", "out"))
+ADD_DSP = Kernel("add_dsp", func="kws_add_s8_dsp", struct="kws_add_params_t",
+                 source="kws_add_s8_dsp.c", header="kws_add_s8.h", args=("params", "in0", "in1", "out"))
 
 
 def lower_add(ctx: LoweringContext, op: Operator) -> Step:
@@ -76,4 +81,21 @@ def lower_add(ctx: LoweringContext, op: Operator) -> Step:
                 arrays=arrays, const_inputs=const_inputs, reads=reads)
 
 
-FAMILY = OpFamily(lowerings={"ADD": lower_add}, kernels=(ADD,))
+def add_dsp(step: Step) -> Step | None:
+    """Both inputs the output's shape, element for element (no broadcast): the
+    DSP kernel's flat loop. Its arithmetic holds for the 20-bit headroom and
+    right shifts lower_add guarantees."""
+    f = dict(step.fields)
+    dims = [int(v) for v in f["dims"].strip("{}").split(",")]
+    dense = [int(np.prod(dims[d + 1:])) for d in range(4)]
+    for key in ("stride1", "stride2"):
+        strides = [int(v) for v in f[key].strip("{}").split(",")]
+        if any(s != d for s, d, n in zip(strides, dense, dims) if n > 1):
+            return None
+    if f["left_shift"] != 20:
+        return None
+    return dataclasses.replace(step, kernel=ADD_DSP)
+
+
+FAMILY = OpFamily(lowerings={"ADD": lower_add}, kernels=(ADD,),
+                  variants=(Variant(ADD_DSP, "add", "dsp", add_dsp),))
