@@ -117,5 +117,9 @@ def error_message(frame: Frame) -> tuple[str, str]:
 
 
 def fault_registers(frame: Frame) -> dict[str, int]:
-    values = struct.unpack_from(f"<{len(FAULT_FIELDS)}I", frame.body)
-    return dict(zip(FAULT_FIELDS, values))
+    """The registers of a FAULT event; FrameError when its body is not the 28 bytes of them."""
+    layout = struct.Struct(f"<{len(FAULT_FIELDS)}I")
+    if len(frame.body) != layout.size:
+        raise FrameError(f"fault report of {len(frame.body)} bytes; the {len(FAULT_FIELDS)} "
+                         f"registers take {layout.size}")
+    return dict(zip(FAULT_FIELDS, layout.unpack(frame.body)))

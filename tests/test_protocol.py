@@ -69,6 +69,9 @@ def test_error_and_fault_bodies():
     assert p.error_message(p.Frame(p.ERROR, 1, b"\x06bad size")) == ("ARGUMENT", "bad size")
     regs = p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(range(28))))
     assert regs["pc"] == 0x03020100 and set(regs) == set(p.FAULT_FIELDS)
+    # found by fuzz/py/fuzz_reply.py: struct.error from a short report
+    with pytest.raises(p.FrameError, match="fault report of 25 bytes; the 7 registers take 28"):
+        p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(25)))
 
 
 # ------------------------------------------------- the contract, declared once
