@@ -3,6 +3,8 @@
 #               nucleo_f746, run qemu_m7: INFO, bit-exact validation, and an
 #               evaluation report on a subset of the bundled test set
 #   make test   set up, run the whole test suite (CI runs this)
+#   make fuzz   every fuzz target for FUZZ_SECONDS (default 600) each, then 100,000
+#               frames over every command into the host firmware under ASan/UBSan
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -11,7 +13,7 @@ PY := $(VENV)/bin/python
 export PLATFORMIO_DISABLE_UPGRADE_CHECK := true
 export PLATFORMIO_SETTING_ENABLE_TELEMETRY := No
 
-.PHONY: setup system-packages demo test test-fast bench default-model clean
+.PHONY: setup system-packages demo test test-fast fuzz bench default-model clean
 
 KOKORO_PACK := $(VENV)/share/tinykws/kokoro-js-1.2.1.tgz
 DEBIAN_VOICES := $(VENV)/share/tinykws/debian-voices/.complete
@@ -24,6 +26,7 @@ setup: system-packages $(VENV)/.installed $(KOKORO_PACK) $(DEBIAN_VOICES)
 #   gcc-riscv64-unknown-elf, picolibc-riscv64-unknown-elf, qemu-system-misc: the
 #     RISC-V boards (esp32c3, qemu_rv32) and QEMU's RV32 machine
 #   cmake: checks and host builds of the ESP-IDF projects (esp32s3_*)
+#   clang, libclang-rt-14-dev: the libFuzzer targets (fuzz/, make fuzz, tests/test_fuzz.py)
 #   espeak-ng, sox: kws-train synth (tests build small voice sets)
 #   libsonic0: RHVoice's library needs it, and its .deb is unpacked without apt (below)
 system-packages:
@@ -38,6 +41,8 @@ system-packages:
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	command -v cc >/dev/null || missing="$$missing gcc"; \
 	command -v cmake >/dev/null || missing="$$missing cmake"; \
+	command -v clang >/dev/null || missing="$$missing clang"; \
+	dpkg-query -W -f='$${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed' || missing="$$missing libclang-rt-14-dev"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
 	command -v sox >/dev/null || missing="$$missing sox"; \
 	dpkg-query -W -f='$${Status}' libsonic0 2>/dev/null | grep -q 'ok installed' || missing="$$missing libsonic0"; \
@@ -80,6 +85,12 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -ra -m "not slow"
+
+# Longer than the seconds each target gets in make test; the corpus grows in build/fuzz.
+FUZZ_SECONDS ?= 600
+FUZZ_FRAMES ?= 100000
+fuzz: setup
+	$(PY) -m fuzz --seconds $(FUZZ_SECONDS) --frames $(FUZZ_FRAMES)
 
 # Regenerates generator/models/default (real speech and published teachers from the
 # shared folder) and tests/data/kws_test_set (offline voices; installs the TTS

@@ -336,6 +336,12 @@ def _check_consistency(data: dict, errors: list[str]) -> None:
     _one_of(build["toolchain"], TOOLCHAINS, "build.toolchain", errors)
     _one_of(kws["ticks"], TICKS, "tinykws.ticks", errors)
     _one_of(data["upload"]["protocol"], UPLOAD_PROTOCOLS, "upload.protocol", errors)
+    _check_upload(data, errors)
+    led_names = {led["name"] for led in kws["leds"]}
+    for label, led in kws.get("actions", {}).items():
+        if not isinstance(led, str) or led not in led_names:
+            errors.append(f"field 'tinykws.actions.{label}' names LED {led!r}; the board's LEDs "
+                          f"are: {', '.join(sorted(led_names)) or 'none'}")
     try:
         f_cpu = _f_cpu(build["f_cpu"])
     except ValueError:
@@ -487,6 +493,38 @@ def _check_leds(kws: dict, arch: str, errors: list[str]) -> None:
                           f"are: {', '.join(sorted(led_names)) or 'none'}")
 
 
+def upload_words(data: dict) -> list[str]:
+    """upload.command with its placeholders filled in, as the rendered
+    platformio.ini's upload_command takes it; ValueError naming the word that
+    cannot be."""
+    memory = data["tinykws"].get("memory") or {}
+    origin = memory.get("flash", {}).get("origin")
+    words = []
+    for i, word in enumerate(data["upload"].get("command") or []):
+        if not isinstance(word, str):
+            raise ValueError(f"'upload.command[{i}]' is {word!r}, not a string")
+        try:
+            words.append(word.format(bin="$BUILD_DIR/${PROGNAME}.bin", elf="$PROG_PATH",
+                                     flash_origin=origin))
+        except (KeyError, IndexError, ValueError, AttributeError, TypeError) as exc:
+            raise ValueError(f"'upload.command[{i}]' {word!r} cannot be filled in ({exc!r}): the "
+                             "placeholders are {bin}, {elf} and {flash_origin}; a brace of its "
+                             "own is written {{ or }}") from None
+    return words
+
+
+def _check_upload(data: dict, errors: list[str]) -> None:
+    protocol = data["upload"]["protocol"]
+    if protocol == "qemu" and data["tinykws"]["emulator"] is None:
+        errors.append("field 'upload.protocol' is 'qemu' but 'tinykws.emulator' is null")
+    if protocol not in ("qemu", "none", "esp-idf") and not data["upload"].get("command"):
+        errors.append(f"field 'upload.command' is missing: upload.protocol {protocol!r} runs it")
+    try:
+        upload_words(data)
+    except ValueError as exc:
+        errors.append(f"field {exc}")
+
+
 def baud_problem(uart: dict, baud: int) -> str | None:
     """Why the board's UART driver cannot run at `baud`, or None if it can."""
     clock = uart["clock_hz"]
@@ -531,6 +569,9 @@ def load_board(board_id: str, boards_dir: Path | None = None) -> Board:
                          f"Known boards: {', '.join(known)}.{suggestion}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BoardError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); a board "
+                         "file is JSON") from exc
     except json.JSONDecodeError as exc:
         raise BoardError(f"{path}: not valid JSON: {exc}") from exc
     errors: list[str] = []

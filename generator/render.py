@@ -24,7 +24,7 @@ import jinja2
 
 from . import __version__, esp_idf, protocol
 from .board_config import board_config
-from .boards import Board
+from .boards import Board, upload_words
 from .cstrings import c_brace_list, c_comment, c_identifier, c_string
 from .emulator import qemu_argv, tcp_serial
 from .package_data import TEMPLATES
@@ -170,9 +170,7 @@ def upload_command(board: Board, port: int) -> tuple[str, str]:
         return "", "no upload: run the program directly"
     if upload["protocol"] == "esp-idf":
         return "", "ESP-IDF builds and flashes it: idf.py build flash"
-    memory = board.memory
-    words = [w.format(bin="$BUILD_DIR/${PROGNAME}.bin", elf="$PROG_PATH",
-                      flash_origin=memory["flash"]["origin"]) for w in upload["command"]]
+    words = upload_words(board.data)
     tool = words[2] if words[0] == "$PYTHONEXE" and words[1:2] == ["-m"] else words[0]
     return " ".join(words), f"flashes the board with {tool}"
 

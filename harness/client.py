@@ -103,7 +103,11 @@ class Device:
                     self.banner = frame.body.decode("utf-8", "replace")
                     raise DeviceReset(f"{self.transport.url} restarted during a request")
                 if frame.type == p.EVT_FAULT:
-                    regs = p.fault_registers(frame)
+                    try:
+                        regs = p.fault_registers(frame)
+                    except p.FrameError as exc:  # a fault all the same: the device restarts
+                        raise DeviceReset(f"{self.transport.url} faulted ({exc}) and "
+                                          "restarted") from None
                     raise DeviceReset(f"{self.transport.url} faulted at pc=0x{regs['pc']:08x} "
                                       f"({p.fault_cause(regs)}) and restarted", regs)
                 if frame.seq != seq:
@@ -129,7 +133,12 @@ class Device:
         return elapsed
 
     def info(self) -> dict:
-        return json.loads(self.request(p.INFO).decode("utf-8"))
+        body = self.request(p.INFO)
+        try:
+            return json.loads(body.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError, JSONDecodeError
+            raise DeviceError("REPLY", f"the INFO reply ({len(body)} bytes) is not UTF-8 JSON: "
+                                       f"{exc}") from None
 
     def sync(self, attempts: int = 5, timeout: float = 2.0) -> None:
         """Get the link into a known state: flush, then PING until it answers."""

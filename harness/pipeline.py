@@ -20,11 +20,14 @@ from generator.frontend import Frontend
 from generator.model import Reference
 from generator.protocol import COMMAND, MAX_BODY, flag
 
+from .client import DeviceError
+
 CLASSIFY, BENCH = COMMAND["CLASSIFY"], COMMAND["BENCH"]
 FLAG_FIRST, FLAG_LAST = flag("CLASSIFY", "FIRST"), flag("CLASSIFY", "LAST")
 CHUNK_HEAD = struct.Struct("<BHI")  # flags, clip number, sample offset
 MAX_SAMPLES_PER_FRAME = (MAX_BODY - CHUNK_HEAD.size) // 2  # 2044 int16 samples after the head
 RESULT = struct.Struct("<IBBHQQ")  # frames, label, reserved, labels, frontend ticks, inference ticks
+BENCH_REPLY = struct.Struct("<HQQQQ")  # runs, then min, median, max and total ticks
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,14 @@ def device_classify(device, pcm: np.ndarray, timeout: float = 30.0, retries: int
         head = CHUNK_HEAD.pack(flags, clip, start // 2)
         reply = device.request(CLASSIFY, head + data[start:start + step], timeout=timeout,
                                retries=retries)
+    if len(reply) < RESULT.size:
+        raise DeviceError("REPLY", f"CLASSIFY result of {len(reply)} bytes, shorter than its "
+                                   f"{RESULT.size}-byte head")
     _frames, label, _reserved, count, fe_ticks, inf_ticks = RESULT.unpack_from(reply)
-    scores = np.frombuffer(reply[RESULT.size:RESULT.size + count], dtype=np.int8).copy()
+    if len(reply) != RESULT.size + count or label >= count:
+        raise DeviceError("REPLY", f"CLASSIFY result of {len(reply)} bytes says label {label} "
+                                   f"of {count} scores")
+    scores = np.frombuffer(reply[RESULT.size:], dtype=np.int8).copy()
     return Decision(label=label, scores=scores, frontend_ticks=fe_ticks,
                     inference_ticks=inf_ticks)
 
@@ -91,5 +100,7 @@ def device_classify(device, pcm: np.ndarray, timeout: float = 30.0, retries: int
 def device_bench(device, count: int = 32, timeout: float = 120.0) -> dict:
     """BENCH: the model `count` times on the resident features; ticks per run."""
     reply = device.request(BENCH, struct.pack("<H", count), timeout=timeout)
-    runs, tmin, tmed, tmax, total = struct.unpack("<HQQQQ", reply)
+    if len(reply) != BENCH_REPLY.size:
+        raise DeviceError("REPLY", f"BENCH reply of {len(reply)} bytes, not {BENCH_REPLY.size}")
+    runs, tmin, tmed, tmax, total = BENCH_REPLY.unpack(reply)
     return {"count": runs, "min": tmin, "median": tmed, "max": tmax, "total": total}

@@ -262,6 +262,9 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
         round_trips.append(replied - sent)
         if realtime:
             lags.append(replied - (started + end / rate))
+        if len(reply) < HEAD.size:
+            raise DeviceError("REPLY", f"STREAM reply of {len(reply)} bytes, shorter than its "
+                                       f"{HEAD.size}-byte head")
         count, events = HEAD.unpack_from(reply)
         per_inference = INFERENCE_SAMPLE.size + len(labels)
         scores_at = HEAD.size + events * EVENT.size

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from generator import boards
 from generator.boards import (DIVISOR_RANGE, BoardError, list_board_ids, load_all_boards, load_board,
                               uart_rate)
 from generator.board_config import board_config
@@ -102,6 +103,52 @@ def test_actions_must_name_a_board_led(tmp_path):
     data["tinykws"]["actions"]["left"] = "LD9"
     with pytest.raises(BoardError, match="tinykws.actions.left' names LED 'LD9'"):
         load_board("act", _write(tmp_path, "act", data))
+    data["tinykws"]["actions"]["left"] = ["LD1"]  # found by fuzz/py/fuzz_board.py: a TypeError
+    with pytest.raises(BoardError, match=r"tinykws.actions.left' names LED \['LD1'\]"):
+        load_board("act", _write(tmp_path, "act", data))
+    host = json.loads(load_board("host").path.read_text())
+    host["tinykws"]["actions"] = {"yes": "LD1"}  # the host has no LEDs: rendering raised
+    with pytest.raises(BoardError, match="names LED 'LD1'; the board's LEDs are: none"):
+        load_board("hostact", _write(tmp_path, "hostact", host))
+
+
+def test_board_file_that_is_not_utf8_is_named(tmp_path, monkeypatch, capsys):
+    """Found by fuzz/py/fuzz_board.py: a UnicodeDecodeError traceback, in --list-boards too."""
+    (tmp_path / "latin1.json").write_bytes(_nucleo_text().replace(b"ST Nucleo", b"\xc9tude"))
+    with pytest.raises(BoardError, match=r"latin1.json: not UTF-8 text \(invalid continuation byte"):
+        load_board("latin1", tmp_path)
+    monkeypatch.setattr(boards, "BOARDS_DIR", tmp_path)
+    assert gen_firmware(["--list-boards"]) == 3
+    assert "latin1.json: not UTF-8 text" in capsys.readouterr().err
+
+
+def _nucleo_text() -> bytes:
+    return load_board("nucleo_f746").path.read_bytes()
+
+
+@pytest.mark.parametrize("word, message", [
+    ("{bim}", r"'upload.command\[3\]' '\{bim\}' cannot be filled in \(KeyError\('bim'\)\): "
+              r"the placeholders are \{bin\}, \{elf\} and \{flash_origin\}"),
+    ("{", r"'upload.command\[3\]' '\{' cannot be filled in"),
+    (7, r"'upload.command\[3\]' is 7, not a string"),
+])
+def test_upload_command_placeholders_are_checked(tmp_path, word, message):
+    """Found by fuzz/py/fuzz_board.py: a KeyError (or ValueError) when rendering."""
+    data = _nucleo()
+    data["upload"]["command"][3] = word
+    with pytest.raises(BoardError, match=message):
+        load_board("upload", _write(tmp_path, "upload", data))
+
+
+def test_upload_command_and_emulator_the_protocol_needs(tmp_path):
+    data = _nucleo()
+    del data["upload"]["command"]
+    with pytest.raises(BoardError, match="'upload.command' is missing: upload.protocol 'stlink'"):
+        load_board("upload", _write(tmp_path, "upload", data))
+    data = json.loads(load_board("qemu_m7").path.read_text())
+    data["tinykws"]["emulator"] = None
+    with pytest.raises(BoardError, match="'upload.protocol' is 'qemu' but 'tinykws.emulator' is null"):
+        load_board("upload", _write(tmp_path, "upload", data))
 
 
 def test_uart_rates_are_exact_on_the_bundled_boards():

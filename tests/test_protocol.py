@@ -75,6 +75,9 @@ def test_error_and_fault_bodies():
     assert riscv["mcause"] == 0x0F0E0D0C and p.fault_cause(riscv) == "mcause=0x0f0e0d0c"
     with pytest.raises(p.FrameError, match="a FAULT event of 12 bytes"):
         p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(12)))
+    # found by fuzz/py/fuzz_reply.py: struct.error from a short report
+    with pytest.raises(p.FrameError, match="a FAULT event of 25 bytes"):
+        p.fault_registers(p.Frame(p.EVT_FAULT, 0, bytes(25)))
 
 
 # ------------------------------------------------- the contract, declared once

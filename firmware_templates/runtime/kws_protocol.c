@@ -169,6 +169,12 @@ static void handle_frame(uint8_t *frame, size_t encoded_len)
         kws_reply_error(0, KWS_ERR_MALFORMED, "bad COBS encoding");
         return;
     }
+    /* RX_CAP bounds the encoded frame, and COBS costs one byte per zero
+     * less: a body of zeros could decode past the maximum. */
+    if ((size_t)n > FRAME_MAX) {
+        kws_reply_error(0, KWS_ERR_TOO_LONG, "frame longer than the maximum (" KWS_MAX_BODY_TEXT "-byte body)");
+        return;
+    }
     if ((size_t)n < KWS_HEADER_BYTES + KWS_CRC_BYTES) {
         kws_reply_error(0, KWS_ERR_MALFORMED, "frame shorter than header and CRC");
         return;
