@@ -58,6 +58,9 @@ def test_known_model_faults_still_fail_where_listed(tmp_path):
     known = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(known)
     env = dict(os.environ, PYTHONPATH=str(REPO), TINYKWS_FUZZ_STRICT="1")
+    listed = {CORPUS / "tflite" / f"known-{name}" for name in known.KNOWN}
+    unlisted = sorted(p.name for p in (CORPUS / "tflite").glob("known-*") if p not in listed)
+    assert not unlisted, f"inputs of known faults with no entry in known_faults.py: {unlisted}"
     for name, (kind, path, function) in known.KNOWN.items():
         case = CORPUS / "tflite" / f"known-{name}"
         assert case.is_file(), f"known fault {name} has no input {case}"

@@ -52,7 +52,8 @@ def lower_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
     x, w, y, o = _operands(ctx, op, "CONV_2D")
     n, h, wd, c = x.shape
     co, kh, kw, cig = w.shape
-    need(cig > 0 and c % cig == 0, f"input depth {c} is not a multiple of the filter depth {cig}")
+    need(c > 0 and cig > 0 and c % cig == 0,
+         f"input depth {c} is not a positive multiple of the filter depth {cig}")
     groups = c // cig
     need(co % groups == 0, f"{co} output channels cannot be split into {groups} groups")
     sh, sw, dh, dw, oh, ow, pt, pl = window_geometry(o, y, n, h, wd, kh, kw, co)

@@ -31,6 +31,8 @@ def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
     act_tensor(y, "output")
     need(w.data is not None, "weights must be constant (no dynamic matmul)")
     need(w.dtype == "int8", f"weights '{w.name}' are {w.dtype}; int8 weights are required")
+    need(w.quantized, f"weights '{w.name}' carry no quantization (scale, zero point); "
+                      "convert the model with full-integer quantization")
     need(len(w.shape) == 2, f"weights shape {w.shape} is not 2-D")
     o = op.options
     check_activation(o["activation"])

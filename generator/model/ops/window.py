@@ -35,12 +35,13 @@ def window_geometry(o: dict, y: Tensor, n: int, h: int, wd: int, kh: int, kw: in
 
 
 def _window_min(origin: np.ndarray, k: int, dil: int, size: int) -> np.ndarray:
-    """First valid coordinate of each window (inf when the window misses the image)."""
-    taps = origin[:, None] + dil * np.arange(k)[None, :]
-    valid = (taps >= 0) & (taps < size)
-    first = np.where(valid, taps, np.iinfo(np.int64).max).min(axis=1).astype(np.float64)
-    first[~valid.any(axis=1)] = np.inf
-    return first
+    """First valid coordinate of each window (inf when the window misses the image).
+    Computed, not enumerated: a window can have millions of taps."""
+    origin = np.asarray(origin, dtype=np.int64)
+    first_tap = np.maximum(0, -(origin // dil))  # the first tap at or after 0: ceil(-origin / dil)
+    first = origin + dil * first_tap
+    valid = (first_tap < k) & (first < size)
+    return np.where(valid, first.astype(np.float64), np.inf)
 
 
 def pixel_min_read(n, h, w, c, out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w, p_t, p_l) -> np.ndarray:
