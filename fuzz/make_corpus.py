@@ -81,6 +81,11 @@ def command_bodies(info: dict) -> dict[str, list[list[bytes]]]:
         "FEATURES": [features, [bytes([1])]],
         "VALIDATE": [[rng.integers(-128, 128, input_bytes, dtype=np.int8).tobytes()],
                      [bytes(input_bytes - 1)]],
+        # the input in two parts, a run on it, the output read back; a write past the end
+        "TENSOR": [[struct.pack("<BI", 0, 0) + bytes(input_bytes // 2),
+                    struct.pack("<BI", 0, input_bytes // 2) + bytes(input_bytes - input_bytes // 2),
+                    struct.pack("<BIH", 1, 0, 4)],
+                   [struct.pack("<BI", 0, input_bytes - 1) + b"\x01\x02"]],
         "CLASSIFY": [classify(1, pcm), classify(2, pcm[:900])],
         "STREAM": [stream(1, pcm[:6000]), stream(2, pcm[:3000], scores)],
         "BENCH": [[_u16(1)], [_u16(64)], [_u16(0)]],

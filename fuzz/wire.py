@@ -1,7 +1,7 @@
 """Frames over every command into the whole host firmware under ASan and UBSan.
 
 The firmware gen-firmware renders for the host with the bundled model (all
-seven commands) is compiled with -fsanitize=address,undefined and given a
+eight commands) is compiled with -fsanitize=address,undefined and given a
 stream of frames on stdin: well-formed requests of every command with
 random bodies (CLASSIFY and STREAM in sessions of consecutive chunks, so the
 model runs), random bodies of any length, unknown types, and damaged frames
@@ -123,6 +123,12 @@ class FrameMaker:
             return bytes([int(rng.integers(0, 2))]) + self._pcm(int(rng.integers(0, 2048)))
         if command == "VALIDATE":
             return self._bytes(self.input_bytes)
+        if command == "TENSOR":  # a write into the input or a read of the output, maybe past its end
+            offset = int(rng.integers(0, self.input_bytes + 8))
+            if rng.random() < 0.7:
+                return bytes([0]) + offset.to_bytes(4, "little") + self._bytes(rng.integers(0, 64))
+            return bytes([1]) + int(rng.integers(0, 64)).to_bytes(4, "little") + \
+                int(rng.integers(0, 64)).to_bytes(2, "little")
         if command == "CLASSIFY":
             return self._classify()
         if command == "STREAM":

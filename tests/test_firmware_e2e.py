@@ -119,7 +119,7 @@ def test_random_bytes_leave_firmware_answering(board_id, device_url):
 
 
 def test_hundred_thousand_frames_over_every_command_on_host_under_asan_and_ubsan(tmp_path):
-    """fuzz/wire.py: 100,000 frames, requests of all seven commands with random bodies
+    """fuzz/wire.py: 100,000 frames, requests of all eight commands with random bodies
     and damaged frames, into the whole host firmware under ASan/UBSan: no sanitizer
     report and exactly one reply per frame, in order. About 2 minutes; `make fuzz`
     runs 100,000 more with a seed of its own."""
