@@ -30,19 +30,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static size_t s_unended; /* non-zero bytes fed since the last delimiter */
 
-static uint32_t crc32_bits(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xFFFFFFFFu;
-    while (n--) {
-        int k;
-        crc ^= *p++;
-        for (k = 0; k < 8; k++) {
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-        }
-    }
-    return ~crc;
-}
-
 /* One byte to the firmware; at a delimiter, the one-reply rule. */
 static void feed(uint8_t byte)
 {
@@ -210,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             p += n;
             left -= n;
             crc_at = KWS_HEADER_BYTES + n;
-            crc = crc32_bits(raw, crc_at) ^ (kind % 4u == 2 ? ((uint32_t)kind >> 2) | 1u : 0u);
+            crc = fuzz_crc32(raw, crc_at) ^ (kind % 4u == 2 ? ((uint32_t)kind >> 2) | 1u : 0u);
             raw[crc_at] = (uint8_t)crc;
             raw[crc_at + 1] = (uint8_t)(crc >> 8);
             raw[crc_at + 2] = (uint8_t)(crc >> 16);

@@ -23,7 +23,7 @@ void fuzz_fail(const char *file, int line, const char *fmt, ...)
 
 /* ---- CRC-32 (IEEE, reflected, as zlib), bit by bit: deliberately not the
  * firmware's table, so that the two check each other. */
-static uint32_t crc32_bits(const uint8_t *p, size_t n)
+uint32_t fuzz_crc32(const uint8_t *p, size_t n)
 {
     uint32_t crc = 0xFFFFFFFFu;
     while (n--) {
@@ -86,7 +86,7 @@ static void check_frame(void)
     FUZZ_CHECK(n >= KWS_HEADER_BYTES + KWS_CRC_BYTES, "reply frame of %zu bytes", n);
     crc = (uint32_t)raw[n - 4] | (uint32_t)raw[n - 3] << 8 | (uint32_t)raw[n - 2] << 16 |
           (uint32_t)raw[n - 1] << 24;
-    FUZZ_CHECK(crc == crc32_bits(raw, n - KWS_CRC_BYTES), "reply frame with a wrong CRC");
+    FUZZ_CHECK(crc == fuzz_crc32(raw, n - KWS_CRC_BYTES), "reply frame with a wrong CRC");
     FUZZ_CHECK(raw[0] == KWS_PROTOCOL_VERSION, "reply frame of version %u", raw[0]);
     len = (uint16_t)(raw[4] | raw[5] << 8);
     FUZZ_CHECK(len == n - KWS_HEADER_BYTES - KWS_CRC_BYTES && len <= KWS_MAX_BODY,

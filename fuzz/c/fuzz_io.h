@@ -14,6 +14,10 @@
 void fuzz_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
 
+/* CRC-32 (IEEE, reflected, as zlib), bit by bit: deliberately not the
+ * firmware's table, so that the two check each other. */
+uint32_t fuzz_crc32(const uint8_t *p, size_t n);
+
 /* ---- UART output ----
  * Binary protocol: every byte the firmware writes goes through a checker
  * that decodes the reply frames (COBS, CRC, header, length) as the host
