@@ -94,7 +94,7 @@ def halfword_pairs(by_tap: np.ndarray) -> np.ndarray:
 
 def for_variant(step: Step, kernel: Kernel, new_weights: np.ndarray, scratch: int) -> Step:
     """The step calling `kernel`, with its weights re-laid and its scratch.
-    int32 weights (halfword_pairs) are word-aligned in model.c; the parameter
+    int32 weights (widened_rows, halfword_pairs) are word-aligned in model.c; the parameter
     block's int8 pointer then names them through a cast, and the kernel reads
     them back as words. The shift array holds r - 1 for each right shift r
     (kws_requantize_dsp); call only where fast_requant_holds."""

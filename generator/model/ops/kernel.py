@@ -66,7 +66,7 @@ class Variant:
 
     kernel: Kernel
     replaces: str  # the portable kernel's id
-    feature: str  # a core feature (see generator/model/ops/cores.py)
+    feature: str  # a core feature (see generator/model/cores.py)
     adapt: Adapt
 
 
