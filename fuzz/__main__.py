@@ -94,7 +94,8 @@ def _frames(out: Path, count: int, seed: int, summary: dict) -> bool:
     try:
         figures = wire.run(exe, count, seed=seed, info=info)
     except AssertionError as exc:
-        print(f"frames: FAILED: {exc}", file=sys.stderr)
+        print(f"frames: FAILED: {exc}\nagain: python -m fuzz --seconds 0 --frames {count} "
+              f"--frames-seed {seed}", file=sys.stderr)
         summary["frames"] = {"frames": count, "seed": seed, "ok": False, "error": str(exc)[:2000]}
         return False
     figures.update(seed=seed, ok=True, seconds=round(time.monotonic() - started))
