@@ -517,7 +517,9 @@ def _check_upload(data: dict, errors: list[str]) -> None:
     protocol = data["upload"]["protocol"]
     if protocol == "qemu" and data["tinykws"]["emulator"] is None:
         errors.append("field 'upload.protocol' is 'qemu' but 'tinykws.emulator' is null")
-    if protocol not in ("qemu", "none", "esp-idf") and not data["upload"].get("command"):
+    if data["build"]["toolchain"] == "esp-idf":
+        return  # idf.py flashes it; _check_esp_idf checks the protocol
+    if protocol not in ("qemu", "none") and not data["upload"].get("command"):
         errors.append(f"field 'upload.command' is missing: upload.protocol {protocol!r} runs it")
     try:
         upload_words(data)

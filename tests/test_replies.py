@@ -40,7 +40,7 @@ def reply(command: int, body: bytes, seq: int = 1) -> bytes:
 
 def test_a_short_fault_report_is_a_reset_all_the_same():
     device = Device(Answers(p.encode(p.Frame(p.EVT_FAULT, 0, bytes(25)))))
-    with pytest.raises(DeviceReset, match="faulted \\(fault report of 25 bytes"):
+    with pytest.raises(DeviceReset, match="faulted \\(a FAULT event of 25 bytes"):
         device.ping()
 
 
