@@ -86,6 +86,7 @@ def command_bodies(info: dict) -> dict[str, list[list[bytes]]]:
                     struct.pack("<BI", 0, input_bytes // 2) + bytes(input_bytes - input_bytes // 2),
                     struct.pack("<BIH", 1, 0, 4)],
                    [struct.pack("<BI", 0, input_bytes - 1) + b"\x01\x02"]],
+        "MODEL_RESET": [[b""], [b"\x00"]],
         "CLASSIFY": [classify(1, pcm), classify(2, pcm[:900])],
         "STREAM": [stream(1, pcm[:6000]), stream(2, pcm[:3000], scores)],
         "BENCH": [[_u16(1)], [_u16(64)], [_u16(0)]],

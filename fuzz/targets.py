@@ -59,7 +59,8 @@ class Target:
     defines: tuple[str, ...] = ()
 
 
-COMMANDS = ("PING", "INFO", "FEATURES", "VALIDATE", "TENSOR", "CLASSIFY", "STREAM", "BENCH")
+COMMANDS = ("PING", "INFO", "FEATURES", "VALIDATE", "TENSOR", "MODEL_RESET", "CLASSIFY", "STREAM",
+            "BENCH")
 # A CLASSIFY clip that reaches the model takes 49 frames: 15,840 samples, 31.7 KB,
 # sent as 8 frames; the frame and command targets may grow inputs past that (a seed
 # has the clip, a BENCH and a stream after it).
@@ -70,7 +71,7 @@ TARGETS: tuple[Target, ...] = (
            20, LONG_INPUT),
     Target("commands", "c", "bodies of all commands in turn, state shared (commands.c table)",
            20, LONG_INPUT),
-    *(Target(f"cmd_{c.lower()}", "c", f"{c} bodies into its handler", 5 if c in ("PING", "INFO", "TENSOR")
+    *(Target(f"cmd_{c.lower()}", "c", f"{c} bodies into its handler", 5 if c in ("PING", "INFO", "TENSOR", "MODEL_RESET")
              else 12, LONG_INPUT if c in ("CLASSIFY", "STREAM") else 8192,
              defines=(f"-DFUZZ_COMMAND=KWS_CMD_{c}",)) for c in COMMANDS),
     Target("mlperf", "c", "MLPerf Tiny runner's text commands (mlperf_runner.c)", 15, 8192),

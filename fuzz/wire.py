@@ -129,6 +129,8 @@ class FrameMaker:
                 return bytes([0]) + offset.to_bytes(4, "little") + self._bytes(rng.integers(0, 64))
             return bytes([1]) + int(rng.integers(0, 64)).to_bytes(4, "little") + \
                 int(rng.integers(0, 64)).to_bytes(2, "little")
+        if command == "MODEL_RESET":  # empty, or a body it refuses
+            return b"" if rng.random() < 0.8 else self._bytes(rng.integers(1, 8))
         if command == "CLASSIFY":
             return self._classify()
         if command == "STREAM":

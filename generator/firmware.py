@@ -46,8 +46,10 @@ def _check_budget(model_path: Path, compiled, board: Board) -> None:
                          "code needs some of that too; use a smaller architecture or a board "
                          "with more flash")
     room_ram = board.ram_bytes - STACK_BYTES
-    if compiled.arena_bytes > room_ram:
-        raise ModelError(f"{model_path.name}: its arena needs {compiled.arena_bytes:,} bytes "
+    if compiled.arena_bytes + compiled.state_bytes > room_ram:
+        state = (f" and {compiled.state_bytes:,} bytes of streaming state"
+                 if compiled.state_bytes else "")
+        raise ModelError(f"{model_path.name}: its arena needs {compiled.arena_bytes:,} bytes{state} "
                          f"but {board.id} has {board.ram_bytes:,} bytes of RAM, of which the "
                          f"stack takes {STACK_BYTES:,}: at most {room_ram:,} bytes are left for "
                          "the arena and the firmware's own buffers; use smaller feature maps or "
@@ -121,10 +123,12 @@ def model_component(model_path: Path, board: Board,
                      sha256=compiled.model_hash, arena_bytes=compiled.arena_bytes,
                      weights_bytes=compiled.weights_bytes, macs=compiled.macs,
                      input=TensorInfo.of(compiled.input), output=TensorInfo.of(compiled.output),
-                     labels=None if labels is None else tuple(labels))
+                     labels=None if labels is None else tuple(labels),
+                     state_bytes=compiled.state_bytes)
     return Component(name="model", files=files,
                      commands=[Command.of("VALIDATE", "kws_cmd_validate"),
-                               Command.of("TENSOR", "kws_cmd_tensor")],
+                               Command.of("TENSOR", "kws_cmd_tensor"),
+                               Command.of("MODEL_RESET", "kws_cmd_model_reset")],
                      info={"model": info.to_dict(), "kernels": kernel_summary(compiled, kernel_note)}), info
 
 
@@ -140,6 +144,8 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: ModelInfo)
     """
     spec_in, spec_out = model_info.input, model_info.output
     if frontend.output != "int8" or spec_in.dtype != "int8" or spec_out.dtype != "int8":
+        return None
+    if model_info.state_bytes:  # a streaming model sees each frame once, not a sliding window
         return None
     _check_channels(model_info, frontend)
     count_in = spec_in.count

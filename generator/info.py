@@ -39,7 +39,7 @@ class TensorInfo:
     """Shape, type and quantization of the model's input or output."""
 
     shape: tuple[int, ...]
-    dtype: str  # "int8" or "float32"
+    dtype: str  # "int8", "uint8" (a requantized output) or "float32"
     scale: float
     zero_point: int
 
@@ -76,6 +76,7 @@ class ModelInfo:
     input: TensorInfo
     output: TensorInfo
     labels: tuple[str, ...] | None  # labels.json beside the model, if there was one
+    state_bytes: int = 0  # a streaming model's state (resource variables), outside the arena
 
     def output_labels(self) -> list[str]:
         """One name per output: labels.json's, or class0.. without one."""
@@ -92,7 +93,8 @@ class ModelInfo:
         return {"id": self.id, "sha256": self.sha256, "arena_bytes": self.arena_bytes,
                 "weights_bytes": self.weights_bytes, "macs": self.macs,
                 "input": self.input.to_dict(), "output": self.output.to_dict(),
-                "labels": None if self.labels is None else list(self.labels)}
+                "labels": None if self.labels is None else list(self.labels),
+                "state_bytes": self.state_bytes}
 
     @classmethod
     def from_dict(cls, data: dict, where: str = "INFO model") -> "ModelInfo":
@@ -105,7 +107,8 @@ class ModelInfo:
                    _field(data, "macs", int, where),
                    TensorInfo.from_dict(_field(data, "input", dict, where), f"{where} input"),
                    TensorInfo.from_dict(_field(data, "output", dict, where), f"{where} output"),
-                   None if labels is None else tuple(labels))
+                   None if labels is None else tuple(labels),
+                   _field(data, "state_bytes", int, where))
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ COMMANDS = (
     Code("FEATURES", 0x10, "the frontend on PCM"),
     Code("VALIDATE", 0x20, "the model on one raw input tensor"),
     Code("TENSOR", 0x21, "the model's input and output in parts"),
+    Code("MODEL_RESET", 0x22, "a streaming model's state back to its initial values"),
     Code("CLASSIFY", 0x30, "frontend and model on a clip, chunk by chunk"),
     Code("STREAM", 0x31, "continuous audio, detections"),
     Code("BENCH", 0x32, "the model on the resident features, timed"),

@@ -28,6 +28,7 @@ from generator.protocol import COMMAND, MAX_BODY
 
 CMD_VALIDATE = COMMAND["VALIDATE"]
 CMD_TENSOR = COMMAND["TENSOR"]
+CMD_MODEL_RESET = COMMAND["MODEL_RESET"]
 TICKS_BYTES = 8
 TENSOR_HEAD = 5  # op u8, offset u32 LE
 TENSOR_WRITE_INPUT, TENSOR_READ_OUTPUT = 0, 1
@@ -156,6 +157,10 @@ def validate(
     device: object with ``request(type, body: bytes, timeout: float) -> bytes``
     (raising on an ERROR frame). inputs: None for random tensors (seeded), a
     path to .npz/.npy, or an array. Returns a JSON-serializable report.
+
+    A streaming model (state kept between invokes) is reset first (MODEL_RESET)
+    and given the inputs in order, as is one new TFLite Micro interpreter, so
+    row k is compared after the same k earlier rows on both sides.
     """
     model_path = Path(model_path)
     raw = model_path.read_bytes()
@@ -178,6 +183,9 @@ def validate(
     out_dtype = np.dtype(spec_out.numpy_dtype).newbyteorder("<")
     in_dtype = np.dtype(spec_in.numpy_dtype).newbyteorder("<")
 
+    stateful = compiled.state_bytes > 0
+    if stateful:  # rows in order from the initial state, on both sides (Reference is new)
+        device.request(CMD_MODEL_RESET, b"", timeout)
     exact = 0
     mismatches: list[int] = []
     max_abs_diff = 0.0
@@ -230,6 +238,8 @@ def validate(
         "tflm_arena_bytes": tflm_arena,
         "weights_bytes": compiled.weights_bytes,
         "macs": compiled.macs,
+        "state_bytes": compiled.state_bytes,
+        "stateful": "inputs in order after MODEL_RESET, against one new interpreter" if stateful else None,
         "latency_ticks": lat,
         "ticks_min": lat["min"],
         "ticks_median": lat["median"],

@@ -112,7 +112,7 @@ def test_ctrl_c_during_eval_says_where_the_results_are(tmp_path, capsys, monkeyp
             "ticks": "host_ns", "ticks_hz": 10**9, "commands": ["CLASSIFY"], "frontend": None,
             "model": {"id": "m", "sha256": __import__("hashlib").sha256(MODEL.read_bytes()).hexdigest(),
                       "arena_bytes": 1, "weights_bytes": 1, "macs": 1, "input": tensor,
-                      "output": tensor, "labels": None}}
+                      "output": tensor, "labels": None, "state_bytes": 0}}
 
     class Device:
         def info(self):

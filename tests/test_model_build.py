@@ -17,6 +17,8 @@ from model_zoo import ARM_CFLAGS, HOST_CFLAGS, KEYWORD_MODELS, SANITIZE, ZOO, ge
 from generator.model import KERNELS_DIR, all_kernel_files, tflm_arena_bytes
 from generator.model.measure import measure_flash
 from generator.render import contract_header
+from generator.shared import ZOO as ZOO3P
+from generator.shared import missing_reason, shared_path
 
 RUNTIME_DIR = Path(__file__).resolve().parents[1] / "firmware_templates" / "runtime"
 
@@ -287,19 +289,14 @@ def _probe_cases():
     return cases
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name,core,features", _probe_cases())
-def test_cortex_m_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name, core, features):
-    """The kernels on a Cortex-M7 (QEMU mps2-an500) and a Cortex-M4 (mps2-an386):
-    bit-exact, and instructions per MAC well below TFLite Micro's reference
-    kernels (16.5 on a DS-CNN)."""
+def _run_in_qemu(compiled, x: np.ndarray, core: str, tmp_path: Path) -> tuple[int, np.ndarray]:
+    """The compiled model on the emulated core, inputs in order in one run:
+    (instructions per inference, outputs)."""
     requires.tool("arm-none-eabi-gcc")
     requires.tool("qemu-system-arm")
     machine, core_flags = CORES[core]
-    compiled = zoo.compiled(name, features)
     src = tmp_path / "src"
     compiled.write(src)
-    x = random_inputs(compiled.input, 24, seed=11)
     out_path = tmp_path / "out.bin"
     blob = ", ".join(str(b) for b in x.tobytes())
     (src / "probe_data.c").write_text(
@@ -320,9 +317,43 @@ def test_cortex_m_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name, core, featu
     data = out_path.read_bytes()
     instructions = struct.unpack_from("<I", data, 0)[0]
     y = np.frombuffer(data[4:], dtype=compiled.output.numpy_dtype).reshape((len(x),) + compiled.output.shape)
+    return instructions, y
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,core,features", _probe_cases())
+def test_cortex_m_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name, core, features):
+    """The kernels on a Cortex-M7 (QEMU mps2-an500) and a Cortex-M4 (mps2-an386):
+    bit-exact, and instructions per MAC well below TFLite Micro's reference
+    kernels (16.5 on a DS-CNN)."""
+    compiled = zoo.compiled(name, features)
+    x = random_inputs(compiled.input, 24, seed=11)
+    instructions, y = _run_in_qemu(compiled, x, core, tmp_path)
     ref = reference_outputs(zoo.tflite(name).read_bytes(), x).reshape(y.shape)
     assert all(a.tobytes() == b.tobytes() for a, b in zip(y, ref))
     print(f"{name} ({core}, {sorted(features) or 'portable'}): {instructions:,} instructions per "
           f"inference, {compiled.macs:,} MACs")
     if compiled.macs > 100_000:
         assert instructions / compiled.macs < 16.5
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("core", list(CORES))
+@pytest.mark.parametrize("name", ["mww_v1_okay_nabu", "mww_v2_alexa", "mww_v2_hey_jarvis",
+                                  "mww_v2_okay_nabu", "mww_v2_vad", "mww_v2x_okay_computer"])
+def test_streaming_models_in_qemu_row_by_row(tmp_path, name, core):
+    """microWakeWord's streaming models (shared zoo3p) with the DSP kernels on
+    both cores: each .npz row, in order, as TFLite Micro computed it."""
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    from generator.model import compile_model, load_model
+
+    compiled = compile_model(load_model((root / f"{name}.tflite").read_bytes()),
+                             features=frozenset({"dsp"}))
+    data = np.load(root / f"{name}.npz")
+    instructions, y = _run_in_qemu(compiled, data["x"], core, tmp_path)
+    assert y.tobytes() == data["y"].astype(np.uint8).tobytes()
+    print(f"{name} ({core}): {instructions:,} instructions per inference, arena "
+          f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")

@@ -88,14 +88,14 @@ def test_every_unsupported_op_is_reported_at_once():
     i = keras.Input((6, 5, 2), batch_size=1)
     a = keras.layers.Conv2D(3, 3, padding="same")(i)
     b = keras.layers.Conv2D(3, 3, padding="same")(i)
-    x = keras.layers.Multiply()([a, b])
+    x = keras.layers.Maximum()([a, b])
     x = keras.layers.Subtract()([x, a])
     x = keras.layers.Conv2D(2, 1)(x)
     data = convert_keras(keras.Model(i, x), (6, 5, 2))
     with pytest.raises(ModelError) as err:
         load_model(data)
     msg = str(err.value)
-    assert "MUL is not supported" in msg and "SUB is not supported" in msg
+    assert "MAXIMUM is not supported" in msg and "SUB is not supported" in msg
     assert msg.count("node ") >= 2
     assert "Supported operators:" in msg and "CONV_2D" in msg and "DEPTHWISE_CONV_2D" in msg
 

@@ -205,6 +205,24 @@ def _misc(keras, e):
     return keras.Model(i, x)
 
 
+def _slices(keras, e):
+    """STRIDED_SLICE (strided, from the end), SPLIT_V, SPLIT, MUL of two activations and MUL by a
+    per-channel constant (broadcast): what streaming models slice their state with."""
+    i = _inp(keras, e)
+    a = keras.layers.Conv2D(6, 1, activation="relu")(i)
+    s = keras.layers.Lambda(lambda t: t[:, 1:, ::2, :])(a)
+    s = keras.layers.Lambda(lambda t: t[:, ::-1, :, 1:5])(s)
+    p, q = keras.layers.Lambda(lambda t: keras.ops.split(t, [2], axis=1))(s)
+    u, v = keras.layers.Lambda(lambda t: keras.ops.split(t, 2, axis=3))(p)
+    x = keras.layers.Multiply()([u, v])
+    gain = np.linspace(0.5, 1.5, 2, dtype=np.float32).reshape(1, 1, 1, 2)
+    x = keras.layers.Lambda(lambda t: t * gain)(x)
+    y = keras.layers.Conv2D(2, 1)(q)
+    x = keras.layers.Concatenate(axis=1)([x, y])
+    x = keras.layers.Conv2D(3, 1)(x)
+    return keras.Model(i, x)
+
+
 def _requantize(keras, e):
     """LOGISTIC has a fixed output scale, so the converter requantizes it for CONCATENATION."""
     i = _inp(keras, e)
@@ -307,6 +325,7 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("concat", _concat, (8, 7, 3), expect_ops=("CONCATENATION",)),
         ZooEntry("pad", _pad, (9, 6, 2), expect_ops=("PAD",)),
         ZooEntry("misc", _misc, (7, 5, 3), expect_ops=("RELU", "PADV2", "ADD")),
+        ZooEntry("slices", _slices, (7, 6, 3), expect_ops=("STRIDED_SLICE", "SPLIT_V", "SPLIT", "MUL")),
         ZooEntry("requantize", _requantize, (6, 5, 2), expect_ops=("QUANTIZE", "LOGISTIC")),
         ZooEntry("activations", _activations, (8, 6, 2), expect_ops=("LOGISTIC",)),
         ZooEntry("float_io", _float_io, (11, 9, 1), float_io=True, expect_ops=("QUANTIZE", "DEQUANTIZE", "SOFTMAX")),

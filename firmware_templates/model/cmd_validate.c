@@ -14,7 +14,12 @@
  *   op 0 (write input): the bytes to write at that offset of the input;
  *   op 1 (read output): length u16 LE; the reply is those output bytes.
  * An inference may use the input's bytes as scratch, so the host writes the
- * whole input again before each VALIDATE. */
+ * whole input again before each VALIDATE.
+ *
+ * MODEL_RESET (0x22), empty body: a streaming model's state (resource
+ * variables) back to what it is before the first invoke, so that the host
+ * can replay inputs in order from a known start; nothing for a stateless
+ * model. Empty reply. */
 #include <string.h>
 
 #include "kws_hal.h"
@@ -23,6 +28,7 @@
 
 void kws_cmd_validate(const kws_request_t *req);
 void kws_cmd_tensor(const kws_request_t *req);
+void kws_cmd_model_reset(const kws_request_t *req);
 
 #define TENSOR_WRITE_INPUT 0u
 #define TENSOR_READ_OUTPUT 1u
@@ -103,4 +109,14 @@ void kws_cmd_tensor(const kws_request_t *req)
     } else {
         kws_reply_error(req->seq, KWS_ERR_ARGUMENT, "TENSOR op must be 0 (write input) or 1 (read output)");
     }
+}
+
+void kws_cmd_model_reset(const kws_request_t *req)
+{
+    if (req->len != 0u) {
+        kws_reply_error(req->seq, KWS_ERR_ARGUMENT, "MODEL_RESET takes an empty body");
+        return;
+    }
+    kws_model_reset();
+    kws_reply(req, req->body, 0u);
 }

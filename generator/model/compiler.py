@@ -41,7 +41,7 @@ class TensorSpec:
 
     name: str
     shape: tuple[int, ...]
-    dtype: str  # "int8" or "float32"
+    dtype: str  # "int8", "uint8" (a requantized output) or "float32"
     scale: float
     zero_point: int
 
@@ -55,7 +55,11 @@ class TensorSpec:
 
     @property
     def numpy_dtype(self):
-        return np.float32 if self.dtype == "float32" else np.int8
+        return {"float32": np.float32, "uint8": np.uint8}.get(self.dtype, np.int8)
+
+    @property
+    def ctype(self) -> str:
+        return {"float32": "float", "uint8": "uint8_t"}.get(self.dtype, "int8_t")
 
 
 class Model:
@@ -124,6 +128,15 @@ class Model:
     def macs(self) -> int:
         return sum(s.macs for s in self.steps)
 
+    @property
+    def state(self) -> dict[int, np.ndarray]:
+        """State tensors (resource variables) and their initial values; empty if stateless."""
+        return self.graph.state
+
+    @property
+    def stateful(self) -> bool:
+        return bool(self.graph.state)
+
     def __repr__(self) -> str:
         return (f"Model({self.source!r}, {len(self.steps)} steps, input {self.input.dtype}{list(self.input.shape)}, "
                 f"output {self.output.dtype}{list(self.output.shape)})")
@@ -145,6 +158,7 @@ class CompiledModel:
     headers: list[str]  # kernel headers model.c includes (in KERNELS_DIR)
     plan: Plan
     steps: list[dict[str, Any]] = field(default_factory=list)
+    state_bytes: int = 0  # resource variables, static, outside the arena
     notes: list[str] = field(default_factory=list)
 
     def c_files(self) -> list[Path]:
@@ -178,6 +192,7 @@ class CompiledModel:
             "arena_bytes": self.arena_bytes,
             "weights_bytes": self.weights_bytes,
             "macs": self.macs,
+            "state_bytes": self.state_bytes,
             "op_counts": self.op_counts,
             "input": {"shape": list(self.input.shape), "dtype": self.input.dtype,
                       "scale": self.input.scale, "zero_point": self.input.zero_point},
@@ -209,7 +224,7 @@ def load_model(path_or_bytes: str | os.PathLike | bytes | bytearray | memoryview
 
 def _check_dataflow(model: Model) -> None:
     g = model.graph
-    available = {model.root(t) for t in g.inputs}
+    available = {model.root(t) for t in g.inputs} | set(model.state)
     for s in model.steps:
         for t in s.inputs:
             if model.root(t) not in available:
@@ -234,6 +249,8 @@ def _lifetimes(model: Model) -> tuple[dict[int, Buffer], dict[tuple[int, int], f
 
     def touch(tid: int, step: int) -> None:
         r = model.root(tid)
+        if r in model.state:  # state buffers live outside the arena
+            return
         t = g.tensors[r]
         b = bufs.get(r)
         if b is None:
@@ -255,7 +272,7 @@ def _lifetimes(model: Model) -> tuple[dict[int, Buffer], dict[tuple[int, int], f
         out = model.root(s.output)
         for pos, t in enumerate(s.inputs):
             r = model.root(t)
-            if r == out:
+            if r == out or r in model.state or out in model.state:
                 continue
             if bufs[r].last != i or bufs[out].first != i:
                 continue
@@ -341,9 +358,18 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
     bufs, overlaps = _lifetimes(model)
     plan = plan_memory(list(bufs.values()), overlaps, align=_ARENA_ALIGN, random_orders=random_orders)
     offsets = {k: b.offset for k, b in plan.buffers.items()}
+    state_offsets, state_bytes = {}, 0
+    for tid, init in model.state.items():
+        state_offsets[tid] = state_bytes
+        state_bytes += -(-init.size // _ARENA_ALIGN) * _ARENA_ALIGN
+    state_init = np.zeros(state_bytes, dtype=np.int8)
+    for tid, init in model.state.items():
+        state_init[state_offsets[tid]:state_offsets[tid] + init.size] = init
 
     def ptr(tid: int) -> str:
         r = model.root(tid)
+        if r in state_offsets:
+            return f"&kws_state[{state_offsets[r]}]"
         off = offsets[r]
         if g.tensors[r].dtype == "float32":
             assert off % 4 == 0
@@ -411,7 +437,7 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
             "nbytes": spec.nbytes,
             "scale": c_float(spec.scale),
             "zero_point": spec.zero_point,
-            "ctype": "float" if spec.dtype == "float32" else "int8_t",
+            "ctype": spec.ctype,
         }
 
     plan_rows = sorted(
@@ -435,6 +461,10 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
         "input_ptr": ptr(g.inputs[0]),
         "output_ptr": ptr(g.outputs[0]),
         "headers": headers,
+        "state_bytes": state_bytes,
+        "state_init": c_array_rows(state_init.tolist(), per_line=24, ctype="int8_t") if state_bytes else "",
+        "state": [{"offset": state_offsets[t], "bytes": model.state[t].size,
+                   "name": _comment(g.tensors[t].name)} for t in state_offsets],
     }
     sources = {
         "model.h": env.get_template("model.h.j2").render(ctx),
@@ -460,6 +490,7 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
         plan=plan,
         steps=step_info,
         notes=list(model.notes),
+        state_bytes=state_bytes,
     )
 
 

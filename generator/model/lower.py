@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .errors import ModelError
 from .ops import LOWERINGS, SUPPORTED_OPS, LoweringContext
+from .ops.variables import fold_reads
 from .reader import Graph, Operator
 from .step import Issue, Step
 
@@ -47,7 +48,9 @@ def _lower_nodes(ctx: LoweringContext, ops: list[Operator]) -> tuple[list[Step],
         except Issue as exc:
             issues.append(f"node {op.index} ({op.opcode}): {exc}")
             continue
-        if step is not None:
+        if isinstance(step, list):  # one step per output (SPLIT, SPLIT_V)
+            steps.extend(step)
+        elif step is not None:
             steps.append(step)
     return steps, issues
 
@@ -123,7 +126,13 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
             "the model is float16-quantized (its weights are stored as float16 and computed in "
             "float); tinykws runs full-integer int8 models only."
         )
-    acts = [t for t in graph.tensors if t.data is None and t.dtype in ("uint8", "int16")]
+    # a uint8 model output made by QUANTIZE from int8 (microWakeWord's last node) is not
+    # uint8 quantization
+    uint8_outputs = {op.outputs[0] for op in ops if op.opcode == "QUANTIZE" and op.outputs
+                     and op.outputs[0] in graph.outputs and op.inputs
+                     and graph.tensors[op.inputs[0]].dtype == "int8"}
+    acts = [t for t in graph.tensors if t.data is None and t.dtype in ("uint8", "int16")
+            and t.index not in uint8_outputs]
     if any(t.dtype == "uint8" for t in acts):
         return (
             "the model uses uint8 activations (TF1-style quantization); tinykws runs "
@@ -192,9 +201,18 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
     ctx = LoweringContext(graph)
     steps, issues = _lower_nodes(ctx, [op for op in ops if op.opcode in LOWERINGS])
     problems.extend(issues)
+    for index in sorted(set(graph.subgraphs) - ctx.called):
+        problems.append(f"subgraph {index} is not an initialisation that CALL_ONCE runs (control flow "
+                        "such as IF/WHILE, or a multi-signature export, is not supported)")
+    if ctx.state and not issues:
+        steps = fold_reads(steps, ctx.alias, ctx.state, graph.outputs)
+    graph.state = ctx.state
     # Remaining tensor-level checks on the model edges.
     for tid in graph.inputs + graph.outputs:
         t = graph.tensors[tid]
+        if t.dtype == "uint8" and tid in graph.outputs and any(
+                op.opcode == "QUANTIZE" and tid in op.outputs for op in ops):
+            continue
         if t.dtype not in ("int8", "float32"):
             problems.append(f"model edge tensor '{t.name}' is {t.dtype}; int8 (or float32 with QUANTIZE/DEQUANTIZE) is required")
     for tid in graph.inputs:

@@ -283,14 +283,16 @@ def logistic_lut(input_scale: float, input_zero_point: int) -> np.ndarray:
                                  lambda q4, bits: rdbpot(logistic(q4, bits), 31 - 8) - 128)
 
 
-def requantize_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:
-    """int8 -> int8 QUANTIZE (Requantize) as a table."""
+def requantize_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int,
+                   out_dtype: str = "int8") -> np.ndarray:
+    """int8 -> int8 (or uint8) QUANTIZE (Requantize) as a table of output bytes."""
     multiplier, shift = quantize_multiplier(float(in_scale) / float(out_scale))
-    lut = np.zeros(256, dtype=np.int8)
+    lo, hi = (0, 255) if out_dtype == "uint8" else (-128, 127)
+    lut = np.zeros(256, dtype=np.int64)
     for x in range(-128, 128):
         out = mul_by_quantized_multiplier(x - int(in_zp), multiplier, shift) + int(out_zp)
-        lut[x & 0xFF] = max(-128, min(127, out))
-    return lut
+        lut[x & 0xFF] = max(lo, min(hi, out))
+    return lut.astype(np.uint8).view(np.int8)
 
 
 def relu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int) -> np.ndarray:

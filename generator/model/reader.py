@@ -119,6 +119,11 @@ class Graph:
     description: str = ""
     sha256: str = ""
     raw_size: int = 0
+    # the file's other subgraphs, by index (1, 2, ...): a streaming model's
+    # initialisation, which its CALL_ONCE runs (see ops/variables.py)
+    subgraphs: dict[int, "Graph"] = field(default_factory=dict)
+    # filled by lowering: state tensors (resource variables) -> initial int8 values
+    state: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def _opt(op, cls, expected_type: int):
@@ -185,6 +190,11 @@ def _options(name: str, op) -> dict[str, Any]:
         return {
             "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "NONE") if o is not None else "NONE"
         }
+    if name == "MUL":
+        o = _opt(op, tflite.MulOptions, B.MulOptions)
+        return {
+            "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "NONE") if o is not None else "NONE"
+        }
     if name == "CONCATENATION":
         o = _opt(op, tflite.ConcatenationOptions, B.ConcatenationOptions)
         if o is None:
@@ -206,7 +216,18 @@ def _options(name: str, op) -> dict[str, Any]:
             "shrink_axis_mask": o.ShrinkAxisMask(),
             "ellipsis_mask": o.EllipsisMask(),
             "new_axis_mask": o.NewAxisMask(),
+            "offset": bool(o.Offset()),
         }
+    if name == "VAR_HANDLE":
+        o = _opt(op, tflite.VarHandleOptions, B.VarHandleOptions)
+        if o is None:
+            raise ModelError("options missing")
+        return {"container": _text(o.Container()), "shared_name": _text(o.SharedName())}
+    if name == "CALL_ONCE":
+        o = _opt(op, tflite.CallOnceOptions, B.CallOnceOptions)
+        if o is None:
+            raise ModelError("options missing")
+        return {"init_subgraph": int(o.InitSubgraphIndex())}
     if name == "LEAKY_RELU":
         o = _opt(op, tflite.LeakyReluOptions, B.LeakyReluOptions)
         return {"alpha": float(o.Alpha()) if o is not None else 0.2}
@@ -214,6 +235,10 @@ def _options(name: str, op) -> dict[str, Any]:
         o = _opt(op, tflite.PackOptions, B.PackOptions)
         return {"axis": o.Axis() if o is not None else 0, "values_count": o.ValuesCount() if o else 0}
     return {}
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
 
 
 def _buffer_bytes(model, raw: bytes, buffer_index: int) -> bytes | None:
@@ -285,12 +310,23 @@ def _read_graph(raw: bytes) -> Graph:
     if version != 3:
         raise ModelError(f"unsupported .tflite schema version {version} (expected 3)")
     n_sub = model.SubgraphsLength()
-    if n_sub != 1:
-        raise ModelError(
-            f"the model has {n_sub} subgraphs; tinykws compiles models with exactly one "
-            "(no control flow such as IF/WHILE, no multi-signature exports)."
-        )
-    sg = model.Subgraphs(0)
+    if n_sub < 1:
+        raise ModelError("the model has no subgraph: the file is corrupted")
+    if n_sub > 64:
+        raise ModelError(f"the model declares {n_sub} subgraphs: the file is corrupted")
+    graph = _read_subgraph(model, raw, 0)
+    graph.subgraphs = {k: _read_subgraph(model, raw, k) for k in range(1, n_sub)}
+    desc = model.Description()
+    graph.description = desc.decode("utf-8", "replace") if isinstance(desc, bytes) else (desc or "")
+    graph.sha256 = hashlib.sha256(raw).hexdigest()
+    graph.raw_size = len(raw)
+    return graph
+
+
+def _read_subgraph(model, raw: bytes, index: int) -> Graph:
+    """Subgraph `index`: its tensors, nodes (in execution order), inputs and outputs."""
+    sg = model.Subgraphs(index)
+    where = "" if index == 0 else f"subgraph {index}: "
     n_buffers = model.BuffersLength()
     n_tensors = sg.TensorsLength()
     n_codes = model.OperatorCodesLength()
@@ -300,11 +336,11 @@ def _read_graph(raw: bytes) -> Graph:
         t = sg.Tensors(i)
         type_code = t.Type()
         if type_code not in _DTYPES:
-            raise ModelError(f"tensor {i} has an unknown element type code {type_code}")
+            raise ModelError(f"{where}tensor {i} has an unknown element type code {type_code}")
         dtype, np_type = _DTYPES[type_code]
         shape = tuple(int(d) for d in (t.ShapeAsNumpy() if t.ShapeLength() else []))
         if any(d < 0 or d > _MAX_DIM for d in shape) or len(shape) > 8:
-            raise ModelError(f"tensor {i} has an impossible shape {shape}")
+            raise ModelError(f"{where}tensor {i} has an impossible shape {shape}")
         if math.prod(shape) > _MAX_ELEMENTS:
             raise ModelError(
                 f"tensor {i} has shape {shape}: far too large for a microcontroller (or the file is corrupted)"
@@ -324,17 +360,17 @@ def _read_graph(raw: bytes) -> Graph:
                 zps = np.asarray(q.ZeroPointAsNumpy(), dtype=np.int64)
             qdim = int(q.QuantizedDimension())
             if q.DetailsType() != 0:
-                raise ModelError(f"tensor {i} ('{name}') uses custom quantization, which is not supported")
+                raise ModelError(f"{where}tensor {i} ('{name}') uses custom quantization, which is not supported")
         if t.Sparsity() is not None:
-            raise ModelError(f"tensor {i} ('{name}') is sparse; export the model without sparsity")
+            raise ModelError(f"{where}tensor {i} ('{name}') is sparse; export the model without sparsity")
         buffer_index = t.Buffer()
         if not 0 <= buffer_index < max(n_buffers, 1):
-            raise ModelError(f"tensor {i} refers to buffer {buffer_index}, but the model has {n_buffers}")
+            raise ModelError(f"{where}tensor {i} refers to buffer {buffer_index}, but the model has {n_buffers}")
         data = None
         blob = _buffer_bytes(model, raw, buffer_index) if n_buffers else None
         if blob is not None:
             if np_type is None:
-                raise ModelError(f"constant tensor {i} ('{name}') has unsupported type {dtype}")
+                raise ModelError(f"{where}constant tensor {i} ('{name}') has unsupported type {dtype}")
             count = int(np.prod(shape, dtype=np.int64)) if shape else 1
             expected = count * np.dtype(np_type).itemsize
             if len(blob) != expected:
@@ -372,7 +408,7 @@ def _read_graph(raw: bytes) -> Graph:
         op = sg.Operators(i)
         code_index = op.OpcodeIndex()
         if not 0 <= code_index < n_codes:
-            raise ModelError(f"node {i} uses operator code {code_index}, but the model defines {n_codes}")
+            raise ModelError(f"{where}node {i} uses operator code {code_index}, but the model defines {n_codes}")
         oc = model.OperatorCodes(code_index)
         name = _code_name(oc)
         inputs = check_tensor_list(op.InputsAsNumpy() if op.InputsLength() else [], f"node {i} ({name})", True)
@@ -380,19 +416,11 @@ def _read_graph(raw: bytes) -> Graph:
         try:
             options = _options(name, op)
         except ModelError as exc:
-            raise ModelError(f"node {i} ({name}): {exc}; the file is corrupted") from None
+            raise ModelError(f"{where}node {i} ({name}): {exc}; the file is corrupted") from None
         operators.append(Operator(i, name, inputs, outputs, options, int(oc.Version())))
 
-    g_inputs = check_tensor_list(sg.InputsAsNumpy() if sg.InputsLength() else [], "the model input list", False)
-    g_outputs = check_tensor_list(sg.OutputsAsNumpy() if sg.OutputsLength() else [], "the model output list", False)
-    desc = model.Description()
-    desc = desc.decode("utf-8", "replace") if isinstance(desc, bytes) else (desc or "")
-    return Graph(
-        tensors=tensors,
-        operators=operators,
-        inputs=g_inputs,
-        outputs=g_outputs,
-        description=desc,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        raw_size=len(raw),
-    )
+    g_inputs = check_tensor_list(sg.InputsAsNumpy() if sg.InputsLength() else [],
+                                 f"{where}the model input list", False)
+    g_outputs = check_tensor_list(sg.OutputsAsNumpy() if sg.OutputsLength() else [],
+                                  f"{where}the model output list", False)
+    return Graph(tensors=tensors, operators=operators, inputs=g_inputs, outputs=g_outputs)

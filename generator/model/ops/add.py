@@ -10,8 +10,9 @@ import numpy as np
 
 from .. import qmath
 from ..reader import Operator
-from ..step import CArray, Step
-from .checks import act_tensor, c_list, check_activation, need, shape4
+from ..step import Step
+from .broadcast import broadcast_operands
+from .checks import check_activation, need
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily, Variant
 from .quant import multipliers
@@ -24,26 +25,9 @@ ADD_DSP = Kernel("add_dsp", func="kws_add_s8_dsp", struct="kws_add_params_t",
 
 def lower_add(ctx: LoweringContext, op: Operator) -> Step:
     a, b, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    act_tensor(y, "output")
-    for t, what in ((a, "input 0"), (b, "input 1")):
-        if t.data is None:
-            act_tensor(t, what)
-        else:
-            need(t.dtype == "int8" and t.quantized and len(t.scales) == 1, f"{what} must be int8")
+    operands = broadcast_operands(ctx, op, a, b, y)
     act = op.options.get("activation", "NONE")
     check_activation(act)
-    need(len(y.shape) <= 4 and len(a.shape) <= 4 and len(b.shape) <= 4, "ADD supports up to 4 dimensions")
-    ys = shape4(y.shape)
-    strides = []
-    for t in (a, b):
-        ts = shape4(t.shape)
-        st = []
-        acc = 1
-        for d in reversed(range(4)):
-            need(ts[d] == ys[d] or ts[d] == 1, f"shape {t.shape} does not broadcast to {y.shape}")
-            st.append(0 if ts[d] == 1 and ys[d] != 1 else acc)
-            acc *= ts[d]
-        strides.append(list(reversed(st)))
     # AddFunc: both inputs to a common scale with 20 bits of headroom.
     left_shift = 20
     twice_max = 2.0 * float(max(np.float32(a.scale), np.float32(b.scale)))
@@ -55,30 +39,13 @@ def lower_add(ctx: LoweringContext, op: Operator) -> Step:
     (mo,), (so,) = multipliers([ro], "ADD")
     need(s1 <= 0 and s2 <= 0 and so <= 0, "ADD rescale factors must be below one")
     act_min, act_max = qmath.activation_range(act, y.scale, y.zero_point)
-    idx = np.indices(ys).reshape(4, -1)
-    reads = {}
-    inputs = []
-    const_inputs = {}
-    nm = ctx.prefix(op)
-    arrays = []
-    for pos, t in enumerate((a, b)):
-        if t.data is None:
-            flat = (idx * np.array(strides[pos])[:, None]).sum(axis=0).astype(np.float64)
-            reads[len(inputs)] = flat
-            inputs.append(t.index)
-        else:
-            cname = f"{nm}const{pos}"
-            arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
-            const_inputs[pos] = cname
-    fields = [
-        ("dims", c_list(ys)), ("stride1", c_list(strides[0])), ("stride2", c_list(strides[1])),
+    fields = operands.fields() + [
         ("in1_offset", -a.zero_point), ("in2_offset", -b.zero_point), ("left_shift", left_shift),
         ("out_zp", y.zero_point), ("act_min", act_min), ("act_max", act_max),
         ("mult1", m1), ("mult2", m2), ("mult_out", mo), ("shift1", s1), ("shift2", s2), ("shift_out", so),
     ]
-    need(inputs, "ADD of two constants should have been folded by the converter")
-    return Step(ADD, node=op.index, op=op.opcode, inputs=inputs, output=y.index, fields=fields,
-                arrays=arrays, const_inputs=const_inputs, reads=reads)
+    return Step(ADD, node=op.index, op=op.opcode, inputs=operands.inputs, output=y.index, fields=fields,
+                arrays=operands.arrays, const_inputs=operands.const_inputs, reads=operands.reads)
 
 
 def add_dsp(step: Step) -> Step | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..reader import Graph, Operator, Tensor
 from .checks import need
 
@@ -13,6 +15,9 @@ class LoweringContext:
         self.graph = graph
         self.tensors = graph.tensors
         self.alias: dict[int, int] = {}  # tensor -> tensor whose bytes it shares
+        # state tensors (resource variables, appended to tensors) -> initial int8 values
+        self.state: dict[int, np.ndarray] = {}
+        self.called: set[int] = set()  # subgraphs a CALL_ONCE evaluated
 
     def root(self, tid: int) -> int:
         while tid in self.alias:

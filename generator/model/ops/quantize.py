@@ -1,6 +1,6 @@
 """QUANTIZE and DEQUANTIZE: float32 <-> int8 at the model's edges (kernels
-in kws_quantize.c; kws_quantize.h), and int8 -> int8 requantization as a
-table lookup."""
+in kws_quantize.c; kws_quantize.h), and int8 -> int8 (or -> uint8 at the
+model output) requantization as a table lookup."""
 
 from __future__ import annotations
 
@@ -22,8 +22,15 @@ DEQUANTIZE = Kernel("dequantize", func="kws_dequantize_s8_f32", source="kws_quan
 
 def lower_quantize(ctx: LoweringContext, op: Operator) -> Step:
     x, y = ctx.input(op, 0), ctx.output(op)
-    act_tensor(y, "output")
     need(x.size == y.size, "input and output sizes differ")
+    if y.dtype == "uint8":  # int8 -> uint8 at the model output (microWakeWord's last node)
+        need(y.index in ctx.graph.outputs, "a uint8 QUANTIZE output is only supported as the model output")
+        act_tensor(x, "input")
+        need(y.quantized and len(y.scales) == 1 and 0 <= y.zero_point <= 255,
+             f"output '{y.name}' needs one scale and a zero point in 0..255")
+        return lut_step(ctx, op, qmath.requantize_lut(x.scale, x.zero_point, y.scale, y.zero_point,
+                                                      "uint8"))
+    act_tensor(y, "output")
     if x.dtype == "float32":
         need(ctx.root(x.index) in ctx.graph.inputs, "float QUANTIZE is only supported on the model input")
         act_tensor(x, "input", "float32")

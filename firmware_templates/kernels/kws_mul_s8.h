@@ -1,0 +1,29 @@
+#ifndef KWS_MUL_S8_H
+#define KWS_MUL_S8_H
+
+#include "kws_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* MUL with broadcasting over up to 4 dimensions; strides as in kws_add_s8.h. */
+typedef struct {
+    int32_t dims[4];
+    int32_t stride1[4];
+    int32_t stride2[4];
+    int16_t in1_offset, in2_offset;
+    int16_t out_zp;
+    int16_t act_min, act_max;
+    int32_t mult;
+    int16_t shift;
+} kws_mul_params_t;
+
+void kws_mul_s8(const kws_mul_params_t *p, const int8_t *input1, const int8_t *input2,
+                int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_MUL_S8_H */

@@ -1,0 +1,61 @@
+"""What ADD and MUL share: two int8 operands (activations or constants)
+broadcast over up to 4 dimensions to the output's shape."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..reader import Operator, Tensor
+from ..step import CArray
+from .checks import act_tensor, c_list, need, shape4
+from .context import LoweringContext
+
+
+@dataclass
+class Operands:
+    dims: tuple[int, ...]  # the output's shape in 4 dimensions
+    strides: list[list[int]]  # per operand, its element stride per output dimension (0: broadcast)
+    inputs: list[int] = field(default_factory=list)  # activation operands
+    const_inputs: dict[int, str] = field(default_factory=dict)  # operand position -> C array
+    arrays: list[CArray] = field(default_factory=list)
+    reads: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def fields(self) -> list[tuple[str, str]]:
+        return [("dims", c_list(self.dims)), ("stride1", c_list(self.strides[0])),
+                ("stride2", c_list(self.strides[1]))]
+
+
+def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor, y: Tensor) -> Operands:
+    act_tensor(y, "output")
+    for t, what in ((a, "input 0"), (b, "input 1")):
+        if t.data is None:
+            act_tensor(t, what)
+        else:
+            need(t.dtype == "int8" and t.quantized and len(t.scales) == 1, f"{what} must be int8")
+    need(len(y.shape) <= 4 and len(a.shape) <= 4 and len(b.shape) <= 4,
+         f"{op.opcode} supports up to 4 dimensions")
+    ys = shape4(y.shape)
+    strides = []
+    for t in (a, b):
+        ts = shape4(t.shape)
+        st = []
+        acc = 1
+        for d in reversed(range(4)):
+            need(ts[d] == ys[d] or ts[d] == 1, f"shape {t.shape} does not broadcast to {y.shape}")
+            st.append(0 if ts[d] == 1 and ys[d] != 1 else acc)
+            acc *= ts[d]
+        strides.append(list(reversed(st)))
+    out = Operands(ys, strides)
+    idx = np.indices(ys).reshape(4, -1)
+    for pos, t in enumerate((a, b)):
+        if t.data is None:
+            out.reads[len(out.inputs)] = (idx * np.array(strides[pos])[:, None]).sum(axis=0).astype(np.float64)
+            out.inputs.append(t.index)
+        else:
+            cname = f"{ctx.prefix(op)}const{pos}"
+            out.arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
+            out.const_inputs[pos] = cname
+    need(out.inputs, f"{op.opcode} of two constants should have been folded by the converter")
+    return out
