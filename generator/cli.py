@@ -149,6 +149,9 @@ def model_table(report: dict) -> str:
     if tflm:
         lines[-1] += (f"   (TFLite Micro needs {tflm} bytes for the same model: "
                       f"ours is {report['arena_bytes'] / tflm:.2f}x)")
+    if report.get("state_bytes"):
+        lines.append(f"state    {report['state_bytes']:>9} bytes   (a streaming model's resource "
+                     "variables, beside the arena)")
     return "\n".join(lines)
 
 
@@ -231,6 +234,7 @@ def _render_and_build(args, board, out: Path) -> int:
             report["weights_bytes"] = model_info["weights_bytes"]
             report["code_bytes"] = result.sizes.flash - model_info["weights_bytes"]
             report["arena_bytes"] = model_info["arena_bytes"]
+            report["state_bytes"] = model_info["state_bytes"]
             if not args.no_tflm_compare:
                 model_path = args.model or default_model()
                 report["tflm_arena_bytes"] = tflm_arena_bytes(model_path.read_bytes())

@@ -139,13 +139,14 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: ModelInfo)
     """CLASSIFY and BENCH: audio -> frontend -> model on the device.
 
     Only where the frontend's int8 frames are the model's input as they are
-    (what kws-train produces); None otherwise, and the firmware then offers
-    FEATURES and VALIDATE separately.
+    (what kws-train produces, and microWakeWord's models); None otherwise,
+    and the firmware then offers FEATURES and VALIDATE separately. A
+    streaming model (state kept between invokes) is fed each frame once, by
+    STREAM only: CLASSIFY's one inference on a clip's last frames and BENCH's
+    repeated runs would not mean what they mean for a stateless model.
     """
     spec_in, spec_out = model_info.input, model_info.output
-    if frontend.output != "int8" or spec_in.dtype != "int8" or spec_out.dtype != "int8":
-        return None
-    if model_info.state_bytes:  # a streaming model sees each frame once, not a sliding window
+    if frontend.output != "int8" or spec_in.dtype != "int8" or spec_out.dtype not in ("int8", "uint8"):
         return None
     _check_channels(model_info, frontend)
     count_in = spec_in.count
@@ -155,14 +156,17 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: ModelInfo)
     led_names = [led["name"] for led in board.leds]
     led_of_label = [led_names.index(board.actions[label]) if label in board.actions else -1
                     for label in labels]
+    stateful = model_info.state_bytes > 0
     text = template_environment().get_template("app_config.h.j2").render(
         frames=count_in // frontend.channels, channels=frontend.channels, labels=labels,
-        led_of_label=led_of_label, led_names=led_names)
-    files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in APP_SOURCES}
+        led_of_label=led_of_label, led_names=led_names, output_uint8=spec_out.dtype == "uint8",
+        stateful=stateful)
+    sources = APP_SOURCES[:2] if stateful else APP_SOURCES
+    files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in sources}
     files["app_config.h"] = text
-    return Component(name="app", files=files,
-                     commands=[Command.of("CLASSIFY", "kws_cmd_classify"),
-                               Command.of("BENCH", "kws_cmd_bench")],
+    commands = [] if stateful else [Command.of("CLASSIFY", "kws_cmd_classify"),
+                                    Command.of("BENCH", "kws_cmd_bench")]
+    return Component(name="app", files=files, commands=commands,
                      info={"pipeline": {"frames": count_in // frontend.channels,
                                         "labels": labels,
                                         "actions": {label: board.actions[label] for label in labels

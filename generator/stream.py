@@ -41,6 +41,7 @@ RECOGNIZER_FORMAT = 1
 MAX_CHOSEN_BYTES = 1024
 # Where a firmware's or a host pipeline's recognizer parameters came from (INFO recognizer_source).
 SOURCE_BUNDLE, SOURCE_OPTION, SOURCE_DEFAULTS = "model bundle", "--recognizer", "defaults"
+SOURCE_MANIFEST = "wake word manifest"  # microWakeWord's manifest (generator/wakeword.py)
 
 
 class StreamConfigError(ValueError):
@@ -187,7 +188,7 @@ class Recognizer:
     """Recognizer parameters and where they came from."""
 
     params: RecognizerParams
-    source: str                 # SOURCE_BUNDLE, SOURCE_OPTION or SOURCE_DEFAULTS
+    source: str                 # SOURCE_BUNDLE, SOURCE_OPTION, SOURCE_MANIFEST or SOURCE_DEFAULTS
     path: Path | None = None    # the file read; for the defaults, the file that was not there
     chosen: dict | None = None  # the file's "chosen": how the values were chosen
 
@@ -410,6 +411,11 @@ def stream_component(board: Board, frontend_config: FrontendConfig, model_info: 
     """
     labels = model_info.output_labels()
     settings = recognizer.settings(frontend_config, labels)
+    frames = model_info.input.count // frontend_config.channels
+    if model_info.state_bytes and settings["every"] != frames:
+        raise StreamConfigError(
+            f"{recognizer.origin}: every={settings['every']}: a streaming model takes each of its "
+            f"{frames} new frames once, so it runs every {frames} frames; set every to {frames}")
     files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in STREAM_SOURCES}
     files["stream_config.h"] = render_stream_config(settings, labels)
     actions = {label: board.actions[label] for label in labels if label in board.actions}

@@ -18,6 +18,7 @@ import numpy as np
 from generator.bundle import ModelBundle
 from generator.frontend import Frontend
 from generator.model import Reference
+from generator.model.reader import read_graph
 from generator.protocol import COMMAND, MAX_BODY, flag
 
 from .client import DeviceError
@@ -55,6 +56,23 @@ class HostPipeline:
         self.frontend = Frontend(self.config)
         self.input_shape = tuple(int(d) for d in self.reference.input_details["shape"])
         self.frames = int(np.prod(self.input_shape)) // self.config.channels
+        self.output_uint8 = np.dtype(self.reference.output_details["dtype"]) == np.uint8
+        # resource variables: state kept between invokes (generator/model/ops/variables.py)
+        self.stateful = any(op.opcode == "VAR_HANDLE" for op in read_graph(self.model_bytes).operators)
+
+    def reset_model(self) -> None:
+        """A streaming model's state back to its start: a new interpreter, as the
+        firmware's kws_model_reset() at the start of a stream."""
+        if self.stateful:
+            self.reference = Reference(self.model_bytes)
+
+    def scores(self, x: np.ndarray) -> np.ndarray:
+        """The model on one input, as the firmware's pipeline hands it on: int8
+        scores (a uint8 output u as u - 128)."""
+        out = np.asarray(self.reference.run(x.reshape(self.input_shape))).reshape(-1)
+        if self.output_uint8:
+            return (out.astype(np.int16) - 128).astype(np.int8)
+        return out.astype(np.int8)
 
     def classify(self, pcm: np.ndarray) -> Decision:
         features = self.frontend.compute(np.asarray(pcm, dtype=np.int16))
@@ -62,8 +80,10 @@ class HostPipeline:
         if features.shape[0] < frames:
             raise ValueError(f"clip gives {features.shape[0]} feature frames; the model takes "
                              f"{frames}")
-        x = features[-frames:].astype(np.int8)
-        scores = np.asarray(self.reference.run(x.reshape(self.input_shape)), np.int8).reshape(-1)
+        if self.stateful:
+            raise ValueError("a streaming model (state kept between invokes) has no clip "
+                             "classification; score it on a recording with kws-harness stream")
+        scores = self.scores(features[-frames:].astype(np.int8))
         return Decision(label=int(np.argmax(scores)), scores=scores)
 
 

@@ -188,6 +188,7 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
     ring: deque[np.ndarray] = deque(maxlen=frames_needed)
     pcm = np.asarray(pcm, dtype=np.int16)
     pipeline.frontend.reset()
+    pipeline.reset_model()
     detections: list[Detection] = []
     frames = inferences = 0
     chunk_samples = max(1, int(chunk_samples))
@@ -197,8 +198,7 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
             ring.append(np.asarray(frame, dtype=np.int8))
             if frames < frames_needed or (frames - frames_needed) % every:
                 continue
-            x = np.stack(ring).reshape(pipeline.input_shape)
-            scores = np.asarray(pipeline.reference.run(x), np.int8).reshape(-1)
+            scores = pipeline.scores(np.stack(ring))
             inferences += 1
             end = window + (frames - 1) * step
             if record is not None:

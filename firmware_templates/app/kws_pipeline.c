@@ -18,6 +18,7 @@ static uint64_t s_frontend_ticks;
 
 void kws_pipeline_reset(void)
 {
+    kws_model_reset(); /* a streaming model starts over with the audio */
     kws_frontend_reset(&s_frontend, &kws_frontend_default);
     memset(s_window, 0, sizeof s_window);
     s_frames = 0;
@@ -73,7 +74,19 @@ uint64_t kws_pipeline_infer(const int8_t **scores)
     memcpy(input + head, s_window[0], (size_t)oldest * KWS_APP_CHANNELS);
     start = kws_ticks_now();
     (void)kws_model_invoke(NULL, NULL);
-    *scores = (const int8_t *)kws_model_output();
+#if KWS_APP_OUTPUT_UINT8
+    {
+        static int8_t shifted[KWS_APP_LABELS];
+        const uint8_t *out = (const uint8_t *)(const void *)kws_model_output();
+        unsigned i;
+        for (i = 0; i < KWS_APP_LABELS; i++) {
+            shifted[i] = (int8_t)(out[i] - 128);
+        }
+        *scores = shifted;
+    }
+#else
+    *scores = (const int8_t *)(const void *)kws_model_output();
+#endif
     return kws_ticks_now() - start;
 }
 

@@ -10,7 +10,8 @@
 
 #include "app_config.h"
 
-/* Forget all audio: frontend state, feature window and time. */
+/* Forget all audio: frontend state, feature window, time and a streaming
+ * model's state. */
 void kws_pipeline_reset(void);
 
 /* Feed little-endian int16 PCM straight from a frame body (any alignment).
@@ -24,7 +25,8 @@ uint64_t kws_pipeline_samples_seen(void);
 uint64_t kws_pipeline_frontend_ticks(void); /* spent in the frontend since the reset */
 
 /* Run the model on the newest KWS_APP_FRAMES frames; the int8 scores stay
- * valid until the next inference. Returns the ticks the inference took. */
+ * valid until the next inference (a uint8 output u is given as u - 128).
+ * Returns the ticks the inference took. */
 uint64_t kws_pipeline_infer(const int8_t **scores);
 
 /* Index of the highest score (the first on ties, like argmax). */
