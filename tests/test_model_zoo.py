@@ -51,3 +51,23 @@ def test_zoo_model_bit_exact(zoo, name, features):
         f"(max abs diff {diff}); first at index {int(np.argmin(same))}"
     )
     assert len(same) >= 200
+
+
+def test_resize_zoo_models_cover_every_option_combination(zoo):
+    """Between them the resize zoo models run every (align_corners,
+    half_pixel_centers) combination TFLite Micro accepts, for both
+    operators, upscaling and downscaling, against the interpreter above."""
+    from generator.model.reader import read_graph
+
+    seen = set()
+    for name in ("resize_bilinear", "resize_nearest", "resize_modes"):
+        g = read_graph(zoo.tflite(name).read_bytes())
+        for op in g.operators:
+            if op.opcode.startswith("RESIZE_"):
+                (_, h, w, _), (_, oh, ow, _) = g.tensors[op.inputs[0]].shape, g.tensors[op.outputs[0]].shape
+                seen.add((op.opcode, op.options["align_corners"], op.options["half_pixel_centers"]))
+                seen.add(("up" if oh * ow > h * w else "down", op.opcode))
+    combos = {(False, False), (True, False), (False, True)}
+    assert seen >= {("RESIZE_BILINEAR", *c) for c in combos} | {("RESIZE_NEAREST_NEIGHBOR", *c) for c in combos}
+    assert ("RESIZE_NEAREST_NEIGHBOR", True, True) in seen  # refused for RESIZE_BILINEAR only
+    assert seen >= {(d, op) for d in ("up", "down") for op in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")}

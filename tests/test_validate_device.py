@@ -75,10 +75,11 @@ def test_validate_carries_tensors_larger_than_a_frame(board_id, tmp_path):
 # The zoo on the RISC-V core through the product firmware's VALIDATE: every op
 # family (CONV_2D dilated and per-tensor, DEPTHWISE_CONV_2D dilated, pooling,
 # MEAN, ADD, CONCATENATION, PAD/PADV2/RELU, QUANTIZE/LOGISTIC, float input and
-# output, FULLY_CONNECTED on 3-D input, RESHAPE) beside ds_cnn above.
+# output, FULLY_CONNECTED on 3-D input, RESHAPE, RESIZE_BILINEAR and
+# RESIZE_NEAREST_NEIGHBOR) beside ds_cnn above.
 RV32_ZOO = ["tiny_conv", "conv_dilated", "conv_per_tensor", "dw_m3_dilated", "pooling", "mean",
             "residual", "concat", "misc", "requantize", "float_io", "dense_3d",
-            "flatten_dynamic_batch"]
+            "flatten_dynamic_batch", "resize_modes"]
 
 
 @pytest.mark.parametrize("name", RV32_ZOO)

@@ -269,6 +269,61 @@ def _flatten_dynamic(keras, e):
     return keras.Model(i, x)
 
 
+def _resize_bilinear(keras, e):
+    """The TensorFlow "simple audio" tutorial's front (spectrogram -> Resizing(32, 32) -> Conv2D), smaller:
+    Keras Resizing is RESIZE_BILINEAR with half_pixel_centers, here downscaling."""
+    i = _inp(keras, e)
+    x = keras.layers.Resizing(16, 16, interpolation="bilinear")(i)
+    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(5)(x)
+    return keras.Model(i, x)
+
+
+def _resize_nearest(keras, e):
+    """Keras Resizing "nearest" (RESIZE_NEAREST_NEIGHBOR, half_pixel_centers): taller, narrower; batch 2."""
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(4, 3, padding="same")(i)
+    x = keras.layers.Resizing(13, 5, interpolation="nearest")(x)
+    x = keras.layers.Conv2D(3, 3)(x)
+    return keras.Model(i, x)
+
+
+# (op, size, align_corners, half_pixel_centers): the option combinations Keras'
+# Resizing never sets (TFLite Micro refuses bilinear with both), an output of
+# one pixel (align_corners then falls back to in / out) and mixed scaling.
+RESIZE_MODES = (
+    ("ResizeBilinear", (13, 11), True, False),
+    ("ResizeBilinear", (4, 17), False, False),
+    ("ResizeBilinear", (1, 3), True, False),
+    ("ResizeBilinear", (3, 2), False, True),
+    ("ResizeNearestNeighbor", (9, 13), True, False),
+    ("ResizeNearestNeighbor", (5, 11), True, True),
+    ("ResizeNearestNeighbor", (8, 3), False, False),
+    ("ResizeNearestNeighbor", (1, 1), True, False),
+)
+
+
+def _resize_modes(keras, e):
+    """tf.raw_ops resizes of one tensor side by side (flattened, concatenated),
+    and a chain of two whose inputs die at them (the planner may overlap)."""
+    tf, _ = tf_and_keras()
+
+    def resize(x, op, size, align_corners, half_pixel_centers):
+        return keras.layers.Lambda(lambda t: getattr(tf.raw_ops, op)(
+            images=t, size=list(size), align_corners=align_corners, half_pixel_centers=half_pixel_centers))(x)
+
+    i = _inp(keras, e)
+    c = keras.layers.Conv2D(3, 3, padding="same")(i)
+    outs = [keras.layers.Flatten()(resize(c, *mode)) for mode in RESIZE_MODES]
+    x = keras.layers.Conv2D(2, 1)(i)
+    x = resize(x, "ResizeBilinear", (15, 10), False, False)
+    x = resize(x, "ResizeNearestNeighbor", (6, 4), False, True)
+    outs.append(keras.layers.Flatten()(x))
+    return keras.Model(i, keras.layers.Concatenate()(outs))
+
+
 def tiny_conv(keras, e):
     """TensorFlow's micro_speech 'tiny_conv' (49 x 40 spectrogram, 4 labels)."""
     i = _inp(keras, e)
@@ -330,6 +385,10 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("activations", _activations, (8, 6, 2), expect_ops=("LOGISTIC",)),
         ZooEntry("float_io", _float_io, (11, 9, 1), float_io=True, expect_ops=("QUANTIZE", "DEQUANTIZE", "SOFTMAX")),
         ZooEntry("flatten_dynamic_batch", _flatten_dynamic, (10, 6, 2), batch_size=None, expect_ops=("RESHAPE",)),
+        ZooEntry("resize_bilinear", _resize_bilinear, (49, 43, 1), expect_ops=("RESIZE_BILINEAR",)),
+        ZooEntry("resize_nearest", _resize_nearest, (7, 9, 3), batch_size=2, expect_ops=("RESIZE_NEAREST_NEIGHBOR",)),
+        ZooEntry("resize_modes", _resize_modes, (6, 5, 2),
+                 expect_ops=("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "CONCATENATION")),
         ZooEntry("tiny_conv", tiny_conv, (49, 40, 1), inputs=300, slow=True, expect_ops=("CONV_2D", "SOFTMAX")),
         ZooEntry("ds_cnn", ds_cnn, (49, 10, 1), inputs=300, slow=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),

@@ -234,6 +234,15 @@ def _options(name: str, op) -> dict[str, Any]:
     if name == "PACK":
         o = _opt(op, tflite.PackOptions, B.PackOptions)
         return {"axis": o.Axis() if o is not None else 0, "values_count": o.ValuesCount() if o else 0}
+    if name in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"):
+        if name == "RESIZE_BILINEAR":
+            o = _opt(op, tflite.ResizeBilinearOptions, B.ResizeBilinearOptions)
+        else:
+            o = _opt(op, tflite.ResizeNearestNeighborOptions, B.ResizeNearestNeighborOptions)
+        return {  # absent options: the schema defaults (TFLite's parser leaves both false)
+            "align_corners": bool(o.AlignCorners()) if o is not None else False,
+            "half_pixel_centers": bool(o.HalfPixelCenters()) if o is not None else False,
+        }
     return {}
 
 
