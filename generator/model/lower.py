@@ -146,7 +146,8 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
     compute = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
                "SOFTMAX", "MEAN", "LOGISTIC", "CONCATENATION", "PAD", "MUL", "SUB", "TANH", "RELU", "RELU6",
                "LEAKY_RELU",
-               "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF")
+               "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "RESIZE_BILINEAR",
+               "RESIZE_NEAREST_NEIGHBOR")
     float_ops, hybrid_ops = [], []
     for op in ops:
         if op.opcode not in compute:
