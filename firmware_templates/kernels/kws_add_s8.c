@@ -18,21 +18,6 @@ static int8_t add_one(const kws_add_params_t *p, int32_t a, int32_t b)
 void kws_add_s8(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
                 int8_t *output)
 {
-    int32_t i0;
-    int32_t i1;
-    int32_t i2;
-    int32_t i3;
-    for (i0 = 0; i0 < p->dims[0]; ++i0) {
-        for (i1 = 0; i1 < p->dims[1]; ++i1) {
-            for (i2 = 0; i2 < p->dims[2]; ++i2) {
-                int32_t a = i0 * p->stride1[0] + i1 * p->stride1[1] + i2 * p->stride1[2];
-                int32_t b = i0 * p->stride2[0] + i1 * p->stride2[1] + i2 * p->stride2[2];
-                for (i3 = 0; i3 < p->dims[3]; ++i3) {
-                    *output++ = add_one(p, input1[a], input2[b]);
-                    a += p->stride1[3];
-                    b += p->stride2[3];
-                }
-            }
-        }
-    }
+    int32_t a, b;
+    KWS_BROADCAST_FOR_EACH(&p->shape, a, b, *output++ = add_one(p, input1[a], input2[b]));
 }

@@ -7,13 +7,9 @@
 extern "C" {
 #endif
 
-/* ADD with broadcasting over up to 4 dimensions. stride1/stride2 are the
- * element strides of each input for every output dimension (0 where the
- * input is broadcast). */
+/* ADD with broadcasting over up to 4 dimensions (kws_broadcast_t). */
 typedef struct {
-    int32_t dims[4];
-    int32_t stride1[4];
-    int32_t stride2[4];
+    kws_broadcast_t shape;
     int16_t in1_offset, in2_offset;
     int16_t left_shift;
     int16_t out_zp;

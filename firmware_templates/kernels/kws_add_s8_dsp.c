@@ -40,7 +40,7 @@ KWS_INLINE int32_t apply(scale_t s, int32_t x2)
 void kws_add_s8_dsp(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
                     int8_t *output)
 {
-    const int32_t n = p->dims[0] * p->dims[1] * p->dims[2] * p->dims[3];
+    const int32_t n = p->shape.dims[0] * p->shape.dims[1] * p->shape.dims[2] * p->shape.dims[3];
     /* (in + offset) << 20, doubled for SMMULR: in << 21 + offset << 21 */
     const int32_t off1 = (int32_t)((uint32_t)(int32_t)p->in1_offset << (p->left_shift + 1));
     const int32_t off2 = (int32_t)((uint32_t)(int32_t)p->in2_offset << (p->left_shift + 1));

@@ -48,6 +48,37 @@ typedef struct {
     int16_t act_min, act_max;
 } kws_requant_t;
 
+/* Two operands broadcast over up to 4 dimensions (ADD, MUL): the output's
+ * dims, and each input's element stride per output dimension (0 where that
+ * input is broadcast). */
+typedef struct {
+    int32_t dims[4];
+    int32_t stride1[4];
+    int32_t stride2[4];
+} kws_broadcast_t;
+
+/* Runs BODY once per output element, in output order, with a and b (int32_t
+ * lvalues the caller declares) the element offsets of the two inputs. */
+#define KWS_BROADCAST_FOR_EACH(bc, a, b, BODY)                                         \
+    do {                                                                               \
+        int32_t kws_i0_, kws_i1_, kws_i2_, kws_i3_;                                    \
+        for (kws_i0_ = 0; kws_i0_ < (bc)->dims[0]; ++kws_i0_) {                        \
+            for (kws_i1_ = 0; kws_i1_ < (bc)->dims[1]; ++kws_i1_) {                    \
+                for (kws_i2_ = 0; kws_i2_ < (bc)->dims[2]; ++kws_i2_) {                \
+                    (a) = kws_i0_ * (bc)->stride1[0] + kws_i1_ * (bc)->stride1[1] +    \
+                          kws_i2_ * (bc)->stride1[2];                                  \
+                    (b) = kws_i0_ * (bc)->stride2[0] + kws_i1_ * (bc)->stride2[1] +    \
+                          kws_i2_ * (bc)->stride2[2];                                  \
+                    for (kws_i3_ = 0; kws_i3_ < (bc)->dims[3]; ++kws_i3_) {            \
+                        BODY;                                                          \
+                        (a) += (bc)->stride1[3];                                       \
+                        (b) += (bc)->stride2[3];                                       \
+                    }                                                                  \
+                }                                                                      \
+            }                                                                          \
+        }                                                                              \
+    } while (0)
+
 #ifdef __cplusplus
 }
 #endif

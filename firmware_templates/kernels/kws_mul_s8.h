@@ -7,11 +7,9 @@
 extern "C" {
 #endif
 
-/* MUL with broadcasting over up to 4 dimensions; strides as in kws_add_s8.h. */
+/* MUL with broadcasting over up to 4 dimensions (kws_broadcast_t). */
 typedef struct {
-    int32_t dims[4];
-    int32_t stride1[4];
-    int32_t stride2[4];
+    kws_broadcast_t shape;
     int16_t in1_offset, in2_offset;
     int16_t out_zp;
     int16_t act_min, act_max;

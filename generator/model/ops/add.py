@@ -53,10 +53,11 @@ def add_dsp(step: Step) -> Step | None:
     DSP kernel's flat loop. Its arithmetic holds for the 20-bit headroom and
     right shifts lower_add guarantees."""
     f = dict(step.fields)
-    dims = [int(v) for v in f["dims"].strip("{}").split(",")]
+    shape = dict(f["shape"])
+    dims = [int(v) for v in shape["dims"].strip("{}").split(",")]
     dense = [int(np.prod(dims[d + 1:])) for d in range(4)]
     for key in ("stride1", "stride2"):
-        strides = [int(v) for v in f[key].strip("{}").split(",")]
+        strides = [int(v) for v in shape[key].strip("{}").split(",")]
         if any(s != d for s, d, n in zip(strides, dense, dims) if n > 1):
             return None
     if f["left_shift"] != 20:

@@ -22,9 +22,10 @@ class Operands:
     arrays: list[CArray] = field(default_factory=list)
     reads: dict[int, np.ndarray] = field(default_factory=dict)
 
-    def fields(self) -> list[tuple[str, str]]:
-        return [("dims", c_list(self.dims)), ("stride1", c_list(self.strides[0])),
-                ("stride2", c_list(self.strides[1]))]
+    def fields(self) -> list[tuple[str, list]]:
+        """The kernel's `shape` field, a kws_broadcast_t (kws_kernels.h)."""
+        return [("shape", [("dims", c_list(self.dims)), ("stride1", c_list(self.strides[0])),
+                           ("stride2", c_list(self.strides[1]))])]
 
 
 def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor, y: Tensor) -> Operands:
