@@ -13,6 +13,7 @@ import jinja2
 import numpy as np
 
 from ..cstrings import c_array_rows
+from ..cstrings import c_comment as _comment
 from ..package_data import TEMPLATES
 from .errors import ModelError
 from .lower import lower_graph
@@ -286,12 +287,6 @@ def _lifetimes(model: Model) -> tuple[dict[int, Buffer], dict[tuple[int, int], f
         if s.scratch:
             bufs[-(i + 1)] = Buffer(-(i + 1), s.scratch, i, i, f"scratch of step {i} ({s.op})")
     return bufs, overlaps
-
-
-def _comment(text: str) -> str:
-    """Text safe inside a C block comment (printable ASCII, no comment terminator)."""
-    clean = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in str(text))
-    return clean.replace("*/", "* /").replace("/*", "/ *")
 
 
 def _array_body(arr: CArray) -> str:
