@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..reader import Graph, Operator, Tensor
@@ -18,6 +20,10 @@ class LoweringContext:
         # state tensors (resource variables, appended to tensors) -> initial int8 values
         self.state: dict[int, np.ndarray] = {}
         self.called: set[int] = set()  # subgraphs a CALL_ONCE evaluated
+        # resource variables by (container, shared_name), and the VAR_HANDLE
+        # outputs naming them (ops/variables.py)
+        self.variables: dict[tuple[str, str], Any] = {}
+        self.handles: dict[int, tuple[str, str]] = {}
 
     def root(self, tid: int) -> int:
         while tid in self.alias:

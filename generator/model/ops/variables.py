@@ -40,19 +40,11 @@ class Variable:
     init: np.ndarray | None = None  # initial value from the init subgraph
 
 
-def _variables(ctx: LoweringContext) -> dict[tuple[str, str], Variable]:
-    if not hasattr(ctx, "variables"):
-        ctx.variables = {}  # (container, shared_name) -> Variable
-        ctx.handles = {}  # resource tensor id -> key
-    return ctx.variables
-
-
 def _key(op: Operator) -> tuple[str, str]:
     return op.options.get("container", ""), op.options.get("shared_name", "")
 
 
 def _variable_of(ctx: LoweringContext, tid: int) -> Variable:
-    _variables(ctx)
     need(tid in ctx.handles, f"tensor {tid} is not a resource variable handle made by VAR_HANDLE")
     return ctx.variables[ctx.handles[tid]]
 
@@ -81,16 +73,15 @@ def _state_tensor(ctx: LoweringContext, var: Variable, like: Tensor) -> int:
 
 
 def lower_var_handle(ctx: LoweringContext, op: Operator) -> None:
-    variables = _variables(ctx)
     key = _key(op)
-    variables.setdefault(key, Variable(key))
+    ctx.variables.setdefault(key, Variable(key))
     ctx.handles[op.outputs[0]] = key
     return None
 
 
 def _run_init_subgraph(ctx: LoweringContext, sub: Graph, index: int) -> None:
     """Evaluate a CALL_ONCE init subgraph: VAR_HANDLEs and ASSIGN_VARIABLEs of constants."""
-    variables = _variables(ctx)
+    variables = ctx.variables
     handles: dict[int, tuple[str, str]] = {}
     for op in sub.operators:
         if op.opcode == "VAR_HANDLE":
