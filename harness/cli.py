@@ -39,7 +39,8 @@ def _print_info(info: DeviceInfo) -> None:
         print("model      none loaded")
     else:
         print(f"model      {model.id} sha256 {model.sha256[:16]}…, "
-              f"arena {model.arena_bytes} bytes")
+              f"arena {model.arena_bytes} bytes"
+              + (f", state {model.state_bytes} bytes" if model.state_bytes else ""))
         for kind, t in (("input", model.input), ("output", model.output)):
             print(f"  {kind:<8} shape {list(t.shape)} {t.dtype} "
                   f"scale {t.scale} zero point {t.zero_point}")
@@ -125,6 +126,9 @@ def cmd_validate(args) -> int:
           f"{report['bit_exact_rate']:.4f}, max |diff| {report['max_abs_diff']:g}")
     tflm = report["tflm_arena_bytes"]
     print(f"arena {report['arena_bytes']} bytes" + (f" (TFLite Micro needs {tflm})" if tflm else ""))
+    if report["stateful"]:
+        print(f"streaming model: {report['state_bytes']} bytes of state beside the arena; the "
+              "inputs went in order after MODEL_RESET, as to one new TFLite Micro interpreter")
     print(f"latency {lat['min']:,.0f} / {lat['median']:,.0f} / {lat['max']:,.0f} {unit} "
           "(min / median / max)" + (f", {report['latency_ms']['median']:.3f} ms median"
                                      if "latency_ms" in report else ""))

@@ -239,7 +239,7 @@ def validate(
         "weights_bytes": compiled.weights_bytes,
         "macs": compiled.macs,
         "state_bytes": compiled.state_bytes,
-        "stateful": "inputs in order after MODEL_RESET, against one new interpreter" if stateful else None,
+        "stateful": stateful,  # then: inputs in order after MODEL_RESET, against one new interpreter
         "latency_ticks": lat,
         "ticks_min": lat["min"],
         "ticks_median": lat["median"],
