@@ -255,3 +255,14 @@ def test_gen_firmware_refuses_an_stft_frontend_without_a_model(tmp_path):
 
     with pytest.raises(FrontendConfigError, match="give the model"):
         firmware_components(load_board("host"), frontend=TUTORIAL, model=None)
+
+
+def test_esp_idf_project_of_an_stft_model_forbids_fma(stft_model, tmp_path):
+    """The ESP32-S3's FPU has a fused multiply-add and ESP-IDF builds gnu17 (GCC contracts by
+    default there): the rendered component must say -ffp-contract=off."""
+    from generator.boards import load_board
+    from generator.firmware import render_default
+
+    project = render_default(load_board("esp32s3_devkitc"), tmp_path / "idf", model=stft_model)
+    assert (project / "main" / "stft_tables.c").is_file()
+    assert "-ffp-contract=off" in (project / "main" / "CMakeLists.txt").read_text()
