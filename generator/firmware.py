@@ -75,6 +75,12 @@ def _check_channels(model_info: ModelInfo, frontend: FrontendConfig) -> None:
     trained on: otherwise the firmware renders and builds, and only eval finds
     out."""
     dims = [d for d in model_info.input.shape[1:] if d != 1]
+    if len(dims) >= 2 and dims[-1] != frontend.channels and frontend.kind == "stft":
+        raise FrontendConfigError(
+            f"the stft frontend makes {frontend.channels} bins a frame (fft_length "
+            f"{frontend.fft_size}) but the model takes {' x '.join(map(str, dims))} features "
+            f"({dims[-1]} a frame): it was not trained on this frontend's frames; use the "
+            f"frontend.json it was trained with")
     if len(dims) >= 2 and dims[-1] != frontend.channels:
         raise FrontendConfigError(
             f"the frontend makes {frontend.channels} channels a frame but the model takes "

@@ -112,6 +112,9 @@ class StftConfig:
             if n < self.frame_length:
                 raise err("fft_length", f"must be at least frame_length={self.frame_length} "
                           "(the frame is zero-padded to it, never cut)")
+        if self.fft_size < 2:
+            raise err("frame_length", "must be at least 2 (an FFT of one point has no bins to "
+                      "speak of)")
         if self.fft_size > MAX_FFT:
             raise err("frame_length", f"needs an FFT of {self.fft_size} points; at most {MAX_FFT}")
         if self.frame_step > self.frame_length:
