@@ -87,6 +87,20 @@ float kws_stft_sqrt(float x)
     return v.f;
 }
 
+/* The magnitude's square root: the FPU's VSQRT.F32 where there is one (IEEE
+ * 754 requires it correctly rounded, like kws_stft_sqrt, so the bits are the
+ * same; it is several times faster), else the integer one. */
+static float magnitude_sqrt(float x)
+{
+#if defined(__ARM_FP) && (__ARM_FP & 4) && !defined(KWS_STFT_PORTABLE_SQRT)
+    float r;
+    __asm__("vsqrt.f32 %0, %1" : "=t"(r) : "t"(x));
+    return r;
+#else
+    return kws_stft_sqrt(x);
+#endif
+}
+
 int8_t kws_stft_quantize(const kws_stft_config_t *cfg, float mag)
 {
     float v = mag / cfg->input_scale;
@@ -144,7 +158,7 @@ static void stft_frame(kws_stft_state_t *st, const kws_stft_config_t *cfg, int8_
     }
     for (i = 0; i < cfg->bins; i++) {
         const float rr = re[i] * re[i], ii = im[i] * im[i];
-        const float m = kws_stft_sqrt(rr + ii);
+        const float m = magnitude_sqrt(rr + ii);
         if (mag != NULL) {
             mag[i] = m;
         }
