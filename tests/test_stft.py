@@ -266,3 +266,25 @@ def test_esp_idf_project_of_an_stft_model_forbids_fma(stft_model, tmp_path):
     project = render_default(load_board("esp32s3_devkitc"), tmp_path / "idf", model=stft_model)
     assert (project / "main" / "stft_tables.c").is_file()
     assert "-ffp-contract=off" in (project / "main" / "CMakeLists.txt").read_text()
+
+
+@pytest.mark.parametrize("cpu", [["-mcpu=cortex-m7", "-mfpu=fpv5-d16", "-mfloat-abi=hard"],
+                                 ["-mcpu=cortex-m4", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
+                                 ["-mcpu=cortex-m0"]], ids=["m7", "m4", "m0"])
+def test_c_builds_warning_free_for_cortex_m_without_fma(cpu, tmp_path):
+    """kws_stft.c under the firmware's flags: no warning, and no fused multiply-add even in
+    GNU mode (where GCC would contract without -ffp-contract=off)."""
+    import requires
+    from generator.frontend.stft import TEMPLATE_DIR
+    from generator.render import BUILD_FLAGS
+
+    cc = requires.tool("arm-none-eabi-gcc")
+    obj = tmp_path / "kws_stft.o"
+    flags = [f for f in BUILD_FLAGS if not f.startswith("-std=")] + ["-std=gnu99", "-mthumb"]
+    proc = subprocess.run([cc, *cpu, *flags, "-I", str(TEMPLATE_DIR), "-c",
+                           str(TEMPLATE_DIR / "kws_stft.c"), "-o", str(obj)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    dis = subprocess.run([cc.replace("gcc", "objdump"), "-d", str(obj)], capture_output=True,
+                         text=True, check=True).stdout
+    assert "vfma" not in dis and "vfnm" not in dis
