@@ -1,7 +1,7 @@
 """The stft frontend (TensorFlow's "simple audio recognition" tutorial's
 spectrogram): its C math (correctly rounded square root, quantization), its
 agreement with tf.signal.stft, frontend.json of both kinds, and a
-tutorial-style model (Resizing -> Conv2D -> MaxPool -> Dense, full int8 with
+tutorial-style model (the tutorial's layers, narrower; full int8 with
 RESIZE_BILINEAR) whose CLASSIFY on the device equals the host pipeline's, bit
 for bit."""
 
@@ -146,7 +146,8 @@ def test_frontend_json_kinds(tmp_path):
 # ---------------------------------------------------- a tutorial-style model
 @pytest.fixture(scope="module")
 def stft_model(tmp_path_factory):
-    """A tiny model of the tutorial's shape, trained for a few seconds on
+    """A narrow model of the tutorial's layers (Resizing, Normalization, two
+    Conv2D, MaxPooling2D, Dropout, Dense), trained for a few seconds on
     synthesized tones and noise, full int8, as a model folder of kind stft."""
     tf = _tf()
     rng = np.random.default_rng(7)
@@ -157,12 +158,19 @@ def stft_model(tmp_path_factory):
     x = np.stack([fe.magnitudes(c) for c in clips])[..., None]
     y = np.array(ys)
     tf.keras.utils.set_random_seed(0)
-    model = tf.keras.Sequential([
+    norm = tf.keras.layers.Normalization()
+    norm.adapt(x)
+    model = tf.keras.Sequential([  # the tutorial's layers, narrower
         tf.keras.layers.Input((124, 129, 1)),
         tf.keras.layers.Resizing(32, 32),
+        norm,
+        tf.keras.layers.Conv2D(8, 3, activation="relu"),
         tf.keras.layers.Conv2D(8, 3, activation="relu"),
         tf.keras.layers.MaxPooling2D(),
+        tf.keras.layers.Dropout(0.25),
         tf.keras.layers.Flatten(),
+        tf.keras.layers.Dense(16, activation="relu"),
+        tf.keras.layers.Dropout(0.5),
         tf.keras.layers.Dense(len(LABELS)),
     ])
     model.compile(optimizer=tf.keras.optimizers.Adam(3e-3),
