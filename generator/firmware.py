@@ -259,15 +259,15 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
 def _stft_components(board: Board, frontend: StftConfig, model: Path | None, runner: str | None,
                      recognizer: Recognizer | None, portable_kernels: bool) -> list[Component]:
     """A model fed by the STFT frontend: the frontend quantizes for the model's
-    input, so the model comes first; CLASSIFY and BENCH, no STREAM (its
-    recognizer runs on a stateless model every frame: 124 frames of 129 bins
-    a second would be an inference every 8 ms) and no FEATURES."""
+    input, so the model comes first; CLASSIFY and BENCH. Not STREAM (not done
+    for this frontend: its recognizer.json, if any, is not used) nor FEATURES
+    (the microfrontend's command)."""
     if model is None:
         raise FrontendConfigError("an stft frontend quantizes for its model's input: give the "
                                   "model (its folder's frontend.json names the stft frontend)")
     if runner is not None:
         raise FrontendConfigError(f"--runner {runner}: the benchmark runners feed the "
-                                  "microfrontend's features; an stft model has CLASSIFY only")
+                                  "microfrontend's features; an stft model has CLASSIFY and BENCH")
     if recognizer is not None and recognizer.source == SOURCE_OPTION:
         raise StreamConfigError(f"{recognizer.origin}: a model of the stft frontend has no "
                                 "STREAM, so there is no recognizer to set; drop --recognizer")
