@@ -198,6 +198,8 @@ def bundle_seeds() -> dict[str, bytes]:
         "nothing": b"\x00".join([absent, absent, absent]),
         "defaults": b"\x00".join([labels, FrontendConfig(output="int8").to_json().encode(),
                                   RecognizerParams().to_json().encode()]),
+        "stft": b"\x00".join([labels, b'{"kind": "stft", "frame_length": 255, "frame_step": 128, '
+                                       b'"fft_length": 256}', absent]),
     }
 
 

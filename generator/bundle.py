@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from .frontend import FrontendConfig, FrontendConfigError
+from .frontend import FrontendConfig, FrontendConfigError, StftConfig, config_from_dict
 from .labels import LABELS_FILE, labels_beside
 from .stream import SOURCE_DEFAULTS, SOURCE_MANIFEST, Recognizer, recognizer_beside
 from .wakeword import WakeWordManifest, manifest_beside
@@ -23,11 +23,13 @@ MODEL_FILE = "model.tflite"
 FRONTEND_FILE = "frontend.json"
 
 
-def read_frontend(path: str | Path) -> FrontendConfig:
-    """The validated FrontendConfig in `path`; FrontendConfigError naming the file."""
+def read_frontend(path: str | Path) -> FrontendConfig | StftConfig:
+    """The validated frontend configuration in `path` (of the kind it names: the
+    microfrontend's FrontendConfig by default, or StftConfig); FrontendConfigError
+    naming the file."""
     path = Path(path)
     try:
-        return FrontendConfig.from_json(path.read_text(encoding="utf-8")).validate()
+        return config_from_dict(path.read_text(encoding="utf-8")).validate()
     except (ValueError, TypeError) as exc:  # TypeError: a field of the wrong type
         raise FrontendConfigError(f"{path}: {exc}") from exc
 
@@ -53,7 +55,7 @@ class ModelBundle:
         return labels
 
     @cached_property
-    def frontend(self) -> FrontendConfig | None:
+    def frontend(self) -> FrontendConfig | StftConfig | None:
         """frontend.json's configuration (or the manifest's), or None when there is none."""
         path = self.folder / FRONTEND_FILE
         if path.is_file():

@@ -12,7 +12,7 @@ from .boards import BoardError, load_board, load_boards_and_errors
 from .build import BuildError, build_project
 from .bundle import ModelBundle
 from .firmware import default_model, recognizer_for, render_default
-from .frontend import FrontendConfig, FrontendConfigError
+from .frontend import FrontendConfig, FrontendConfigError, StftConfig, config_from_dict
 from .labels import LabelsError
 from .model import ModelError, tflm_arena_bytes
 from .render import DEFAULT_QEMU_PORT, MANIFEST, RERENDER_RULE, RenderError, say_waiting
@@ -107,11 +107,11 @@ def _list_boards(as_json: bool) -> int:
     return code
 
 
-def _frontend_config(path: Path | None) -> FrontendConfig | None:
+def _frontend_config(path: Path | None) -> FrontendConfig | StftConfig | None:
     if path is None:
         return None
     try:
-        config = FrontendConfig.from_json(path.read_text(encoding="utf-8"))
+        config = config_from_dict(path.read_text(encoding="utf-8"))
     except (ValueError, TypeError) as exc:
         raise FrontendConfigError(f"{path}: {exc}") from exc
     return config.validate()

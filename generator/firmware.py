@@ -7,8 +7,9 @@ import collections
 from pathlib import Path
 
 from .boards import Board
-from .frontend import (FrontendConfig, FrontendConfigError, c_defines, c_include_dir, c_sources,
-                       render_c_tables)
+from .frontend import (FrontendConfig, FrontendConfigError, StftConfig, c_defines, c_include_dir,
+                       c_sources, render_c_tables)
+from .frontend import stft
 from .bundle import MODEL_FILE, ModelBundle
 from .info import ModelInfo, TensorInfo
 from .model import KERNELS, ModelError, compile_model, load_model
@@ -21,8 +22,21 @@ from .stream import SOURCE_OPTION, Recognizer, StreamConfigError, load_recognize
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 
 
-def frontend_component(config: FrontendConfig) -> Component:
-    """The fixed-point frontend, its tables for `config`, and FEATURES."""
+def stft_component(config: StftConfig) -> Component:
+    """The STFT frontend and its float32 tables for `config` (quantized for the
+    model's input: config.with_input). No FEATURES: the pipeline is its user."""
+    files: dict[str, Path | str] = {p.name: p for p in stft.c_sources()}
+    files["kws_stft.h"] = stft.c_include_dir() / "kws_stft.h"
+    files["stft_tables.c"] = stft.render_c_tables(config)
+    return Component(name="frontend", files=files, commands=[],
+                     info={"frontend": config.to_dict()}, defines=stft.c_defines(config))
+
+
+def frontend_component(config: FrontendConfig | StftConfig) -> Component:
+    """The fixed-point frontend, its tables for `config`, and FEATURES (or the
+    STFT frontend, for a config of that kind)."""
+    if config.kind == "stft":
+        return stft_component(config)
     files: dict[str, Path | str] = {p.name: p for p in c_sources()}
     files["kws_frontend.h"] = c_include_dir() / "kws_frontend.h"
     files["frontend_tables.c"] = render_c_tables(config)
@@ -61,6 +75,12 @@ def _check_channels(model_info: ModelInfo, frontend: FrontendConfig) -> None:
     trained on: otherwise the firmware renders and builds, and only eval finds
     out."""
     dims = [d for d in model_info.input.shape[1:] if d != 1]
+    if len(dims) >= 2 and dims[-1] != frontend.channels and frontend.kind == "stft":
+        raise FrontendConfigError(
+            f"the stft frontend makes {frontend.channels} bins a frame (fft_length "
+            f"{frontend.fft_size}) but the model takes {' x '.join(map(str, dims))} features "
+            f"({dims[-1]} a frame): it was not trained on this frontend's frames; use the "
+            f"frontend.json it was trained with")
     if len(dims) >= 2 and dims[-1] != frontend.channels:
         raise FrontendConfigError(
             f"the frontend makes {frontend.channels} channels a frame but the model takes "
@@ -160,7 +180,7 @@ def app_component(board: Board, frontend: FrontendConfig, model_info: ModelInfo)
     text = template_environment().get_template("app_config.h.j2").render(
         frames=count_in // frontend.channels, channels=frontend.channels, labels=labels,
         led_of_label=led_of_label, led_names=led_names, output_uint8=spec_out.dtype == "uint8",
-        stateful=stateful)
+        stateful=stateful, stft=frontend.kind == "stft")
     sources = APP_SOURCES[:2] if stateful else APP_SOURCES
     files: dict[str, Path | str] = {name: TEMPLATES / "app" / name for name in sources}
     files["app_config.h"] = text
@@ -210,6 +230,8 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
     `recognizer` (default: recognizer_for(model)) sets STREAM's parameters.
     `portable_kernels` keeps the model off its core's kernel variants."""
     frontend = frontend or frontend_for(model)
+    if frontend.kind == "stft":
+        return _stft_components(board, frontend, model, runner, recognizer, portable_kernels)
     recognizer = recognizer or recognizer_for(model)
     components = [frontend_component(frontend)]
     model_info = None
@@ -232,6 +254,35 @@ def firmware_components(board: Board, frontend: FrontendConfig | None = None,
                 "which has no STREAM, so the recognizer would never run; drop --recognizer")
         components.append(runner_component(runner, model_info, board))
     return components
+
+
+def _stft_components(board: Board, frontend: StftConfig, model: Path | None, runner: str | None,
+                     recognizer: Recognizer | None, portable_kernels: bool) -> list[Component]:
+    """A model fed by the STFT frontend: the frontend quantizes for the model's
+    input, so the model comes first; CLASSIFY and BENCH. Not STREAM (not done
+    for this frontend: its recognizer.json, if any, is not used) nor FEATURES
+    (the microfrontend's command)."""
+    if model is None:
+        raise FrontendConfigError("an stft frontend quantizes for its model's input: give the "
+                                  "model (its folder's frontend.json names the stft frontend)")
+    if runner is not None:
+        raise FrontendConfigError(f"--runner {runner}: the benchmark runners feed the "
+                                  "microfrontend's features; an stft model has CLASSIFY and BENCH")
+    if recognizer is not None and recognizer.source == SOURCE_OPTION:
+        raise StreamConfigError(f"{recognizer.origin}: a model of the stft frontend has no "
+                                "STREAM, so there is no recognizer to set; drop --recognizer")
+    component, model_info = model_component(model, board, portable_kernels)
+    spec = model_info.input
+    if spec.dtype != "int8":
+        raise FrontendConfigError(f"{Path(model).name}: its input is {spec.dtype}; the stft "
+                                  "frontend feeds a full-int8 model (convert it with an int8 "
+                                  "input, inference_input_type=tf.int8)")
+    frontend = frontend.with_input(spec.scale, spec.zero_point)
+    app = app_component(board, frontend, model_info)
+    if app is None:
+        raise FrontendConfigError(f"{Path(model).name}: its input of {spec.count} values is not "
+                                  f"whole frames of the stft frontend's {frontend.channels} bins")
+    return [frontend_component(frontend), component, app]
 
 
 def render_default(board: Board, out: Path, qemu_port: int = DEFAULT_QEMU_PORT,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from generator.bundle import ModelBundle
-from generator.frontend import Frontend
+from generator.frontend import make_frontend
 from generator.model import Reference
 from generator.model.reader import read_graph
 from generator.protocol import COMMAND, MAX_BODY, flag
@@ -53,7 +53,16 @@ class HostPipeline:
         # STREAM's parameters, as gen-firmware renders them for this model by default
         self.recognizer = bundle.recognizer
         self.reference = Reference(self.model_bytes)
-        self.frontend = Frontend(self.config)
+        if self.config.kind == "stft":
+            # the stft frontend quantizes for the model input, as gen-firmware renders it
+            graph = read_graph(self.model_bytes)
+            tensor = graph.tensors[graph.inputs[0]]
+            if tensor.dtype != "int8" or tensor.scales is None:
+                raise ValueError(f"{bundle.model}: the stft frontend feeds a full-int8 model; "
+                                 f"its input is {tensor.dtype}")
+            self.config = self.config.with_input(float(tensor.scales[0]),
+                                                 int(tensor.zero_points[0]))
+        self.frontend = make_frontend(self.config)
         self.input_shape = tuple(int(d) for d in self.reference.input_details["shape"])
         self.frames = int(np.prod(self.input_shape)) // self.config.channels
         self.output_uint8 = np.dtype(self.reference.output_details["dtype"]) == np.uint8

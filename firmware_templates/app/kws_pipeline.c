@@ -2,16 +2,28 @@
 
 #include <string.h>
 
-#include "kws_frontend.h"
 #include "kws_hal.h"
 #include "model.h"
 
+#if KWS_APP_FRONTEND_STFT
+#include "kws_stft.h"
+extern const kws_stft_config_t kws_stft_default;
+static kws_stft_state_t s_frontend;
+#define FRONTEND_RESET() kws_stft_reset(&s_frontend, &kws_stft_default)
+#define FRONTEND_PUSH(pcm, n, took, out) \
+    kws_stft_push(&s_frontend, &kws_stft_default, (pcm), (n), (took), (out), NULL)
+#else
+#include "kws_frontend.h"
 extern const kws_frontend_config_t kws_frontend_default;
+static kws_frontend_state_t s_frontend;
+#define FRONTEND_RESET() kws_frontend_reset(&s_frontend, &kws_frontend_default)
+#define FRONTEND_PUSH(pcm, n, took, out) \
+    kws_frontend_push(&s_frontend, &kws_frontend_default, (pcm), (n), (took), (out))
+#endif
 
 /* Feature frames in arrival order, as a ring: the model input is rebuilt
  * from it for every inference because inference reuses the input tensor. */
 static int8_t s_window[KWS_APP_FRAMES][KWS_APP_CHANNELS];
-static kws_frontend_state_t s_frontend;
 static uint32_t s_frames;
 static uint64_t s_samples;
 static uint64_t s_frontend_ticks;
@@ -19,7 +31,7 @@ static uint64_t s_frontend_ticks;
 void kws_pipeline_reset(void)
 {
     kws_model_reset(); /* a streaming model starts over with the audio */
-    kws_frontend_reset(&s_frontend, &kws_frontend_default);
+    FRONTEND_RESET();
     memset(s_window, 0, sizeof s_window);
     s_frames = 0;
     s_samples = 0;
@@ -42,8 +54,8 @@ size_t kws_pipeline_feed(const uint8_t *pcm_le, size_t samples,
         while (pos < count) {
             size_t took = 0;
             uint64_t start = kws_ticks_now();
-            int got = kws_frontend_push(&s_frontend, &kws_frontend_default, pcm + pos,
-                                        count - pos, &took, s_window[s_frames % KWS_APP_FRAMES]);
+            int got = FRONTEND_PUSH(pcm + pos, count - pos, &took,
+                                    s_window[s_frames % KWS_APP_FRAMES]);
             s_frontend_ticks += kws_ticks_now() - start;
             pos += took;
             if (got) {

@@ -27,7 +27,7 @@ from common import fuzz, scratch
 with atheris.instrument_imports(include=["generator", "harness"]):
     from generator import cli, firmware
     from generator.bundle import ModelBundle
-    from generator.frontend import Frontend, FrontendConfigError
+    from generator.frontend import Frontend, FrontendConfigError, StftFrontend
     from generator.labels import LabelsError
     from generator.stream import SOURCE_OPTION, StreamConfigError, load_recognizer
 
@@ -65,7 +65,9 @@ def test_one_input(data: bytes) -> None:
         if recognizer.is_file():
             load_recognizer(recognizer, labels, SOURCE_OPTION)
         config = bundle.frontend
-        if config is not None and config.output != "float32":
+        if config is not None and config.kind == "stft":
+            StftFrontend(config).magnitudes(CLIP)
+        elif config is not None and config.output != "float32":
             Frontend(config).compute(CLIP)
     except (LabelsError, FrontendConfigError, StreamConfigError):
         return

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from .tables import filterbank_layout
 
@@ -46,6 +46,8 @@ class FrontendConfig:
     TFLM's micro_speech: single precision). They differ in a few table
     entries, hence in some feature values; see docs/frontend.md.
     """
+
+    kind: ClassVar[str] = "microfrontend"  # frontend.json's "kind" (the default)
 
     sample_rate: int = 16000
     window_ms: int = 30
@@ -238,6 +240,9 @@ class FrontendConfig:
     def from_dict(cls, data: dict[str, Any]) -> "FrontendConfig":
         if not isinstance(data, dict):
             raise FrontendConfigError(f"frontend config must be a mapping, got {type(data).__name__}")
+        if data.get("kind", cls.kind) != cls.kind:
+            raise FrontendConfigError(f"kind={data['kind']!r}: not a {cls.kind} frontend")
+        data = {k: v for k, v in data.items() if k != "kind"}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
