@@ -296,6 +296,9 @@ def _comment(text: str) -> str:
 
 def _array_body(arr: CArray) -> str:
     vals = np.asarray(arr.values).reshape(-1)
+    if arr.ctype == "float":  # each value as the literal that parses back to its exact bits
+        items = [c_float(v) for v in vals.astype(np.float32)]
+        return "\n".join("    " + ", ".join(items[i:i + 8]) + "," for i in range(0, len(items), 8))
     return c_array_rows(vals.tolist(), per_line=24 if arr.ctype == "int8_t" else 8, ctype=arr.ctype)
 
 

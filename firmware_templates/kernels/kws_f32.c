@@ -1,0 +1,218 @@
+/* float32 kernels, portable C99: the operation order of TFLite Micro's
+ * reference float kernels (tensorflow/lite/kernels/internal/reference/
+ * conv.h, depthwiseconv_float.h, fully_connected.h, pooling.h, softmax.h,
+ * add.h). Floating-point contraction is off in this file: a fused
+ * multiply-add would round once where the reference rounds twice. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+#include <math.h>
+
+#include "kws_f32.h"
+
+/* ActivationFunctionWithMinMax: std::min(std::max(x, lo), hi). */
+static float kws_act_f32(float x, float lo, float hi)
+{
+    x = (x < lo) ? lo : x;
+    return (hi < x) ? hi : x;
+}
+
+void kws_conv2d_f32(const kws_conv2d_f32_params_t *p, const float *input, float *output)
+{
+    const int cig = p->in_c / p->groups;
+    const int per_group = p->out_c / p->groups;
+    int b, oy, ox, oc, ky, kx, ic;
+
+    for (b = 0; b < p->batches; ++b) {
+        const float *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_t;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int ix0 = ox * p->stride_w - p->pad_l;
+                for (oc = 0; oc < p->out_c; ++oc) {
+                    const float *w = p->weights + (size_t)oc * (size_t)p->k_h * (size_t)p->k_w * (size_t)cig;
+                    const int c0 = (oc / per_group) * cig;
+                    float total = 0.0f;
+                    for (ky = 0; ky < p->k_h; ++ky) {
+                        const int iy = iy0 + p->dil_h * ky;
+                        for (kx = 0; kx < p->k_w; ++kx) {
+                            const int ix = ix0 + p->dil_w * kx;
+                            const float *px;
+                            const float *wk = w + ((size_t)ky * (size_t)p->k_w + (size_t)kx) * (size_t)cig;
+                            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                                continue;
+                            }
+                            px = image + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c + (size_t)c0;
+                            for (ic = 0; ic < cig; ++ic) {
+                                total += px[ic] * wk[ic];
+                            }
+                        }
+                    }
+                    *output++ = kws_act_f32(total + (p->bias ? p->bias[oc] : 0.0f), p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void kws_dwconv2d_f32(const kws_dwconv2d_f32_params_t *p, const float *input, float *output)
+{
+    const int out_c = p->in_c * p->depth_mult;
+    int b, oy, ox, ic, m, ky, kx;
+
+    for (b = 0; b < p->batches; ++b) {
+        const float *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_t;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int ix0 = ox * p->stride_w - p->pad_l;
+                for (ic = 0; ic < p->in_c; ++ic) {
+                    for (m = 0; m < p->depth_mult; ++m) {
+                        const int oc = m + ic * p->depth_mult;
+                        float total = 0.0f;
+                        for (ky = 0; ky < p->k_h; ++ky) {
+                            const int iy = iy0 + p->dil_h * ky;
+                            for (kx = 0; kx < p->k_w; ++kx) {
+                                const int ix = ix0 + p->dil_w * kx;
+                                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                                    continue;
+                                }
+                                total += image[((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c + (size_t)ic]
+                                         * p->weights[((size_t)ky * (size_t)p->k_w + (size_t)kx) * (size_t)out_c + (size_t)oc];
+                            }
+                        }
+                        *output++ = kws_act_f32(total + (p->bias ? p->bias[oc] : 0.0f), p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+}
+
+void kws_fully_connected_f32(const kws_fc_f32_params_t *p, const float *input, float *output)
+{
+    int b, oc, d;
+
+    for (b = 0; b < p->batches; ++b) {
+        const float *x = input + (size_t)b * (size_t)p->depth;
+        for (oc = 0; oc < p->out_c; ++oc) {
+            const float *w = p->weights + (size_t)oc * (size_t)p->depth;
+            float total = 0.0f;
+            for (d = 0; d < p->depth; ++d) {
+                total += x[d] * w[d];
+            }
+            *output++ = kws_act_f32(total + (p->bias ? p->bias[oc] : 0.0f), p->act_min, p->act_max);
+        }
+    }
+}
+
+/* The pooling window of output (oy, ox), clipped to the image. */
+typedef struct {
+    int y0, y1, x0, x1;
+} kws_window_f32_t;
+
+static kws_window_f32_t kws_pool_window_f32(const kws_pool_f32_params_t *p, int oy, int ox)
+{
+    kws_window_f32_t w;
+    const int iy0 = oy * p->stride_h - p->pad_t;
+    const int ix0 = ox * p->stride_w - p->pad_l;
+    w.y0 = iy0 < 0 ? 0 : iy0;
+    w.x0 = ix0 < 0 ? 0 : ix0;
+    w.y1 = iy0 + p->k_h < p->in_h ? iy0 + p->k_h : p->in_h;
+    w.x1 = ix0 + p->k_w < p->in_w ? ix0 + p->k_w : p->in_w;
+    return w;
+}
+
+void kws_maxpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output)
+{
+    const size_t image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->channels;
+    int b, oy, ox, c, y, x;
+
+    for (b = 0; b < p->batches; ++b) {
+        const float *in = input + (size_t)b * image;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const kws_window_f32_t w = kws_pool_window_f32(p, oy, ox);
+                for (c = 0; c < p->channels; ++c) {
+                    float best = -3.40282347e+38f; /* std::numeric_limits<float>::lowest() */
+                    for (y = w.y0; y < w.y1; ++y) {
+                        for (x = w.x0; x < w.x1; ++x) {
+                            const float v = in[((size_t)y * (size_t)p->in_w + (size_t)x) * (size_t)p->channels + (size_t)c];
+                            best = (best < v) ? v : best; /* std::max(best, v) */
+                        }
+                    }
+                    *output++ = kws_act_f32(best, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void kws_avgpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output)
+{
+    const size_t image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->channels;
+    int b, oy, ox, c, y, x;
+
+    for (b = 0; b < p->batches; ++b) {
+        const float *in = input + (size_t)b * image;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const kws_window_f32_t w = kws_pool_window_f32(p, oy, ox);
+                for (c = 0; c < p->channels; ++c) {
+                    float total = 0.0f;
+                    float count = 0.0f;
+                    for (y = w.y0; y < w.y1; ++y) {
+                        for (x = w.x0; x < w.x1; ++x) {
+                            total += in[((size_t)y * (size_t)p->in_w + (size_t)x) * (size_t)p->channels + (size_t)c];
+                            count += 1.0f;
+                        }
+                    }
+                    *output++ = kws_act_f32(total / count, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void kws_softmax_f32(const kws_softmax_f32_params_t *p, const float *input, float *output)
+{
+    int r, c;
+
+    for (r = 0; r < p->rows; ++r) {
+        const float *x = input + (size_t)r * (size_t)p->depth;
+        float *y = output + (size_t)r * (size_t)p->depth;
+        float max = -3.40282347e+38f;
+        float sum = 0.0f;
+        for (c = 0; c < p->depth; ++c) {
+            max = (max < x[c]) ? x[c] : max;
+        }
+        for (c = 0; c < p->depth; ++c) {
+            const float e = expf((x[c] - max) * p->beta);
+            y[c] = e;
+            sum += e;
+        }
+        for (c = 0; c < p->depth; ++c) {
+            y[c] = y[c] / sum;
+        }
+    }
+}
+
+void kws_add_f32(const kws_add_f32_params_t *p, const float *input1, const float *input2, float *output)
+{
+    int i0, i1, i2, i3;
+
+    for (i0 = 0; i0 < p->dims[0]; ++i0) {
+        for (i1 = 0; i1 < p->dims[1]; ++i1) {
+            for (i2 = 0; i2 < p->dims[2]; ++i2) {
+                const float *a = input1 + i0 * p->stride1[0] + i1 * p->stride1[1] + i2 * p->stride1[2];
+                const float *b = input2 + i0 * p->stride2[0] + i1 * p->stride2[1] + i2 * p->stride2[2];
+                for (i3 = 0; i3 < p->dims[3]; ++i3) {
+                    *output++ = kws_act_f32(a[i3 * p->stride1[3]] + b[i3 * p->stride2[3]], p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
