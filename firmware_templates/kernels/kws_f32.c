@@ -1,7 +1,7 @@
 /* float32 kernels, portable C99: the operation order of TFLite Micro's
  * reference float kernels (tensorflow/lite/kernels/internal/reference/
  * conv.h, depthwiseconv_float.h, fully_connected.h, pooling.h, softmax.h,
- * add.h). Floating-point contraction is off in this file: a fused
+ * add.h, reduce.h's Mean). Floating-point contraction is off in this file: a fused
  * multiply-add would round once where the reference rounds twice. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -196,6 +196,25 @@ void kws_softmax_f32(const kws_softmax_f32_params_t *p, const float *input, floa
         }
         for (c = 0; c < p->depth; ++c) {
             y[c] = y[c] / sum;
+        }
+    }
+}
+
+/* reference_ops::Mean: the sum in input order from 0, then one division
+ * by the element count (as float). */
+void kws_mean_f32(const kws_mean_f32_params_t *p, const float *input, float *output)
+{
+    const float count = (float)p->reduce;
+    int o, i, r;
+
+    for (o = 0; o < p->outer; ++o) {
+        const float *x = input + (size_t)o * (size_t)p->reduce * (size_t)p->inner;
+        for (i = 0; i < p->inner; ++i) {
+            float total = 0.0f;
+            for (r = 0; r < p->reduce; ++r) {
+                total += x[(size_t)r * (size_t)p->inner + (size_t)i];
+            }
+            *output++ = total / count;
         }
     }
 }

@@ -80,12 +80,18 @@ typedef struct {
     float act_min, act_max;
 } kws_add_f32_params_t;
 
+/* MEAN over adjacent axes: input [outer][reduce][inner] -> [outer][inner]. */
+typedef struct {
+    int32_t outer, reduce, inner;
+} kws_mean_f32_params_t;
+
 void kws_conv2d_f32(const kws_conv2d_f32_params_t *p, const float *input, float *output);
 void kws_dwconv2d_f32(const kws_dwconv2d_f32_params_t *p, const float *input, float *output);
 void kws_fully_connected_f32(const kws_fc_f32_params_t *p, const float *input, float *output);
 void kws_maxpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output);
 void kws_avgpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output);
 void kws_softmax_f32(const kws_softmax_f32_params_t *p, const float *input, float *output);
+void kws_mean_f32(const kws_mean_f32_params_t *p, const float *input, float *output);
 void kws_add_f32(const kws_add_f32_params_t *p, const float *input1, const float *input2, float *output);
 
 #ifdef __cplusplus
