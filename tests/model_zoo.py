@@ -67,7 +67,7 @@ class HostBuilder:
         objs = [str(self.kernel_object(p)) for p in compiled.c_files()]
         exe = d / "driver"
         cmd = [self.cc, *self._flags(), "-DKWS_MODEL_TEST_HOOKS", "-I", str(KERNELS_DIR), "-I", str(d),
-               str(d / "model.c"), str(DRIVER_C), *objs, "-o", str(exe), "-lm"]
+               str(d / "model.c"), str(DRIVER_C), *objs, "-o", str(exe)]
         r = subprocess.run(cmd, capture_output=True, text=True)
         if r.returncode != 0:
             raise AssertionError(f"host build failed:\n{' '.join(cmd)}\n{r.stderr}")

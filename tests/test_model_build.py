@@ -308,7 +308,7 @@ def _run_in_qemu(compiled, x: np.ndarray, core: str, tmp_path: Path) -> tuple[in
     cmd = ["arm-none-eabi-gcc", *core_flags, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror",
            "-nostartfiles", "-T", str(src / "probe.ld"), "-I", str(KERNELS_DIR),
            "-I", str(src), str(src / "probe_main.c"), str(src / "probe_data.c"), str(src / "model.c"),
-           *[str(p) for p in compiled.c_files()], "-o", str(elf), "-lc", "-lm", "-lnosys"]
+           *[str(p) for p in compiled.c_files()], "-o", str(elf), "-lc", "-lnosys"]
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     subprocess.run(["qemu-system-arm", "-M", machine, "-display", "none", "-monitor", "none",

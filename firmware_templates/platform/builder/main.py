@@ -17,7 +17,7 @@ toolchain = board.get("build.toolchain", "arm-none-eabi")
 if toolchain == "host":
     env.Replace(CC="cc", AS="cc", LINK="cc", AR="ar", RANLIB="ranlib",
                 SIZETOOL="size", PROGSUFFIX="")
-    env.Append(CCFLAGS=["-D_POSIX_C_SOURCE=200809L"], LIBS=["m"])  # expf: the float softmax
+    env.Append(CCFLAGS=["-D_POSIX_C_SOURCE=200809L"])
 else:
     prefix = toolchain + "-"
     env.Replace(
@@ -61,7 +61,7 @@ else:
             "-Wl,--no-warn-rwx-segments",
             "-Wl,-Map,%s" % join("$BUILD_DIR", "firmware.map"),
         ],
-        LIBS=["c", "m", "gcc"],  # libm: expf, the float softmax (kws_f32.c)
+        LIBS=["c", "gcc"],
     )
     env.Append(BUILDERS=dict(ElfToBin=Builder(
         action=env.VerboseAction("$OBJCOPY -O binary $SOURCES $TARGET",
