@@ -159,10 +159,16 @@ def float_model_warning(graph: Graph, float_ops: list[Operator]) -> str:
     nbytes = sum(graph.tensors[i].nbytes for i in weights)
     return (
         f"warning: the model is float32 (nodes {_node_list(float_ops)} compute in float): it runs through "
-        f"float reference kernels, its weights take {nbytes:,} bytes (4x an int8 version's "
-        f"{nbytes // 4:,}), its activations 4 bytes a value, and an inference takes several times the int8 "
+        f"float reference kernels, its weights take {nbytes:,} bytes (about 4x an int8 version's, "
+        f"about {nbytes // 4:,}), its activations 4 bytes a value, and an inference takes several times the int8 "
         "version's time (far more on a core without a floating-point unit).\n" + FULL_INT8_HOWTO
     )
+
+
+def model_warnings(notes: list[str]) -> list[str]:
+    """The notes of a loaded model that are warnings (a float32 model's cost),
+    without their "warning: " prefix, for the tools to print."""
+    return [n[len("warning: "):] for n in notes if n.startswith("warning: ")]
 
 
 def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
