@@ -71,3 +71,25 @@ def test_resize_zoo_models_cover_every_option_combination(zoo):
     assert seen >= {("RESIZE_BILINEAR", *c) for c in combos} | {("RESIZE_NEAREST_NEIGHBOR", *c) for c in combos}
     assert ("RESIZE_NEAREST_NEIGHBOR", True, True) in seen  # refused for RESIZE_BILINEAR only
     assert seen >= {(d, op) for d in ("up", "down") for op in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")}
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("features", KERNEL_SETS)
+def test_published_float32_model_bit_exact_on_the_host(zoo, features):
+    """Silicon Labs MLTK's float32 pacman KWS model (shared zoo3p): every .npz
+    row as TFLite Micro computed it, through the float kernels under ASan/UBSan."""
+    from generator.model import compile_model, load_model
+    from generator.shared import ZOO as ZOO3P
+    from generator.shared import missing_reason, shared_path
+
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    name = "mltk_kws_pacman_float32"
+    compiled = compile_model(load_model(root / f"{name}.tflite"), features=features)
+    assert compiled.input.dtype == compiled.output.dtype == "float32"
+    assert all(s["kernel"].endswith("_f32") for s in compiled.steps)
+    exe = zoo.builder.build(f"{name}-{'-'.join(sorted(features)) or 'portable'}", compiled)
+    data = np.load(root / f"{name}.npz")
+    ours = run_driver(exe, data["x"], compiled.output.shape, np.float32)
+    assert ours.reshape(data["y"].shape).tobytes() == data["y"].astype(np.float32).tobytes()
