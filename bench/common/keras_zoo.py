@@ -344,6 +344,16 @@ def _f32_mix(keras, e):
     return keras.Model(i, x)
 
 
+def _f32_relu(keras, e):
+    """Standalone RELU and RELU6 (after a RESHAPE, nothing to fuse them into)."""
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(4, 3, padding="same")(i)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Add()([keras.layers.ReLU()(x), keras.layers.ReLU(max_value=6.0)(x)])
+    x = keras.layers.Dense(3)(x)
+    return keras.Model(i, x)
+
+
 def tiny_conv(keras, e):
     """TensorFlow's micro_speech 'tiny_conv' (49 x 40 spectrogram, 4 labels)."""
     i = _inp(keras, e)
@@ -429,6 +439,7 @@ ZOO: dict[str, ZooEntry] = {
                  expect_ops=("RESHAPE", "MAX_POOL_2D", "SOFTMAX")),
         ZooEntry("f32_mix", _f32_mix, (8, 7, 2), float_model=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
+        ZooEntry("f32_relu", _f32_relu, (7, 6, 2), float_model=True, expect_ops=("RELU", "RELU6", "ADD")),
         ZooEntry("tiny_conv", tiny_conv, (49, 40, 1), inputs=300, slow=True, expect_ops=("CONV_2D", "SOFTMAX")),
         ZooEntry("ds_cnn", ds_cnn, (49, 10, 1), inputs=300, slow=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),

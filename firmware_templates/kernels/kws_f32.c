@@ -1,7 +1,7 @@
 /* float32 kernels, portable C99: the operation order of TFLite Micro's
  * reference float kernels (tensorflow/lite/kernels/internal/reference/
  * conv.h, depthwiseconv_float.h, fully_connected.h, pooling.h, softmax.h,
- * add.h, reduce.h's Mean). Floating-point contraction is off in this file: a fused
+ * add.h, reduce.h's Mean; activations' ReluFloat, Relu6Float). Floating-point contraction is off in this file: a fused
  * multiply-add would round once where the reference rounds twice. */
 #if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
@@ -275,6 +275,17 @@ void kws_mean_f32(const kws_mean_f32_params_t *p, const float *input, float *out
             }
             *output++ = total / count;
         }
+    }
+}
+
+/* ReluFloat (val < 0 ? 0 : val) and Relu6Float (val > 6 ? 6 : val < 0 ? 0 : val):
+ * the same values as the clamp, NaN and -0.0 included. */
+void kws_clamp_f32(const kws_clamp_f32_params_t *p, const float *input, float *output)
+{
+    int32_t i;
+
+    for (i = 0; i < p->count; ++i) {
+        output[i] = kws_act_f32(input[i], p->act_min, p->act_max);
     }
 }
 

@@ -85,6 +85,12 @@ typedef struct {
     int32_t outer, reduce, inner;
 } kws_mean_f32_params_t;
 
+/* RELU, RELU6 (standalone): out = min(max(x, act_min), act_max). */
+typedef struct {
+    int32_t count;
+    float act_min, act_max;
+} kws_clamp_f32_params_t;
+
 void kws_conv2d_f32(const kws_conv2d_f32_params_t *p, const float *input, float *output);
 void kws_dwconv2d_f32(const kws_dwconv2d_f32_params_t *p, const float *input, float *output);
 void kws_fully_connected_f32(const kws_fc_f32_params_t *p, const float *input, float *output);
@@ -92,6 +98,7 @@ void kws_maxpool_f32(const kws_pool_f32_params_t *p, const float *input, float *
 void kws_avgpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output);
 void kws_softmax_f32(const kws_softmax_f32_params_t *p, const float *input, float *output);
 void kws_mean_f32(const kws_mean_f32_params_t *p, const float *input, float *output);
+void kws_clamp_f32(const kws_clamp_f32_params_t *p, const float *input, float *output);
 void kws_add_f32(const kws_add_f32_params_t *p, const float *input1, const float *input2, float *output);
 
 #ifdef __cplusplus

@@ -28,6 +28,8 @@ AVGPOOL_F32 = Kernel("avgpool_f32", func="kws_avgpool_f32", struct="kws_pool_f32
 MAXPOOL_F32 = Kernel("maxpool_f32", func="kws_maxpool_f32", struct="kws_pool_f32_params_t", source=_SRC, header=_HDR)
 SOFTMAX_F32 = Kernel("softmax_f32", func="kws_softmax_f32", struct="kws_softmax_f32_params_t",
                      source=_SRC, header=_HDR)
+CLAMP_F32 = Kernel("clamp_f32", func="kws_clamp_f32", struct="kws_clamp_f32_params_t", source=_SRC,
+                   header=_HDR)
 MEAN_F32 = Kernel("mean_f32", func="kws_mean_f32", struct="kws_mean_f32_params_t", source=_SRC, header=_HDR)
 ADD_F32 = Kernel("add_f32", func="kws_add_f32", struct="kws_add_f32_params_t", source=_SRC, header=_HDR,
                  args=("params", "in0", "in1", "out"))
@@ -189,6 +191,16 @@ def lower_mean(ctx: LoweringContext, op: Operator, outer: int, reduce: int, inne
     return Step(MEAN_F32, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
                 fields=[("outer", outer), ("reduce", reduce), ("inner", inner)],
                 reads={0: reads.reshape(-1)}, out_elem_bytes=F32)
+
+
+def lower_relu(ctx: LoweringContext, op: Operator) -> Step:
+    """Standalone RELU / RELU6: the fused activation's clamp, element by element."""
+    x, y = ctx.input(op, 0), ctx.output(op)
+    _io(x, y)
+    need(x.size == y.size, "input and output sizes differ")
+    fields = [("count", x.size), *activation_range(op.opcode)]
+    return Step(CLAMP_F32, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
+                reads={0: np.arange(x.size, dtype=np.float64) * F32}, out_elem_bytes=F32)
 
 
 def lower_add(ctx: LoweringContext, op: Operator) -> Step:
