@@ -354,6 +354,16 @@ def _f32_relu(keras, e):
     return keras.Model(i, x)
 
 
+def _f32_pad(keras, e):
+    """PAD (ZeroPadding2D) and PADV2 (a constant of 0.25) in a float32 model."""
+    i = _inp(keras, e)
+    x = keras.layers.ZeroPadding2D(((1, 2), (3, 0)))(i)
+    x = keras.layers.Conv2D(4, 3, padding="valid", activation="relu")(x)
+    x = keras.layers.Lambda(lambda t: keras.ops.pad(t, ((0, 0), (1, 0), (0, 2), (0, 0)), constant_values=0.25))(x)
+    x = keras.layers.DepthwiseConv2D(3)(x)
+    return keras.Model(i, x)
+
+
 def tiny_conv(keras, e):
     """TensorFlow's micro_speech 'tiny_conv' (49 x 40 spectrogram, 4 labels)."""
     i = _inp(keras, e)
@@ -440,6 +450,7 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("f32_mix", _f32_mix, (8, 7, 2), float_model=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
         ZooEntry("f32_relu", _f32_relu, (7, 6, 2), float_model=True, expect_ops=("RELU", "RELU6", "ADD")),
+        ZooEntry("f32_pad", _f32_pad, (9, 6, 2), float_model=True, expect_ops=("PAD", "PADV2")),
         ZooEntry("tiny_conv", tiny_conv, (49, 40, 1), inputs=300, slow=True, expect_ops=("CONV_2D", "SOFTMAX")),
         ZooEntry("ds_cnn", ds_cnn, (49, 10, 1), inputs=300, slow=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),

@@ -91,6 +91,14 @@ typedef struct {
     float act_min, act_max;
 } kws_clamp_f32_params_t;
 
+/* PAD / PADV2 up to 4-D with a constant (0.0f for PAD). */
+typedef struct {
+    int32_t in_dims[4];
+    int32_t out_dims[4];
+    int32_t before[4];
+    float value;
+} kws_pad_f32_params_t;
+
 void kws_conv2d_f32(const kws_conv2d_f32_params_t *p, const float *input, float *output);
 void kws_dwconv2d_f32(const kws_dwconv2d_f32_params_t *p, const float *input, float *output);
 void kws_fully_connected_f32(const kws_fc_f32_params_t *p, const float *input, float *output);
@@ -99,6 +107,7 @@ void kws_avgpool_f32(const kws_pool_f32_params_t *p, const float *input, float *
 void kws_softmax_f32(const kws_softmax_f32_params_t *p, const float *input, float *output);
 void kws_mean_f32(const kws_mean_f32_params_t *p, const float *input, float *output);
 void kws_clamp_f32(const kws_clamp_f32_params_t *p, const float *input, float *output);
+void kws_pad_f32(const kws_pad_f32_params_t *p, const float *input, float *output);
 void kws_add_f32(const kws_add_f32_params_t *p, const float *input1, const float *input2, float *output);
 
 #ifdef __cplusplus

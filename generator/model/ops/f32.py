@@ -30,6 +30,7 @@ SOFTMAX_F32 = Kernel("softmax_f32", func="kws_softmax_f32", struct="kws_softmax_
                      source=_SRC, header=_HDR)
 CLAMP_F32 = Kernel("clamp_f32", func="kws_clamp_f32", struct="kws_clamp_f32_params_t", source=_SRC,
                    header=_HDR)
+PAD_F32 = Kernel("pad_f32", func="kws_pad_f32", struct="kws_pad_f32_params_t", source=_SRC, header=_HDR)
 MEAN_F32 = Kernel("mean_f32", func="kws_mean_f32", struct="kws_mean_f32_params_t", source=_SRC, header=_HDR)
 ADD_F32 = Kernel("add_f32", func="kws_add_f32", struct="kws_add_f32_params_t", source=_SRC, header=_HDR,
                  args=("params", "in0", "in1", "out"))
@@ -201,6 +202,19 @@ def lower_relu(ctx: LoweringContext, op: Operator) -> Step:
     fields = [("count", x.size), *activation_range(op.opcode)]
     return Step(CLAMP_F32, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
                 reads={0: np.arange(x.size, dtype=np.float64) * F32}, out_elem_bytes=F32)
+
+
+def lower_pad(ctx: LoweringContext, op: Operator, fields: list, reads: np.ndarray) -> Step:
+    """PAD / PADV2 (geometry and access order from the family): pad value
+    0.0f, or PADV2's float constant."""
+    x, y = ctx.input(op, 0), ctx.output(op)
+    _io(x, y)
+    value = 0.0
+    if op.opcode == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+        value = float(_const(ctx.tensors[op.inputs[2]], "pad value")[0])
+    fields = [f for f in fields if f[0] != "value"] + [("value", c_float(value))]
+    return Step(PAD_F32, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
+                reads={0: reads * F32}, out_elem_bytes=F32)
 
 
 def lower_add(ctx: LoweringContext, op: Operator) -> Step:
