@@ -451,6 +451,8 @@ ZOO: dict[str, ZooEntry] = {
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
         ZooEntry("f32_relu", _f32_relu, (7, 6, 2), float_model=True, expect_ops=("RELU", "RELU6", "ADD")),
         ZooEntry("f32_pad", _f32_pad, (9, 6, 2), float_model=True, expect_ops=("PAD", "PADV2")),
+        ZooEntry("f32_concat", _concat, (8, 7, 3), float_model=True, expect_ops=("CONCATENATION",)),
+        ZooEntry("f32_mean", _mean, (10, 8, 3), float_model=True, expect_ops=("MEAN", "CONCATENATION")),
         ZooEntry("tiny_conv", tiny_conv, (49, 40, 1), inputs=300, slow=True, expect_ops=("CONV_2D", "SOFTMAX")),
         ZooEntry("ds_cnn", ds_cnn, (49, 10, 1), inputs=300, slow=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),

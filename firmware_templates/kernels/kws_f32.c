@@ -327,6 +327,21 @@ void kws_pad_f32(const kws_pad_f32_params_t *p, const float *input, float *outpu
     }
 }
 
+/* CONCATENATION: block copies in output order (memmove: the output may
+ * overlap a dying input). */
+void kws_concat_f32(const kws_concat_f32_params_t *p, const float *const *inputs, float *output)
+{
+    int32_t o, i;
+
+    for (o = 0; o < p->outer; ++o) {
+        for (i = 0; i < p->count; ++i) {
+            const int32_t n = p->axis_len[i];
+            memmove(output, inputs[i] + (size_t)o * (size_t)n, (size_t)n * sizeof(float));
+            output += n;
+        }
+    }
+}
+
 void kws_add_f32(const kws_add_f32_params_t *p, const float *input1, const float *input2, float *output)
 {
     int i0, i1, i2, i3;

@@ -99,6 +99,13 @@ typedef struct {
     float value;
 } kws_pad_f32_params_t;
 
+/* CONCATENATION: outer blocks of axis_len[i] values from each input in turn. */
+typedef struct {
+    int32_t outer;
+    int32_t count;
+    const int32_t *axis_len;
+} kws_concat_f32_params_t;
+
 void kws_conv2d_f32(const kws_conv2d_f32_params_t *p, const float *input, float *output);
 void kws_dwconv2d_f32(const kws_dwconv2d_f32_params_t *p, const float *input, float *output);
 void kws_fully_connected_f32(const kws_fc_f32_params_t *p, const float *input, float *output);
@@ -108,6 +115,7 @@ void kws_softmax_f32(const kws_softmax_f32_params_t *p, const float *input, floa
 void kws_mean_f32(const kws_mean_f32_params_t *p, const float *input, float *output);
 void kws_clamp_f32(const kws_clamp_f32_params_t *p, const float *input, float *output);
 void kws_pad_f32(const kws_pad_f32_params_t *p, const float *input, float *output);
+void kws_concat_f32(const kws_concat_f32_params_t *p, const float *const *inputs, float *output);
 void kws_add_f32(const kws_add_f32_params_t *p, const float *input1, const float *input2, float *output);
 
 #ifdef __cplusplus

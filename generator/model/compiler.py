@@ -323,7 +323,8 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
         if tok == "params":
             args.append(f"&{name}_params")
         elif tok == "inputs":
-            ctx["pointer_table"] = {"name": f"{name}_inputs", "entries": operands}
+            ctx["pointer_table"] = {"name": f"{name}_inputs", "entries": operands,
+                                    "ctype": "float" if s.out_elem_bytes == 4 else "int8_t"}
             args.append(f"{name}_inputs")
         elif tok == "out":
             args.append(ptr(s.output))

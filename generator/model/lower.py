@@ -122,7 +122,7 @@ def _fold_shape_ops(graph: Graph) -> tuple[list[Operator], list[str]]:
 
 # Operators with a float32 kernel (ops/f32.py), besides the RESHAPE-style aliases.
 FLOAT_OPS = ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D",
-             "MEAN", "PAD", "PADV2", "RELU", "RELU6", "SOFTMAX")
+             "CONCATENATION", "MEAN", "PAD", "PADV2", "RELU", "RELU6", "SOFTMAX")
 FLOAT_ALIASES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 _COMPUTE = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
             "SOFTMAX", "MEAN", "LOGISTIC", "CONCATENATION", "PAD", "MUL", "SUB", "TANH", "RELU", "RELU6",

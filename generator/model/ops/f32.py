@@ -31,6 +31,8 @@ SOFTMAX_F32 = Kernel("softmax_f32", func="kws_softmax_f32", struct="kws_softmax_
 CLAMP_F32 = Kernel("clamp_f32", func="kws_clamp_f32", struct="kws_clamp_f32_params_t", source=_SRC,
                    header=_HDR)
 PAD_F32 = Kernel("pad_f32", func="kws_pad_f32", struct="kws_pad_f32_params_t", source=_SRC, header=_HDR)
+CONCAT_F32 = Kernel("concat_f32", func="kws_concat_f32", struct="kws_concat_f32_params_t", source=_SRC,
+                    header=_HDR, args=("params", "inputs", "out"))
 MEAN_F32 = Kernel("mean_f32", func="kws_mean_f32", struct="kws_mean_f32_params_t", source=_SRC, header=_HDR)
 ADD_F32 = Kernel("add_f32", func="kws_add_f32", struct="kws_add_f32_params_t", source=_SRC, header=_HDR,
                  args=("params", "in0", "in1", "out"))
