@@ -64,6 +64,20 @@ def test_float32_operator_without_a_float_kernel_is_refused():
     assert "LOGISTIC" in msg and "no float32 kernel" in msg and "TFLITE_BUILTINS_INT8" in msg
 
 
+def test_float32_slice_without_a_float_kernel_is_refused_with_the_recipe():
+    from model_zoo import _tf
+
+    _, keras = _tf()
+    i = keras.Input((7, 6, 2), batch_size=1)
+    x = keras.layers.Conv2D(4, 3, padding="same")(i)
+    x = keras.layers.Lambda(lambda t: t[:, 1:5:2])(x)  # STRIDED_SLICE of float activations
+    x = keras.layers.Dense(3)(keras.layers.Flatten()(x))
+    with pytest.raises(ModelError) as err:
+        load_model(convert_keras(keras.Model(i, x), (7, 6, 2), quantize=False))
+    msg = str(err.value)
+    assert "STRIDED_SLICE" in msg and "no float32 kernel" in msg and "TFLITE_BUILTINS_INT8" in msg
+
+
 def test_dynamic_range_model_is_refused():
     data = convert_keras(_small_keras(), (8, 6, 1), representative_data=False)
     with pytest.raises(ModelError) as err:

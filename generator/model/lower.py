@@ -121,8 +121,8 @@ def _fold_shape_ops(graph: Graph) -> tuple[list[Operator], list[str]]:
 
 
 # Operators with a float32 kernel (ops/f32.py), besides the RESHAPE-style aliases.
-FLOAT_OPS = ("ADD", "AVERAGE_POOL_2D", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "MAX_POOL_2D",
-             "CONCATENATION", "MEAN", "PAD", "PADV2", "RELU", "RELU6", "SOFTMAX")
+FLOAT_OPS = ("ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+             "MAX_POOL_2D", "MEAN", "PAD", "PADV2", "RELU", "RELU6", "SOFTMAX")
 FLOAT_ALIASES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 _COMPUTE = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
             "SOFTMAX", "MEAN", "LOGISTIC", "CONCATENATION", "PAD", "MUL", "SUB", "TANH", "RELU", "RELU6",
@@ -203,7 +203,10 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
             f"(nodes {_node_list(hybrid_ops)}); tinykws runs full-integer int8 models (and, slower, "
             "float32 ones), not hybrid ones (TFLite Micro refuses them too)."
         )
-    missing = [op for op in float_ops if op.opcode not in FLOAT_OPS]
+    # in a float32 model, every node touching a float activation needs a float kernel
+    missing = [op for op in ops if float_ops and op.opcode not in FLOAT_OPS + FLOAT_ALIASES
+               and any(graph.tensors[t].dtype == "float32" and graph.tensors[t].data is None
+                       for t in (*op.inputs, *op.outputs) if t >= 0)]
     if missing:
         return (
             f"the model is float32 and nodes {_node_list(missing)} have no float32 kernel (float32 models "
