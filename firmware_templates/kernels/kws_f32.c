@@ -21,15 +21,17 @@ static float kws_act_f32(float x, float lo, float hi)
 }
 
 /* expf as glibc computes it (the algorithm of ARM's optimized-routines
- * expf, which glibc and the TFLite Micro interpreter use): x / ln2 * 32
- * rounded to an integer k, 2^(k/32) from a table, 2^(r/32) by a cubic, all
- * in double, rounded to float once. Written out here rather than taken
- * from the C library because newlib's expf for cores without a double FPU
- * is a different algorithm, a few ulp apart: with this one the float
- * SOFTMAX is bit-exact on every target (double arithmetic is IEEE, in
- * software on a single-precision FPU). Inputs are softmax's (x - max) *
- * beta: finite or NaN; overflow is handled too. */
-static const uint64_t kws_exp2_32[32] = { /* bits of 2^(i/32), less i << 47 */
+ * expf; glibc's is what the TFLite Micro interpreter calls on the host):
+ * x / ln2 * 32 rounded to an integer k, 2^(k/32) from a table, 2^(r/32) by
+ * a cubic, all in double, rounded to float once. Written out here rather
+ * than taken from the C library because the Arm toolchain's newlib expf
+ * gives other bits: with this one the float SOFTMAX is bit-exact on every
+ * target (double arithmetic is IEEE, in software on a single-precision
+ * FPU). Equal to glibc's portable expf on all 2^32 inputs (docs/runtime.md,
+ * "Float32 models"). Inputs are softmax's (x - max) * beta: finite or NaN;
+ * overflow is handled too. The table is computed, not copied: the double
+ * nearest 2^(i/32), less i << 47 so that adding k << 47 scales it. */
+static const uint64_t kws_exp2_32[32] = {
     UINT64_C(0x3ff0000000000000), UINT64_C(0x3fefd9b0d3158574), UINT64_C(0x3fefb5586cf9890f),
     UINT64_C(0x3fef9301d0125b51), UINT64_C(0x3fef72b83c7d517b), UINT64_C(0x3fef54873168b9aa),
     UINT64_C(0x3fef387a6e756238), UINT64_C(0x3fef1e9df51fdee1), UINT64_C(0x3fef06fe0a31b715),
