@@ -14,7 +14,7 @@ from .bundle import ModelBundle
 from .firmware import default_model, recognizer_for, render_default
 from .frontend import FrontendConfig, FrontendConfigError, StftConfig, config_from_dict
 from .labels import LabelsError
-from .model import ModelError, tflm_arena_bytes
+from .model import ModelError, load_model, model_warnings, tflm_arena_bytes
 from .render import DEFAULT_QEMU_PORT, MANIFEST, RERENDER_RULE, RenderError, say_waiting
 from .staging import folder_lock
 from .stream import StreamConfigError, describe_settings
@@ -213,6 +213,9 @@ def _render_and_build(args, board, out: Path) -> int:
         report["recognizer"] = {"from": recognizer.origin, "source": recognizer.source,
                                 **recognizer.params.to_dict(), "chosen": recognizer.chosen}
     _note_missing_labels(model, info)
+    if model is not None:  # a float32 model: what it costs, and the int8 recipe
+        for warning in model_warnings(load_model(model).notes):
+            print(f"gen-firmware: warning: {warning}", file=sys.stderr)
     if not args.json:
         print(f"rendered {board.id} project in {project}")
         if info.get("kernels") is not None:

@@ -207,6 +207,8 @@ def cmd_compat(args) -> int:
     def say(done: int, total: int, row) -> None:
         verdict = (f"bit-exact rate {row.bit_exact_rate:.2f}" if row.bit_exact_rate is not None
                    else f"refused: {row.reason}")
+        if row.notes:
+            verdict += f" (note: {row.notes})"
         print(f"[{done}/{total}] {row.model}: {verdict}", flush=True)
 
     rows = check_folder(folder, count=args.count, tflm=not args.no_tflm_compare, progress=say)

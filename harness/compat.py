@@ -17,7 +17,7 @@ from generator.boards import Board, load_board
 from generator.build import BuildError, build_project
 from generator.firmware import frontend_component, model_component
 from generator.frontend import FrontendConfig
-from generator.model import ModelError, tflm_arena_bytes
+from generator.model import ModelError, load_model, model_warnings, tflm_arena_bytes
 from generator.model.reader import operator_names
 from generator.render import render_project
 
@@ -36,6 +36,7 @@ class CompatRow:
     state_bytes: int | None = None  # a streaming model's state, outside the arena (0: stateless)
     bit_exact_rate: float | None = None
     reason: str = ""  # why it does not run (empty when it validated)
+    notes: str = ""  # warnings of a model that runs (a float32 model's cost)
 
     @property
     def ratio(self) -> float | None:
@@ -48,7 +49,7 @@ class CompatRow:
                 "tflm_arena_bytes": self.tflm_arena_bytes, "arena_ratio": self.ratio,
                 "weights_bytes": self.weights_bytes, "state_bytes": self.state_bytes,
                 "bit_exact_rate": self.bit_exact_rate,
-                "reason": self.reason}
+                "reason": self.reason, "notes": self.notes}
 
 
 def _ops(raw: bytes) -> str:
@@ -80,6 +81,7 @@ def check_model(path: Path, board: Board, work: Path, count: int = 20, tflm: boo
         return row
     if not tflm_runs:
         row.reason = "TFLite Micro cannot run it (no arena up to 4 MB allocates and invokes it)"
+    row.notes = " ".join(_first_line(w) for w in model_warnings(load_model(path).notes))
     row.arena_bytes, row.weights_bytes = info.arena_bytes, info.weights_bytes
     row.state_bytes = info.state_bytes
     project = render_project(board, work / path.stem,
@@ -128,7 +130,7 @@ def markdown_table(rows: list[CompatRow]) -> str:
     for r in rows:
         rate = "" if r.bit_exact_rate is None else f"{r.bit_exact_rate:.2f}"
         ratio = "" if r.ratio is None else f"{r.ratio:.2f}"
-        why = r.reason.replace("|", "/")
+        why = (r.reason or (f"note: {r.notes}" if r.notes else "")).replace("|", "/")
         lines.append(f"| {r.model} | {r.ops} | {_num(r.arena_bytes)} | {_num(r.tflm_arena_bytes)} | "
                      f"{ratio} | {_num(r.state_bytes)} | {_num(r.weights_bytes)} | {rate} | {why} |")
     runs = sum(r.bit_exact_rate is not None for r in rows)

@@ -340,6 +340,27 @@ def test_cortex_m_in_qemu_is_bit_exact_and_lean(zoo, tmp_path, name, core, featu
 @pytest.mark.slow
 @pytest.mark.shared_data
 @pytest.mark.parametrize("core", list(CORES))
+def test_published_float32_model_in_qemu(tmp_path, core):
+    """MLTK's float32 pacman model (shared zoo3p) on both cores: the float
+    kernels give every .npz row bit for bit as TFLite Micro computed it (no
+    fused multiply-adds; SOFTMAX's exp is glibc's algorithm, not newlib's)."""
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    from generator.model import compile_model, load_model
+
+    name = "mltk_kws_pacman_float32"
+    compiled = compile_model(load_model((root / f"{name}.tflite").read_bytes()), features=frozenset({"dsp"}))
+    data = np.load(root / f"{name}.npz")
+    instructions, y = _run_in_qemu(compiled, data["x"], core, tmp_path)
+    assert y.reshape(data["y"].shape).tobytes() == data["y"].astype(np.float32).tobytes()
+    print(f"{name} ({core}): {instructions:,} instructions per inference, {compiled.macs:,} MACs, "
+          f"arena {compiled.arena_bytes:,} bytes")
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("core", list(CORES))
 @pytest.mark.parametrize("name", ["mww_v1_okay_nabu", "mww_v2_alexa", "mww_v2_hey_jarvis",
                                   "mww_v2_okay_nabu", "mww_v2_vad", "mww_v2x_okay_computer"])
 def test_streaming_models_in_qemu_row_by_row(tmp_path, name, core):
@@ -357,3 +378,20 @@ def test_streaming_models_in_qemu_row_by_row(tmp_path, name, core):
     assert y.tobytes() == data["y"].astype(np.uint8).tobytes()
     print(f"{name} ({core}): {instructions:,} instructions per inference, arena "
           f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
+
+
+@pytest.mark.parametrize("core", list(CORES))
+def test_float_kernels_have_no_fused_multiply_add(tmp_path, core):
+    """kws_f32.c turns contraction off itself: even a GNU C build that asks for
+    contraction (-std=gnu99 -ffp-contract=fast) emits no fused multiply-add,
+    which would round once where TFLite Micro's reference rounds twice."""
+    requires.tool("arm-none-eabi-gcc")
+    _, core_flags = CORES[core]
+    r = subprocess.run(["arm-none-eabi-gcc", *core_flags, "-std=gnu99", "-O3", "-ffp-contract=fast", "-Wall",
+                        "-Wextra", "-Werror", "-I", str(KERNELS_DIR), "-S", str(KERNELS_DIR / "kws_f32.c"),
+                        "-o", "-"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "vmul.f32" in r.stdout
+    fused = [line for line in r.stdout.splitlines() if line.strip().split("\t")[0] in
+             ("vfma.f32", "vfms.f32", "vfnma.f32", "vfnms.f32", "vfma.f64", "vfms.f64")]
+    assert not fused, fused[:5]

@@ -34,14 +34,48 @@ def valid_bytes(zoo):
     return zoo.tflite("conv_same_s1_relu").read_bytes()
 
 
-def test_float32_model_is_refused_with_conversion_recipe():
+def test_float32_model_compiles_with_a_warning_and_the_conversion_recipe():
+    """A float32 model runs through the float kernels; its notes warn of the
+    cost (weights 4x, time) and give the int8 recipe (tests/test_model_zoo.py
+    checks the float kernels bit for bit)."""
+    from generator.model import model_warnings
+
     data = convert_keras(_small_keras(), (8, 6, 1), quantize=False)
-    with pytest.raises(ModelError) as err:
-        load_model(data)
-    msg = str(err.value)
-    assert "float32" in msg
+    model = load_model(data)
+    (msg,) = model_warnings(model.notes)
+    assert "float32" in msg and "weights take" in msg and "several times" in msg
     assert "representative_dataset" in msg and "inference_input_type = tf.int8" in msg
     assert "TFLITE_BUILTINS_INT8" in msg
+    compiled = compile_model(model)
+    assert compiled.input.dtype == compiled.output.dtype == "float32"
+    assert {s["kernel"] for s in compiled.steps} == {"conv2d_f32", "fully_connected_f32"}
+
+
+def test_float32_operator_without_a_float_kernel_is_refused():
+    from model_zoo import _tf
+
+    _, keras = _tf()
+    keras.utils.set_random_seed(5)
+    i = keras.Input((6,), batch_size=1)
+    x = keras.layers.Dense(4, activation="sigmoid")(i)  # LOGISTIC: int8 only
+    with pytest.raises(ModelError) as err:
+        load_model(convert_keras(keras.Model(i, x), (6,), quantize=False))
+    msg = str(err.value)
+    assert "LOGISTIC" in msg and "no float32 kernel" in msg and "TFLITE_BUILTINS_INT8" in msg
+
+
+def test_float32_slice_without_a_float_kernel_is_refused_with_the_recipe():
+    from model_zoo import _tf
+
+    _, keras = _tf()
+    i = keras.Input((7, 6, 2), batch_size=1)
+    x = keras.layers.Conv2D(4, 3, padding="same")(i)
+    x = keras.layers.Lambda(lambda t: t[:, 1:5:2])(x)  # STRIDED_SLICE of float activations
+    x = keras.layers.Dense(3)(keras.layers.Flatten()(x))
+    with pytest.raises(ModelError) as err:
+        load_model(convert_keras(keras.Model(i, x), (7, 6, 2), quantize=False))
+    msg = str(err.value)
+    assert "STRIDED_SLICE" in msg and "no float32 kernel" in msg and "TFLITE_BUILTINS_INT8" in msg
 
 
 def test_dynamic_range_model_is_refused():

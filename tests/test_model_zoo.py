@@ -71,3 +71,64 @@ def test_resize_zoo_models_cover_every_option_combination(zoo):
     assert seen >= {("RESIZE_BILINEAR", *c) for c in combos} | {("RESIZE_NEAREST_NEIGHBOR", *c) for c in combos}
     assert ("RESIZE_NEAREST_NEIGHBOR", True, True) in seen  # refused for RESIZE_BILINEAR only
     assert seen >= {(d, op) for d in ("up", "down") for op in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR")}
+
+
+@pytest.mark.shared_data
+@pytest.mark.parametrize("features", KERNEL_SETS)
+def test_published_float32_model_bit_exact_on_the_host(zoo, features):
+    """Silicon Labs MLTK's float32 pacman KWS model (shared zoo3p): every .npz
+    row as TFLite Micro computed it, through the float kernels under ASan/UBSan."""
+    from generator.model import compile_model, load_model
+    from generator.shared import ZOO as ZOO3P
+    from generator.shared import missing_reason, shared_path
+
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    name = "mltk_kws_pacman_float32"
+    compiled = compile_model(load_model(root / f"{name}.tflite"), features=features)
+    assert compiled.input.dtype == compiled.output.dtype == "float32"
+    assert all(s["kernel"].endswith("_f32") for s in compiled.steps)
+    exe = zoo.builder.build(f"{name}-{'-'.join(sorted(features)) or 'portable'}", compiled)
+    data = np.load(root / f"{name}.npz")
+    ours = run_driver(exe, data["x"], compiled.output.shape, np.float32)
+    assert ours.reshape(data["y"].shape).tobytes() == data["y"].astype(np.float32).tobytes()
+
+
+def _with_softmax_beta(data: bytes, beta: float) -> bytes:
+    """The model with every SOFTMAX's beta rewritten in place (the converter
+    folds a scale into the layer before, so Keras never exports beta != 1)."""
+    import struct
+
+    import tflite
+
+    buf = bytearray(data)
+    model = tflite.Model.GetRootAsModel(buf, 0)
+    graph = model.Subgraphs(0)
+    patched = 0
+    for k in range(graph.OperatorsLength()):
+        op = graph.Operators(k)
+        if model.OperatorCodes(op.OpcodeIndex()).BuiltinCode() != tflite.BuiltinOperator.SOFTMAX:
+            continue
+        table = op.BuiltinOptions()
+        field = table.Offset(4)  # SoftmaxOptions.beta
+        assert field, "beta is not stored"
+        struct.pack_into("<f", buf, table.Pos + field, beta)
+        patched += 1
+    assert patched
+    return bytes(buf)
+
+
+def test_float32_softmax_beta_bit_exact(zoo, tmp_path):
+    """SOFTMAX's beta in a float32 model (exp((x - max) * beta)), rewritten
+    into the zoo's float multi-row softmax model."""
+    from generator.model import compile_model, load_model
+
+    data = _with_softmax_beta(zoo.tflite("f32_dense_3d").read_bytes(), 0.37)
+    compiled = compile_model(load_model(data))
+    assert "beta = 3.7e-01f" in compiled.sources["model.c"]
+    exe = zoo.builder.build("f32_softmax_beta", compiled)
+    x = random_inputs(compiled.input, 200, seed=5)
+    ours = run_driver(exe, x, compiled.output.shape, np.float32)
+    ref = reference_outputs(data, x).reshape(ours.shape)
+    assert ours.tobytes() == ref.astype(np.float32).tobytes()

@@ -136,7 +136,10 @@ def test_bad_model_files_are_refused_before_writing(tmp_path, capsys, ds_cnn):
     tf, keras = _tf()
     float_model = tmp_path / "float.tflite"
     m = keras.Sequential([keras.Input(shape=(8,)), keras.layers.Dense(4)])
-    float_model.write_bytes(tf.lite.TFLiteConverter.from_keras_model(m).convert())
+    conv = tf.lite.TFLiteConverter.from_keras_model(m)  # float16 weights: refused (float32 runs)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.target_spec.supported_types = [tf.float16]
+    float_model.write_bytes(conv.convert())
     for path in (truncated, missing, float_model):
         out = tmp_path / f"out_{path.stem}"
         assert gen_firmware(["--board", "qemu_m7", "--model", str(path), "--out", str(out)]) == 3
@@ -145,3 +148,16 @@ def test_bad_model_files_are_refused_before_writing(tmp_path, capsys, ds_cnn):
     assert "truncated" in errors["truncated"] or "corrupt" in errors["truncated"]
     assert "no model file" in errors["missing"]
     assert "representative_dataset" in errors["float"]
+
+
+def test_float32_model_renders_with_a_warning(tmp_path, capsys):
+    """gen-firmware renders a float32 model and says on stderr what it costs,
+    with the int8 recipe."""
+    tf, keras = _tf()
+    m = keras.Sequential([keras.Input(shape=(8,), batch_size=1), keras.layers.Dense(4)])
+    model = tmp_path / "float.tflite"
+    model.write_bytes(convert_keras(m, (8,), quantize=False))
+    assert gen_firmware(["--board", "qemu_m7", "--model", str(model), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "gen-firmware: warning: the model is float32" in err and "weights take" in err
+    assert "TFLITE_BUILTINS_INT8" in err

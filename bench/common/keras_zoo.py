@@ -34,6 +34,7 @@ class ZooEntry:
     per_channel: bool = True
     per_channel_dense: bool = True
     float_io: bool = False
+    float_model: bool = False  # converted without quantization: a float32 model (float kernels)
     slow: bool = False
     inputs: int = 256
     seed: int = 0
@@ -324,6 +325,45 @@ def _resize_modes(keras, e):
     return keras.Model(i, keras.layers.Concatenate()(outs))
 
 
+def _f32_mix(keras, e):
+    """What the float kernels meet besides the int8 zoo's shapes: a clip to
+    [-1, 1] (RELU_N1_TO_1), ADD of a constant broadcast over H and W, depth
+    multiplier 2, a windowed average and a softmax over several rows."""
+    tf, _ = tf_and_keras()
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(6, 3, padding="same", activation="relu")(i)
+    y = keras.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2)(x)
+    y = keras.layers.Lambda(lambda t: tf.clip_by_value(t, -1.0, 1.0))(y)
+    bias = np.linspace(-0.5, 0.5, 12, dtype=np.float32).reshape(1, 1, 1, 12)
+    y = keras.layers.Lambda(lambda t: t + bias)(y)
+    x = keras.layers.Conv2D(12, 1)(x)
+    x = keras.layers.Add()([x, y])
+    x = keras.layers.AveragePooling2D((3, 2), strides=(2, 2), padding="same")(x)
+    x = keras.layers.Dense(5, activation="relu6")(x)
+    x = keras.layers.Softmax()(x)
+    return keras.Model(i, x)
+
+
+def _f32_relu(keras, e):
+    """Standalone RELU and RELU6 (after a RESHAPE, nothing to fuse them into)."""
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(4, 3, padding="same")(i)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Add()([keras.layers.ReLU()(x), keras.layers.ReLU(max_value=6.0)(x)])
+    x = keras.layers.Dense(3)(x)
+    return keras.Model(i, x)
+
+
+def _f32_pad(keras, e):
+    """PAD (ZeroPadding2D) and PADV2 (a constant of 0.25) in a float32 model."""
+    i = _inp(keras, e)
+    x = keras.layers.ZeroPadding2D(((1, 2), (3, 0)))(i)
+    x = keras.layers.Conv2D(4, 3, padding="valid", activation="relu")(x)
+    x = keras.layers.Lambda(lambda t: keras.ops.pad(t, ((0, 0), (1, 0), (0, 2), (0, 0)), constant_values=0.25))(x)
+    x = keras.layers.DepthwiseConv2D(3)(x)
+    return keras.Model(i, x)
+
+
 def tiny_conv(keras, e):
     """TensorFlow's micro_speech 'tiny_conv' (49 x 40 spectrogram, 4 labels)."""
     i = _inp(keras, e)
@@ -389,8 +429,34 @@ ZOO: dict[str, ZooEntry] = {
         ZooEntry("resize_nearest", _resize_nearest, (7, 9, 3), batch_size=2, expect_ops=("RESIZE_NEAREST_NEIGHBOR",)),
         ZooEntry("resize_modes", _resize_modes, (6, 5, 2),
                  expect_ops=("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "CONCATENATION")),
+        # float32 models (the converter without quantization): the float kernels
+        ZooEntry("f32_conv_same_s1_relu", _conv_same_s1, (13, 11, 3), float_model=True, expect_ops=("CONV_2D",)),
+        ZooEntry("f32_conv_valid_s2_relu6", _conv_valid_s2, (15, 12, 2), float_model=True,
+                 expect_ops=("CONV_2D",)),
+        ZooEntry("f32_conv_dilated", _conv_dilated, (17, 13, 4), float_model=True, expect_ops=("CONV_2D",)),
+        ZooEntry("f32_conv_groups", _conv_groups, (10, 8, 6), float_model=True, expect_ops=("CONV_2D",)),
+        ZooEntry("f32_dw_m3_dilated", _dw_m3_dilated, (13, 12, 3), float_model=True,
+                 expect_ops=("DEPTHWISE_CONV_2D",)),
+        ZooEntry("f32_dense_3d", _dense_3d, (6, 10), float_model=True, expect_ops=("FULLY_CONNECTED", "SOFTMAX")),
+        ZooEntry("f32_batch2", _batch2, (9, 7, 2), batch_size=2, float_model=True,
+                 expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D")),
+        ZooEntry("f32_pooling", _pooling, (13, 11, 5), float_model=True, expect_ops=("MAX_POOL_2D", "AVERAGE_POOL_2D")),
+        ZooEntry("f32_pooling_same", _pooling_same, (9, 7, 3), float_model=True,
+                 expect_ops=("MAX_POOL_2D", "AVERAGE_POOL_2D")),
+        ZooEntry("f32_residual", _residual, (9, 8, 4), float_model=True, expect_ops=("ADD", "MEAN")),
+        ZooEntry("f32_mean_width", _mean_width, (7, 9, 2), float_model=True, expect_ops=("MEAN",)),
+        ZooEntry("f32_flatten_dynamic_batch", _flatten_dynamic, (10, 6, 2), batch_size=None, float_model=True,
+                 expect_ops=("RESHAPE", "MAX_POOL_2D", "SOFTMAX")),
+        ZooEntry("f32_mix", _f32_mix, (8, 7, 2), float_model=True,
+                 expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
+        ZooEntry("f32_relu", _f32_relu, (7, 6, 2), float_model=True, expect_ops=("RELU", "RELU6", "ADD")),
+        ZooEntry("f32_pad", _f32_pad, (9, 6, 2), float_model=True, expect_ops=("PAD", "PADV2")),
+        ZooEntry("f32_concat", _concat, (8, 7, 3), float_model=True, expect_ops=("CONCATENATION",)),
+        ZooEntry("f32_mean", _mean, (10, 8, 3), float_model=True, expect_ops=("MEAN", "CONCATENATION")),
         ZooEntry("tiny_conv", tiny_conv, (49, 40, 1), inputs=300, slow=True, expect_ops=("CONV_2D", "SOFTMAX")),
         ZooEntry("ds_cnn", ds_cnn, (49, 10, 1), inputs=300, slow=True,
+                 expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
+        ZooEntry("f32_ds_cnn", ds_cnn, (49, 10, 1), inputs=200, slow=True, float_model=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
     ]
 }
@@ -405,7 +471,8 @@ def representative(shape: tuple[int, ...], seed: int, count: int = 32, batch: in
 
 
 def convert_entry(e: ZooEntry) -> bytes:
-    """Build the Keras model at random weights and convert it to full int8."""
+    """Build the Keras model at random weights and convert it to full int8
+    (float32: unquantized, for a float_model entry)."""
     tf, keras = tf_and_keras()
     keras.utils.set_random_seed(e.seed + 17)
     model = e.build(keras, e)
@@ -421,7 +488,8 @@ def convert_entry(e: ZooEntry) -> bytes:
                 rng.uniform(0.5, 1.5, v.shape).astype(np.float32),
             ])
     return convert_keras(model, e.input_shape, seed=e.seed, per_channel=e.per_channel,
-                         per_channel_dense=e.per_channel_dense, float_io=e.float_io, batch=e.batch_size or 1)
+                         per_channel_dense=e.per_channel_dense, float_io=e.float_io, batch=e.batch_size or 1,
+                         quantize=not e.float_model)
 
 
 def convert_keras(model, input_shape, seed=0, per_channel=True, per_channel_dense=True, float_io=False,

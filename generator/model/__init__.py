@@ -1,4 +1,4 @@
-"""Ahead-of-time int8 model runtime: .tflite -> C that is bit-exact with TFLite Micro.
+"""Ahead-of-time int8 (and float32) model runtime: .tflite -> C that is bit-exact with TFLite Micro.
 
     from generator.model import load_model, compile_model
     model = load_model("kws.tflite")          # parse + validate (ModelError if unusable)
@@ -17,6 +17,7 @@ from .compiler import (
     load_model,
 )
 from .errors import ModelError
+from .lower import model_warnings
 from .ops import KERNELS, SUPPORTED_OPS
 from .tflm import Reference, tflm_arena_bytes
 
@@ -33,5 +34,6 @@ __all__ = [
     "all_kernel_files",
     "compile_model",
     "load_model",
+    "model_warnings",
     "tflm_arena_bytes",
 ]

@@ -291,6 +291,9 @@ def _lifetimes(model: Model) -> tuple[dict[int, Buffer], dict[tuple[int, int], f
 
 def _array_body(arr: CArray) -> str:
     vals = np.asarray(arr.values).reshape(-1)
+    if arr.ctype == "float":  # each value as the literal that parses back to its exact bits
+        items = [c_float(v) for v in vals.astype(np.float32)]
+        return "\n".join("    " + ", ".join(items[i:i + 8]) + "," for i in range(0, len(items), 8))
     return c_array_rows(vals.tolist(), per_line=24 if arr.ctype == "int8_t" else 8, ctype=arr.ctype)
 
 
@@ -315,7 +318,8 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
         if tok == "params":
             args.append(f"&{name}_params")
         elif tok == "inputs":
-            ctx["pointer_table"] = {"name": f"{name}_inputs", "entries": operands}
+            ctx["pointer_table"] = {"name": f"{name}_inputs", "entries": operands,
+                                    "ctype": "float" if s.out_elem_bytes == 4 else "int8_t"}
             args.append(f"{name}_inputs")
         elif tok == "out":
             args.append(ptr(s.output))

@@ -7,7 +7,8 @@ describes how its kernel walks its inputs (see ``Step.reads``), which the memory
 planner uses to overlap an output with its dying input safely. The per-operator
 lowerings live in generator/model/ops (one module per family); this module
 handles the graph as a whole: folding shape computations, refusing models
-that are not full int8, and collecting every node's problems.
+that are neither full int8 nor float32 (a float32 model compiles, with a
+warning of its cost and the int8 recipe), and collecting every node's problems.
 
 Problems are collected per node and reported together, so a user sees every
 unsupported operator or type in one error.
@@ -119,8 +120,60 @@ def _fold_shape_ops(graph: Graph) -> tuple[list[Operator], list[str]]:
     return kept, notes
 
 
+# Operators with a float32 kernel (ops/f32.py), besides the RESHAPE-style aliases.
+FLOAT_OPS = ("ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED",
+             "MAX_POOL_2D", "MEAN", "PAD", "PADV2", "RELU", "RELU6", "SOFTMAX")
+FLOAT_ALIASES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+_COMPUTE = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
+            "SOFTMAX", "MEAN", "LOGISTIC", "CONCATENATION", "PAD", "MUL", "SUB", "TANH", "RELU", "RELU6",
+            "LEAKY_RELU",
+            "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "RESIZE_BILINEAR",
+            "RESIZE_NEAREST_NEIGHBOR")
+
+
+def _float_nodes(graph: Graph, ops: list[Operator]) -> tuple[list[Operator], list[Operator]]:
+    """Compute nodes with a float32 first input: (float32 weights or none, int8 weights = hybrid)."""
+    float_ops, hybrid_ops = [], []
+    for op in ops:
+        if op.opcode not in _COMPUTE:
+            continue
+        ins = [graph.tensors[i] for i in op.inputs if i >= 0]
+        if not ins or ins[0].dtype != "float32":
+            continue
+        weights = [t for t in ins[1:] if t.data is not None]
+        if any(t.dtype in ("int8", "uint8") for t in weights):
+            hybrid_ops.append(op)
+        else:
+            float_ops.append(op)
+    return float_ops, hybrid_ops
+
+
+def _node_list(ops: list[Operator]) -> str:
+    return ", ".join(f"{op.index} ({op.opcode})" for op in ops[:6]) + (" ..." if len(ops) > 6 else "")
+
+
+def float_model_warning(graph: Graph, float_ops: list[Operator]) -> str:
+    """What running a float32 model costs, and how to convert it to int8."""
+    weights = {i for op in float_ops for i in op.inputs[1:]
+               if i >= 0 and graph.tensors[i].data is not None and graph.tensors[i].dtype == "float32"}
+    nbytes = sum(graph.tensors[i].nbytes for i in weights)
+    return (
+        f"warning: the model is float32 (nodes {_node_list(float_ops)} compute in float): it runs through "
+        f"float reference kernels, its weights take {nbytes:,} bytes (about 4x an int8 version's, "
+        f"about {nbytes // 4:,}), its activations 4 bytes a value, and an inference takes several times the int8 "
+        "version's time (far more on a core without a floating-point unit).\n" + FULL_INT8_HOWTO
+    )
+
+
+def model_warnings(notes: list[str]) -> list[str]:
+    """The notes of a loaded model that are warnings (a float32 model's cost),
+    without their "warning: " prefix, for the tools to print."""
+    return [n[len("warning: "):] for n in notes if n.startswith("warning: ")]
+
+
 def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
-    """Name the quantization scheme of a model that is not full int8, if so."""
+    """Name the quantization scheme of a model that is not full int8 and
+    cannot run, if so (a float32 model runs: see float_model_warning)."""
     if any(t.dtype == "float16" for t in graph.tensors):
         return (
             "the model is float16-quantized (its weights are stored as float16 and computed in "
@@ -143,34 +196,22 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
             "the model uses int16 activations (16x8 quantization, "
             "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8); tinykws runs int8 activations only."
         )
-    compute = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "AVERAGE_POOL_2D", "MAX_POOL_2D",
-               "SOFTMAX", "MEAN", "LOGISTIC", "CONCATENATION", "PAD", "MUL", "SUB", "TANH", "RELU", "RELU6",
-               "LEAKY_RELU",
-               "BATCH_MATMUL", "UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF", "RESIZE_BILINEAR",
-               "RESIZE_NEAREST_NEIGHBOR")
-    float_ops, hybrid_ops = [], []
-    for op in ops:
-        if op.opcode not in compute:
-            continue
-        ins = [graph.tensors[i] for i in op.inputs if i >= 0]
-        if not ins or ins[0].dtype != "float32":
-            continue
-        weights = [t for t in ins[1:] if t.data is not None]
-        if any(t.dtype in ("int8", "uint8") for t in weights):
-            hybrid_ops.append(f"{op.index} ({op.opcode})")
-        else:
-            float_ops.append(f"{op.index} ({op.opcode})")
+    float_ops, hybrid_ops = _float_nodes(graph, ops)
     if hybrid_ops:
         return (
             "the model is dynamic-range quantized: its weights are int8 but activations are float32 "
-            f"(nodes {', '.join(hybrid_ops[:6])}{' ...' if len(hybrid_ops) > 6 else ''}); "
-            "tinykws runs full-integer int8 models only."
+            f"(nodes {_node_list(hybrid_ops)}); tinykws runs full-integer int8 models (and, slower, "
+            "float32 ones), not hybrid ones (TFLite Micro refuses them too)."
         )
-    if float_ops:
+    # in a float32 model, every node touching a float activation needs a float kernel
+    missing = [op for op in ops if float_ops and op.opcode not in FLOAT_OPS + FLOAT_ALIASES
+               and any(graph.tensors[t].dtype == "float32" and graph.tensors[t].data is None
+                       for t in (*op.inputs, *op.outputs) if t >= 0)]
+    if missing:
         return (
-            "the model is float32 (nodes "
-            f"{', '.join(float_ops[:6])}{' ...' if len(float_ops) > 6 else ''} compute in float); "
-            "tinykws runs full-integer int8 models only."
+            f"the model is float32 and nodes {_node_list(missing)} have no float32 kernel (float32 models "
+            f"can use {', '.join(FLOAT_OPS + FLOAT_ALIASES)}); tinykws runs full-integer int8 models with "
+            "every supported operator."
         )
     return None
 
@@ -180,6 +221,9 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
     ops, notes = _fold_shape_ops(graph)
     problems: list[str] = []
     precision = _precision_problem(graph, ops)
+    float_ops = _float_nodes(graph, ops)[0]
+    if float_ops and not precision:
+        notes.append(float_model_warning(graph, float_ops))
     unsupported = [op for op in ops if op.opcode not in SUPPORTED_OPS]
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
         problems.append(
@@ -218,13 +262,14 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
             problems.append(f"model edge tensor '{t.name}' is {t.dtype}; int8 (or float32 with QUANTIZE/DEQUANTIZE) is required")
     for tid in graph.inputs:
         t = graph.tensors[tid]
-        if t.dtype == "float32":
+        if t.dtype == "float32" and not float_ops:
             users = [op for op in ops if tid in op.inputs]
             if any(op.opcode != "QUANTIZE" for op in users):
                 problems.append(f"float32 model input '{t.name}' must feed QUANTIZE nodes only")
     for tid in graph.outputs:
         t = graph.tensors[tid]
-        if t.dtype == "float32" and not any(op.opcode == "DEQUANTIZE" and tid in op.outputs for op in ops):
+        if t.dtype == "float32" and not float_ops and not any(
+                op.opcode == "DEQUANTIZE" and tid in op.outputs for op in ops):
             problems.append(f"float32 model output '{t.name}' must come from a DEQUANTIZE node")
     if problems:
         supported = ", ".join(SUPPORTED_OPS)

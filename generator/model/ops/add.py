@@ -13,6 +13,7 @@ from ..reader import Operator
 from ..step import Step
 from .broadcast import broadcast_operands
 from .checks import check_activation, need
+from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily, Variant
 from .quant import multipliers
@@ -24,6 +25,8 @@ ADD_DSP = Kernel("add_dsp", func="kws_add_s8_dsp", struct="kws_add_params_t",
 
 
 def lower_add(ctx: LoweringContext, op: Operator) -> Step:
+    if f32.is_float(ctx.output(op)):
+        return f32.lower_add(ctx, op)
     a, b, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     operands = broadcast_operands(ctx, op, a, b, y)
     act = op.options.get("activation", "NONE")
@@ -65,5 +68,5 @@ def add_dsp(step: Step) -> Step | None:
     return dataclasses.replace(step, kernel=ADD_DSP)
 
 
-FAMILY = OpFamily(lowerings={"ADD": lower_add}, kernels=(ADD,),
+FAMILY = OpFamily(lowerings={"ADD": lower_add}, kernels=(ADD, f32.ADD_F32),
                   variants=(Variant(ADD_DSP, "add", "dsp", add_dsp),))

@@ -28,11 +28,15 @@ class Operands:
                            ("stride2", c_list(self.strides[1]))])]
 
 
-def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor, y: Tensor) -> Operands:
-    act_tensor(y, "output")
+def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor, y: Tensor,
+                       dtype: str = "int8") -> Operands:
+    """dtype "float32": float operands (a float model); reads in bytes, 4 per element."""
+    act_tensor(y, "output", dtype)
     for t, what in ((a, "input 0"), (b, "input 1")):
         if t.data is None:
-            act_tensor(t, what)
+            act_tensor(t, what, dtype)
+        elif dtype == "float32":
+            need(t.dtype == "float32" and bool(np.all(np.isfinite(t.data))), f"{what} must be finite float32")
         else:
             need(t.dtype == "int8" and t.quantized and len(t.scales) == 1, f"{what} must be int8")
     need(len(y.shape) <= 4 and len(a.shape) <= 4 and len(b.shape) <= 4,
@@ -52,11 +56,15 @@ def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor,
     idx = np.indices(ys).reshape(4, -1)
     for pos, t in enumerate((a, b)):
         if t.data is None:
-            out.reads[len(out.inputs)] = (idx * np.array(strides[pos])[:, None]).sum(axis=0).astype(np.float64)
+            elem = (idx * np.array(strides[pos])[:, None]).sum(axis=0).astype(np.float64)
+            out.reads[len(out.inputs)] = elem * (4 if dtype == "float32" else 1)
             out.inputs.append(t.index)
         else:
             cname = f"{ctx.prefix(op)}const{pos}"
-            out.arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
+            if dtype == "float32":
+                out.arrays.append(CArray(cname, "float", t.data.reshape(-1).astype(np.float32), "weights"))
+            else:
+                out.arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
             out.const_inputs[pos] = cname
     need(out.inputs, f"{op.opcode} of two constants should have been folded by the converter")
     return out

@@ -8,6 +8,7 @@ import numpy as np
 from ..reader import Operator
 from ..step import CArray, Step
 from .checks import act_tensor, need, prod
+from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
 
@@ -17,7 +18,8 @@ CONCAT = Kernel("concat", func="kws_concat_s8", struct="kws_concat_params_t", so
 
 def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
     y = ctx.output(op)
-    act_tensor(y, "output")
+    float_model = f32.is_float(y)
+    act_tensor(y, "output", "float32" if float_model else "int8")
     need(op.options.get("activation", "NONE") == "NONE", "fused activations on CONCATENATION are not supported")
     rank = len(y.shape)
     axis = op.options.get("axis", 0)
@@ -29,12 +31,17 @@ def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
     axis_bytes = []
     for k, t in enumerate(ins):
         need(len(t.shape) == rank, f"input {k} has rank {len(t.shape)}, output {rank}")
-        need(t.dtype == "int8" and t.quantized, f"input {k} '{t.name}' must be int8")
-        need(
-            float(t.scale) == float(y.scale) and t.zero_point == y.zero_point,
-            f"input {k} '{t.name}' is quantized differently from the output "
-            "(TFLite Micro requires equal scale and zero point)",
-        )
+        if float_model:
+            need(t.dtype == "float32", f"input {k} '{t.name}' must be float32")
+            if t.data is None:
+                act_tensor(t, f"input {k}", "float32")
+        else:
+            need(t.dtype == "int8" and t.quantized, f"input {k} '{t.name}' must be int8")
+            need(
+                float(t.scale) == float(y.scale) and t.zero_point == y.zero_point,
+                f"input {k} '{t.name}' is quantized differently from the output "
+                "(TFLite Micro requires equal scale and zero point)",
+            )
         axis_bytes.append(t.shape[axis] * inner)
     need(sum(axis_bytes) * outer == y.size, "input sizes do not add up to the output")
     nm = ctx.prefix(op)
@@ -43,19 +50,26 @@ def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
     for k, t in enumerate(ins):
         if t.data is not None:
             cname = f"{nm}const{k}"
-            arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
+            if float_model:
+                arrays.append(CArray(cname, "float", t.data.reshape(-1).astype(np.float32), "weights"))
+            else:
+                arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
             const_inputs[k] = cname
             continue
         r = np.full(y.size, np.inf)
         start = sum(axis_bytes[:k])
         pos = np.arange(outer) * total + start
-        r[pos] = np.arange(outer) * axis_bytes[k]
+        r[pos] = np.arange(outer) * axis_bytes[k] * (4 if float_model else 1)  # bytes
         reads[len(inputs)] = r
         inputs.append(t.index)
     arrays.append(CArray(nm + "axis_bytes", "int32_t", np.array(axis_bytes, dtype=np.int64), "shape"))
+    if float_model:  # axis_bytes counts values there
+        fields = [("outer", outer), ("count", len(ins)), ("axis_len", nm + "axis_bytes")]
+        return Step(f32.CONCAT_F32, node=op.index, op=op.opcode, inputs=inputs, output=y.index, fields=fields,
+                    arrays=arrays, const_inputs=const_inputs, reads=reads, out_elem_bytes=4)
     fields = [("outer", outer), ("count", len(ins)), ("axis_bytes", nm + "axis_bytes")]
     return Step(CONCAT, node=op.index, op=op.opcode, inputs=inputs, output=y.index, fields=fields,
                 arrays=arrays, const_inputs=const_inputs, reads=reads)
 
 
-FAMILY = OpFamily(lowerings={"CONCATENATION": lower_concatenation}, kernels=(CONCAT,))
+FAMILY = OpFamily(lowerings={"CONCATENATION": lower_concatenation}, kernels=(CONCAT, f32.CONCAT_F32))

@@ -10,7 +10,7 @@ from ..reader import Operator, Tensor
 from ..step import Step
 from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
-from . import dsp
+from . import dsp, f32
 from .kernel import Kernel, OpFamily, Variant
 from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
 from .window import pixel_min_read, window_geometry
@@ -49,6 +49,8 @@ def _operands(ctx: LoweringContext, op: Operator, name: str) -> tuple[Tensor, Te
 
 
 def lower_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
+    if f32.is_float(ctx.input(op, 0)):
+        return f32.lower_conv_2d(ctx, op)
     x, w, y, o = _operands(ctx, op, "CONV_2D")
     n, h, wd, c = x.shape
     co, kh, kw, cig = w.shape
@@ -91,6 +93,8 @@ def lower_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
 
 
 def lower_depthwise_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
+    if f32.is_float(ctx.input(op, 0)):
+        return f32.lower_depthwise_conv_2d(ctx, op)
     x, w, y, o = _operands(ctx, op, "DEPTHWISE_CONV_2D")
     n, h, wd, c = x.shape
     one, kh, kw, co = w.shape
@@ -153,7 +157,7 @@ def depthwise_conv_2d_dsp(step: Step) -> Step | None:
 
 FAMILY = OpFamily(
     lowerings={"CONV_2D": lower_conv_2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv_2d},
-    kernels=(CONV2D, DWCONV2D),
+    kernels=(CONV2D, DWCONV2D, f32.CONV2D_F32, f32.DWCONV2D_F32),
     variants=(Variant(CONV2D_DSP, "conv2d", "dsp", conv_2d_dsp),
               Variant(DWCONV2D_DSP, "dwconv2d", "dsp", depthwise_conv_2d_dsp)),
 )

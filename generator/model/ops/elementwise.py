@@ -13,6 +13,7 @@ from .. import qmath
 from ..reader import Operator, Tensor
 from ..step import CArray, Issue, Step
 from .checks import act_tensor, need
+from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
 
@@ -49,14 +50,26 @@ def _table_op(table: Callable[[Tensor, Tensor, Operator], np.ndarray], out_zp: i
     return lower
 
 
+def _or_float(lower):
+    """RELU / RELU6 of a float32 model: the float clamp (ops/f32.py)."""
+
+    def dispatch(ctx: LoweringContext, op: Operator) -> Step:
+        if f32.is_float(ctx.input(op, 0)):
+            return f32.lower_relu(ctx, op)
+        return lower(ctx, op)
+
+    return dispatch
+
+
 FAMILY = OpFamily(
     lowerings={
         "LOGISTIC": _table_op(lambda x, y, op: qmath.logistic_lut(x.scale, x.zero_point), out_zp=-128),
         "TANH": _table_op(lambda x, y, op: qmath.tanh_lut(x.scale, x.zero_point)),
-        "RELU": _table_op(lambda x, y, op: qmath.relu_lut(x.scale, x.zero_point, y.scale, y.zero_point)),
-        "RELU6": _table_op(lambda x, y, op: qmath.relu6_lut(x.scale, x.zero_point)),
+        "RELU": _or_float(_table_op(lambda x, y, op: qmath.relu_lut(x.scale, x.zero_point, y.scale,
+                                                                    y.zero_point))),
+        "RELU6": _or_float(_table_op(lambda x, y, op: qmath.relu6_lut(x.scale, x.zero_point))),
         "LEAKY_RELU": _table_op(lambda x, y, op: qmath.leaky_relu_lut(
             x.scale, x.zero_point, y.scale, y.zero_point, op.options["alpha"])),
     },
-    kernels=(LUT,),
+    kernels=(LUT, f32.CLAMP_F32),
 )

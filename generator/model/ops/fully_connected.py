@@ -10,7 +10,7 @@ from ..reader import Operator
 from ..step import Step
 from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
-from . import dsp
+from . import dsp, f32
 from .kernel import Kernel, OpFamily, Variant
 from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
 
@@ -26,6 +26,8 @@ FULLY_CONNECTED_DSP = Kernel(
 
 
 def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
+    if f32.is_float(ctx.input(op, 0)):
+        return f32.lower_fully_connected(ctx, op)
     x, w, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     act_tensor(x, "input")
     act_tensor(y, "output")
@@ -67,5 +69,5 @@ def fully_connected_dsp(step: Step) -> Step | None:
     return dsp.for_variant(step, FULLY_CONNECTED_DSP, dsp.padded_rows(rows), scratch=0)
 
 
-FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected}, kernels=(FULLY_CONNECTED,),
+FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected}, kernels=(FULLY_CONNECTED, f32.FULLY_CONNECTED_F32),
                   variants=(Variant(FULLY_CONNECTED_DSP, "fully_connected", "dsp", fully_connected_dsp),))

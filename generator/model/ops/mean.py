@@ -8,6 +8,7 @@ from .. import qmath
 from ..reader import Operator
 from ..step import Step
 from .checks import act_tensor, need, prod
+from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
 
@@ -17,8 +18,10 @@ MEAN = Kernel("mean", func="kws_mean_s8", struct="kws_mean_params_t",
 
 def lower_mean(ctx: LoweringContext, op: Operator) -> Step:
     x, axes_t, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    act_tensor(x, "input")
-    act_tensor(y, "output")
+    float_model = f32.is_float(x)
+    if not float_model:
+        act_tensor(x, "input")
+        act_tensor(y, "output")
     need(axes_t.data is not None and axes_t.dtype == "int32", "the axes must be a constant int32 tensor")
     rank = len(x.shape)
     axes = sorted({int(a) + rank if int(a) < 0 else int(a) for a in axes_t.data.reshape(-1)})
@@ -32,6 +35,8 @@ def lower_mean(ctx: LoweringContext, op: Operator) -> Step:
     inner = prod(x.shape[axes[-1] + 1 :])
     need(y.size == outer * inner, f"output shape {y.shape} does not match the reduction")
     need(reduce > 0, "empty reduction")
+    if float_model:
+        return f32.lower_mean(ctx, op, outer, reduce, inner)
     # QuantizedMeanOrSum: the multiplier is pre-divided by the element count.
     m, s = qmath.quantize_multiplier(float(x.scale) / float(y.scale))
     shift = reduce.bit_length() - 1
@@ -49,4 +54,4 @@ def lower_mean(ctx: LoweringContext, op: Operator) -> Step:
                 reads={0: reads.reshape(-1)})
 
 
-FAMILY = OpFamily(lowerings={"MEAN": lower_mean}, kernels=(MEAN,))
+FAMILY = OpFamily(lowerings={"MEAN": lower_mean}, kernels=(MEAN, f32.MEAN_F32))

@@ -8,6 +8,7 @@ import numpy as np
 from ..reader import Operator
 from ..step import Step
 from .checks import act_tensor, c_list, need, prod, shape4
+from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
 
@@ -16,15 +17,17 @@ PAD = Kernel("pad", func="kws_pad_s8", struct="kws_pad_params_t", source="kws_pa
 
 def lower_pad(ctx: LoweringContext, op: Operator) -> Step:
     x, pads, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    act_tensor(x, "input")
-    act_tensor(y, "output")
+    float_model = f32.is_float(x)
+    if not float_model:
+        act_tensor(x, "input")
+        act_tensor(y, "output")
     need(pads.data is not None and pads.dtype in ("int32", "int64"), "paddings must be a constant integer tensor")
     rank = len(x.shape)
     need(rank <= 4, "PAD supports up to 4 dimensions")
     p = pads.data.reshape(-1, 2).astype(np.int64)
     need(p.shape[0] == rank and np.all(p >= 0), f"invalid paddings {pads.data.tolist()}")
-    value = y.zero_point
-    if op.opcode == "PADV2" and len(op.inputs) > 2 and op.inputs[2] >= 0:
+    value = 0 if float_model else y.zero_point
+    if op.opcode == "PADV2" and not float_model and len(op.inputs) > 2 and op.inputs[2] >= 0:
         cv = ctx.tensors[op.inputs[2]]
         need(cv.data is not None and cv.dtype == "int8", "the pad value must be a constant int8")
         value = int(cv.data.reshape(-1)[0])
@@ -42,8 +45,10 @@ def lower_pad(ctx: LoweringContext, op: Operator) -> Step:
             src = ((s[0] * in4[1] + s[1]) * in4[2] + s[2]) * in4[3]
             reads[r * out4[3] + before[3]] = src
     fields = [("in_dims", c_list(in4)), ("out_dims", c_list(out4)), ("before", c_list(before)), ("value", value)]
+    if float_model:
+        return f32.lower_pad(ctx, op, fields, reads)
     return Step(PAD, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
                 reads={0: reads})
 
 
-FAMILY = OpFamily(lowerings={"PAD": lower_pad, "PADV2": lower_pad}, kernels=(PAD,))
+FAMILY = OpFamily(lowerings={"PAD": lower_pad, "PADV2": lower_pad}, kernels=(PAD, f32.PAD_F32))

@@ -9,6 +9,7 @@ from .. import qmath
 from ..reader import Operator
 from ..step import Step
 from .checks import act_tensor, check_activation, need
+from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
 from .window import padding, pixel_min_read
@@ -55,14 +56,18 @@ def _pool(ctx: LoweringContext, op: Operator, kernel: Kernel) -> Step:
 
 
 def lower_average_pool_2d(ctx: LoweringContext, op: Operator) -> Step:
+    if f32.is_float(ctx.input(op, 0)):
+        return f32.lower_pool(ctx, op, f32.AVGPOOL_F32)
     return _pool(ctx, op, AVGPOOL)
 
 
 def lower_max_pool_2d(ctx: LoweringContext, op: Operator) -> Step:
+    if f32.is_float(ctx.input(op, 0)):
+        return f32.lower_pool(ctx, op, f32.MAXPOOL_F32)
     return _pool(ctx, op, MAXPOOL)
 
 
 FAMILY = OpFamily(
     lowerings={"AVERAGE_POOL_2D": lower_average_pool_2d, "MAX_POOL_2D": lower_max_pool_2d},
-    kernels=(AVGPOOL, MAXPOOL),
+    kernels=(AVGPOOL, MAXPOOL, f32.AVGPOOL_F32, f32.MAXPOOL_F32),
 )

@@ -9,6 +9,7 @@ from .. import qmath
 from ..reader import Operator
 from ..step import CArray, Issue, Step
 from .checks import act_tensor, need
+from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
 
@@ -17,6 +18,8 @@ SOFTMAX = Kernel("softmax", func="kws_softmax_s8", struct="kws_softmax_params_t"
 
 
 def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:
+    if f32.is_float(ctx.input(op, 0)):
+        return f32.lower_softmax(ctx, op)
     x, y = ctx.input(op, 0), ctx.output(op)
     act_tensor(x, "input")
     act_tensor(y, "output")
@@ -38,4 +41,4 @@ def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:
                 arrays=arrays, reads={0: np.arange(x.size, dtype=np.float64)})
 
 
-FAMILY = OpFamily(lowerings={"SOFTMAX": lower_softmax}, kernels=(SOFTMAX,))
+FAMILY = OpFamily(lowerings={"SOFTMAX": lower_softmax}, kernels=(SOFTMAX, f32.SOFTMAX_F32))
