@@ -53,9 +53,9 @@ class HostPipeline:
         # STREAM's parameters, as gen-firmware renders them for this model by default
         self.recognizer = bundle.recognizer
         self.reference = Reference(self.model_bytes)
+        graph = read_graph(self.model_bytes)
         if self.config.kind == "stft":
             # the stft frontend quantizes for the model input, as gen-firmware renders it
-            graph = read_graph(self.model_bytes)
             tensor = graph.tensors[graph.inputs[0]]
             if tensor.dtype != "int8" or tensor.scales is None:
                 raise ValueError(f"{bundle.model}: the stft frontend feeds a full-int8 model; "
@@ -67,7 +67,7 @@ class HostPipeline:
         self.frames = int(np.prod(self.input_shape)) // self.config.channels
         self.output_uint8 = np.dtype(self.reference.output_details["dtype"]) == np.uint8
         # resource variables: state kept between invokes (generator/model/ops/variables.py)
-        self.stateful = any(op.opcode == "VAR_HANDLE" for op in read_graph(self.model_bytes).operators)
+        self.stateful = any(op.opcode == "VAR_HANDLE" for op in graph.operators)
 
     def reset_model(self) -> None:
         """A streaming model's state back to its start: a new interpreter, as the

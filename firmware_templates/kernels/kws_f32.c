@@ -346,17 +346,7 @@ void kws_concat_f32(const kws_concat_f32_params_t *p, const float *const *inputs
 
 void kws_add_f32(const kws_add_f32_params_t *p, const float *input1, const float *input2, float *output)
 {
-    int i0, i1, i2, i3;
-
-    for (i0 = 0; i0 < p->dims[0]; ++i0) {
-        for (i1 = 0; i1 < p->dims[1]; ++i1) {
-            for (i2 = 0; i2 < p->dims[2]; ++i2) {
-                const float *a = input1 + i0 * p->stride1[0] + i1 * p->stride1[1] + i2 * p->stride1[2];
-                const float *b = input2 + i0 * p->stride2[0] + i1 * p->stride2[1] + i2 * p->stride2[2];
-                for (i3 = 0; i3 < p->dims[3]; ++i3) {
-                    *output++ = kws_act_f32(a[i3 * p->stride1[3]] + b[i3 * p->stride2[3]], p->act_min, p->act_max);
-                }
-            }
-        }
-    }
+    int32_t a, b;
+    KWS_BROADCAST_FOR_EACH(&p->shape, a, b,
+                           *output++ = kws_act_f32(input1[a] + input2[b], p->act_min, p->act_max));
 }

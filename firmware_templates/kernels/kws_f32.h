@@ -72,11 +72,9 @@ typedef struct {
     float beta;
 } kws_softmax_f32_params_t;
 
-/* ADD with broadcasting over up to 4 dimensions (strides as kws_add_s8.h). */
+/* ADD with broadcasting over up to 4 dimensions (kws_broadcast_t). */
 typedef struct {
-    int32_t dims[4];
-    int32_t stride1[4];
-    int32_t stride2[4];
+    kws_broadcast_t shape;
     float act_min, act_max;
 } kws_add_f32_params_t;
 
