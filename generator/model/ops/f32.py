@@ -16,7 +16,7 @@ from ..step import CArray, Step
 from .checks import act_tensor, c_float, check_activation, need
 from .context import LoweringContext
 from .kernel import Kernel
-from .window import padding, pixel_min_read, window_geometry
+from .window import padding, pixel_min_read, pool_geometry, window_geometry
 
 _SRC, _HDR = "kws_f32.c", "kws_f32.h"
 CONV2D_F32 = Kernel("conv2d_f32", func="kws_conv2d_f32", struct="kws_conv2d_f32_params_t", source=_SRC, header=_HDR)
@@ -147,29 +147,11 @@ def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
 def lower_pool(ctx: LoweringContext, op: Operator, kernel: Kernel) -> Step:
     x, y = ctx.input(op, 0), ctx.output(op)
     _io(x, y)
-    need(len(x.shape) == 4 and len(y.shape) == 4, "pooling needs 4-D tensors")
     o = op.options
-    n, h, wd, c = x.shape
-    kh, kw, sh, sw = o["filter_h"], o["filter_w"], o["stride_h"], o["stride_w"]
-    need(min(kh, kw, sh, sw) >= 1, "filter sizes and strides must be >= 1")
-    oh, pt = padding(o["padding"], sh, 1, h, kh)
-    ow, pl = padding(o["padding"], sw, 1, wd, kw)
-    need(y.shape == (n, oh, ow, c), f"output shape {y.shape} does not match the computed {(n, oh, ow, c)}")
-    for oy in range(oh):
-        iy = oy * sh - pt
-        need(min(kh, h - iy) > max(0, -iy), "a pooling window lies entirely outside the input")
-    for ox in range(ow):
-        ix = ox * sw - pl
-        need(min(kw, wd - ix) > max(0, -ix), "a pooling window lies entirely outside the input")
-    pix = pixel_min_read(n, h, wd, c, oh, ow, kh, kw, sh, sw, 1, 1, pt, pl)
-    reads = (pix[:, None] + np.arange(c)[None, :]) * F32
-    fields = [
-        ("batches", n), ("in_h", h), ("in_w", wd), ("channels", c), ("out_h", oh), ("out_w", ow),
-        ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw), ("pad_t", pt), ("pad_l", pl),
-        *activation_range(o["activation"]),
-    ]
+    geometry = pool_geometry(x, y, o)
+    fields = geometry["fields"] + list(activation_range(o["activation"]))
     return Step(kernel, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
-                reads={0: reads.reshape(-1)}, out_elem_bytes=F32)
+                reads={0: geometry["reads"] * F32}, out_elem_bytes=F32)
 
 
 def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:

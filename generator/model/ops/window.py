@@ -51,3 +51,28 @@ def pixel_min_read(n, h, w, c, out_h, out_w, k_h, k_w, s_h, s_w, d_h, d_w, p_t, 
     base = (ry[:, None] * w + rx[None, :]) * c  # inf propagates
     per_batch = base.reshape(-1)
     return (np.arange(n)[:, None] * (h * w * c) + per_batch[None, :]).reshape(-1)
+
+
+def pool_geometry(x: Tensor, y: Tensor, options: dict) -> dict:
+    """A pooling node's window (int8 and float32 alike): checked against the
+    shapes, every window with at least one input pixel (TFLite Micro divides
+    by the count), and its reads in elements for the planner (`reads`)."""
+    need(len(x.shape) == 4 and len(y.shape) == 4, "pooling needs 4-D tensors")
+    n, h, wd, c = x.shape
+    kh, kw, sh, sw = options["filter_h"], options["filter_w"], options["stride_h"], options["stride_w"]
+    need(min(kh, kw, sh, sw) >= 1, "filter sizes and strides must be >= 1")
+    oh, pt = padding(options["padding"], sh, 1, h, kh)
+    ow, pl = padding(options["padding"], sw, 1, wd, kw)
+    need(y.shape == (n, oh, ow, c), f"output shape {y.shape} does not match the computed {(n, oh, ow, c)}")
+    for oy in range(oh):
+        iy = oy * sh - pt
+        need(min(kh, h - iy) > max(0, -iy), "a pooling window lies entirely outside the input")
+    for ox in range(ow):
+        ix = ox * sw - pl
+        need(min(kw, wd - ix) > max(0, -ix), "a pooling window lies entirely outside the input")
+    pix = pixel_min_read(n, h, wd, c, oh, ow, kh, kw, sh, sw, 1, 1, pt, pl)
+    reads = (pix[:, None] + np.arange(c)[None, :]).reshape(-1)
+    fields = [("batches", n), ("in_h", h), ("in_w", wd), ("channels", c), ("out_h", oh), ("out_w", ow),
+              ("k_h", kh), ("k_w", kw), ("stride_h", sh), ("stride_w", sw), ("pad_t", pt),
+              ("pad_l", pl)]
+    return {"fields": fields, "reads": reads}
