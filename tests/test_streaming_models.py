@@ -122,3 +122,31 @@ def test_keyword_scrambled_svdf_is_bit_exact_row_by_row(tmp_path):
     tflm = json.loads((root / f"{KEYWORD}.json").read_text()).get("tflm_min_arena_bytes")
     print(f"\n{KEYWORD}: arena {compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes; "
           f"TFLite Micro {tflm}")
+
+
+def keyword_unsaturated(raw: bytes) -> bytes:
+    """tflm_keyword_scrambled with its last FULLY_CONNECTED's weights divided
+    by 8 and its bias zeroed, so that the scores vary: the int8 -> int16
+    SOFTMAX and the int16 -> int32 QUANTIZE then see more than one value."""
+    import tflite
+
+    data = bytearray(raw)
+    model = tflite.Model.GetRootAs(data, 0)
+    sub = model.Subgraphs(0)
+    weights = model.Buffers(sub.Tensors(48).Buffer()).DataAsNumpy().view(np.int8)  # views into data
+    weights[:] = weights // 8
+    model.Buffers(sub.Tensors(49).Buffer()).DataAsNumpy().view(np.int32)[:] = 0
+    return bytes(data)
+
+
+@pytest.mark.shared_data
+def test_keyword_scrambled_int16_softmax_and_int32_output_vary_and_match(tmp_path):
+    """On the unsaturated variant, 90 rows in order (host, ASan/UBSan) equal
+    one TFLite Micro interpreter's outputs, and the outputs take many values."""
+    raw = keyword_unsaturated((_zoo3p() / f"{KEYWORD}.tflite").read_bytes())
+    compiled = compile_model(load_model(raw))
+    x = keyword_inputs(np.load(_zoo3p() / f"{KEYWORD}.npz"))
+    got = run_driver(HostBuilder(tmp_path).build("unsaturated", compiled), x, compiled.output.shape, np.int32)
+    want = tflm_tensors(raw, x, [53])  # the model output
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > 50
