@@ -150,3 +150,17 @@ def test_keyword_scrambled_int16_softmax_and_int32_output_vary_and_match(tmp_pat
     want = tflm_tensors(raw, x, [53])  # the model output
     assert np.array_equal(got.reshape(want.shape), want)
     assert len(np.unique(want)) > 50
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_keyword_scrambled_compat_row(tmp_path):
+    """`kws-harness compat`'s row: built into the host firmware, bit-exact on
+    random int16 inputs (validate resets the state first), its state counted
+    outside the arena, and TFLite Micro's arena (holding both) measured."""
+    from harness.compat import check_model
+
+    row = check_model(_zoo3p() / f"{KEYWORD}.tflite", load_board("host"), tmp_path, count=10)
+    assert row.bit_exact_rate == 1.0 and not row.reason
+    assert (row.arena_bytes, row.state_bytes) == (192, 10240)
+    assert row.tflm_arena_bytes == json.loads((_zoo3p() / f"{KEYWORD}.json").read_text())["tflm_min_arena_bytes"]
