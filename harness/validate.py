@@ -56,13 +56,16 @@ def read_output(device, nbytes: int, timeout: float) -> bytes:
 
 
 def random_inputs(spec, count: int, seed: int = 0) -> np.ndarray:
-    """count random input tensors: uniform int8, or floats spanning the input's quantized range."""
+    """count random input tensors: uniform int8 (int16 for an int16 input), or
+    floats spanning the input's quantized range."""
     rng = np.random.default_rng(seed)
     shape = (count,) + tuple(spec.shape)
     if spec.dtype == "float32":
         lo = (-128 - spec.zero_point) * spec.scale
         hi = (127 - spec.zero_point) * spec.scale
         return rng.uniform(lo, hi, size=shape).astype(np.float32)
+    if spec.dtype == "int16":
+        return rng.integers(-32768, 32768, size=shape, dtype=np.int64).astype(np.int16)
     return rng.integers(-128, 128, size=shape, dtype=np.int64).astype(np.int8)
 
 
@@ -96,8 +99,8 @@ def check_inputs(arr: np.ndarray, spec, where: str) -> np.ndarray:
     added (N x 49 x 40 for a 1 x 49 x 40 x 1 input), nothing else: a
     transposed or flattened array is refused, not silently reshaped. Values
     must be what the tensor holds: no NaN, infinity or complex numbers, and
-    integers in the int8 range for an int8 input (floats are quantized with
-    the input's scale and zero point).
+    integers in the int8 range for an int8 input, in the int16 range for an
+    int16 one (floats are quantized with the input's scale and zero point).
     """
     arr = np.asarray(arr)
     shape = tuple(int(d) for d in spec.shape)
@@ -113,19 +116,21 @@ def check_inputs(arr: np.ndarray, spec, where: str) -> np.ndarray:
         raise ValueError(f"{where}: holds NaN or infinite values (first at index "
                          f"{np.argwhere(~np.isfinite(arr))[0].tolist()}); give finite inputs")
     arr = arr.reshape((-1,) + shape)
-    if spec.dtype != "int8":
+    if spec.dtype not in ("int8", "int16"):
         return arr.astype(np.float32)
+    kind = np.int8 if spec.dtype == "int8" else np.int16
+    lo, hi = int(np.iinfo(kind).min), int(np.iinfo(kind).max)
     if arr.dtype.kind == "f":
         v = arr.astype(np.float32) / np.float32(spec.scale)
         q = np.floor(np.abs(v) + np.float32(0.5)) * np.sign(v)  # round half away from zero
-        return np.clip(q + spec.zero_point, -128, 127).astype(np.int8)
+        return np.clip(q + spec.zero_point, lo, hi).astype(kind)
     low, high = int(arr.min()), int(arr.max())
-    if low < -128 or high > 127:
+    if low < lo or high > hi:
         raise ValueError(f"{where}: integer values from {low} to {high} do not fit the model's "
-                         "int8 input (-128 to 127); quantize them first, or give floats to be "
+                         f"{spec.dtype} input ({lo} to {hi}); quantize them first, or give floats to be "
                          f"quantized with the input's scale {spec.scale:g} and zero point "
                          f"{spec.zero_point}")
-    return arr.astype(np.int8)
+    return arr.astype(kind)
 
 
 def load_inputs(path: str | os.PathLike, spec, count: int | None = None) -> np.ndarray:

@@ -112,6 +112,44 @@ def reference_outputs(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
     return np.stack([np.asarray(ref.run(x)) for x in inputs])
 
 
+def expose_state(compiled):
+    """The compiled model with its state buffer (all of kws_state, int16
+    values) as the output, read after each invoke: so tests compare a
+    streaming model's state with TFLite Micro's variable tensors."""
+    import dataclasses
+    import re
+
+    from generator.model.compiler import TensorSpec
+
+    count = compiled.state_bytes // 2
+    src = dict(compiled.sources)
+    src["model.c"], n = re.subn(r"\(const void \*\)&kws_arena\.i8\[\d+\];",
+                                "(const void *)&kws_state.i8[0];", src["model.c"])
+    assert n == 1
+    h = re.sub(r"#define KWS_MODEL_OUTPUT_COUNT \d+u", f"#define KWS_MODEL_OUTPUT_COUNT {count}u", src["model.h"])
+    h = re.sub(r"#define KWS_MODEL_OUTPUT_BYTES \d+u", f"#define KWS_MODEL_OUTPUT_BYTES {2 * count}u", h)
+    src["model.h"] = re.sub(r"typedef \w+ kws_model_output_t;", "typedef int16_t kws_model_output_t;", h)
+    return dataclasses.replace(compiled, sources=src, output=TensorSpec("state", (count,), "int16", 0.0, 0))
+
+
+def tflm_tensors(model_bytes: bytes, inputs: np.ndarray, tensors: list[int]) -> np.ndarray:
+    """TFLite Micro's values of the given tensors after each input, fed in
+    order to one interpreter that keeps them all (kPreserveAllTensors),
+    concatenated per row."""
+    from tflite_micro import runtime
+
+    interp = runtime.Interpreter.from_bytes(bytes(model_bytes), arena_size=1 << 20,
+                                            intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors)
+    d = interp.get_input_details(0)
+    rows = []
+    for x in inputs:
+        interp.set_input(np.asarray(x, dtype=d["dtype"]).reshape(d["shape"]), 0)
+        interp.invoke()
+        rows.append(np.concatenate([np.asarray(interp.GetTensor(t, 0)["tensor_data"]).reshape(-1)
+                                    for t in tensors]))
+    return np.stack(rows)
+
+
 # --------------------------------------------------------------------------- session cache
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import requires
 from model_zoo import ARM_CFLAGS, HOST_CFLAGS, KEYWORD_MODELS, SANITIZE, ZOO, get_zoo, random_inputs, \
-    reference_outputs
+    reference_outputs, expose_state, tflm_tensors
 
 from generator.model import KERNELS_DIR, all_kernel_files, tflm_arena_bytes
 from generator.model.measure import measure_flash
@@ -377,6 +377,38 @@ def test_streaming_models_in_qemu_row_by_row(tmp_path, name, core):
     instructions, y = _run_in_qemu(compiled, data["x"], core, tmp_path)
     assert y.tobytes() == data["y"].astype(np.uint8).tobytes()
     print(f"{name} ({core}): {instructions:,} instructions per inference, arena "
+          f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("core", list(CORES))
+def test_keyword_scrambled_svdf_in_qemu_row_by_row(tmp_path, core):
+    """TFLite Micro's keyword benchmark (SVDF with int16 state, int16 input,
+    int32 output; shared zoo3p) with the DSP kernels on both cores: the .npz
+    rows in order as TFLite Micro computed them, every SVDF's state after
+    each row of a longer stream, and the outputs of a variant whose scores
+    vary."""
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    from generator.model import compile_model, load_model
+    from test_streaming_models import KEYWORD_STATES, keyword_inputs, keyword_unsaturated
+
+    raw = (root / "tflm_keyword_scrambled.tflite").read_bytes()
+    compiled = compile_model(load_model(raw), features=frozenset({"dsp"}))
+    data = np.load(root / "tflm_keyword_scrambled.npz")
+    instructions, y = _run_in_qemu(compiled, data["x"], core, tmp_path / "model")
+    assert y.tobytes() == data["y"].astype(np.int32).tobytes()
+    x = keyword_inputs(data)
+    _, state = _run_in_qemu(expose_state(compiled), x, core, tmp_path / "state")
+    want = tflm_tensors(raw, x, KEYWORD_STATES)
+    assert np.array_equal(state.reshape(want.shape), want)
+    varied = keyword_unsaturated(raw)  # scores that vary: int16 SOFTMAX, int32 QUANTIZE
+    _, y = _run_in_qemu(compile_model(load_model(varied), features=frozenset({"dsp"})), x, core,
+                        tmp_path / "varied")
+    assert np.array_equal(y.reshape(len(x), -1), tflm_tensors(varied, x, [53]))
+    print(f"tflm_keyword_scrambled ({core}): {instructions:,} instructions per inference, arena "
           f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
 
 

@@ -3,7 +3,9 @@ outside the arena, the CALL_ONCE initialisation evaluated at compile time,
 READ/ASSIGN_VARIABLE, and MODEL_RESET. Checked on the microWakeWord models of
 the shared `zoo3p` folder (esphome/micro-wake-word-models, Apache-2.0; read
 from ../shared at run time), whose .npz rows TFLite Micro computed in order on
-one new interpreter."""
+one new interpreter; and SVDF's int16 variable-tensor state on TFLite Micro's
+keyword benchmark model (tflm_keyword_scrambled: int16 input, int8 compute,
+int16 softmax, int32 output)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import json
 
 import numpy as np
 import pytest
-from model_zoo import HostBuilder, run_driver
+from model_zoo import HostBuilder, expose_state, run_driver, tflm_tensors
 
 from generator.boards import load_board
 from generator.build import build_project
@@ -81,3 +83,84 @@ def test_model_reset_replays_a_stream_from_its_start(tmp_path):
         assert rows() == data["y"].astype(np.uint8).tobytes()
         with pytest.raises(Exception, match="empty body"):
             device.request(COMMAND["MODEL_RESET"], b"\x00")
+
+
+KEYWORD = "tflm_keyword_scrambled"
+# its SVDF state tensors (int16 variable tensors), in node order = kws_state order
+KEYWORD_STATES = [4, 12, 20, 28, 36, 41, 46]
+
+
+def keyword_inputs(data) -> np.ndarray:
+    """The .npz rows, then random int16 rows (full range, and small)."""
+    rng = np.random.default_rng(29)
+    return np.concatenate([data["x"], rng.integers(-32768, 32768, (60, 96)),
+                           rng.integers(-3000, 3000, (20, 96))]).astype(np.int16)
+
+
+@pytest.mark.shared_data
+def test_keyword_scrambled_svdf_is_bit_exact_row_by_row(tmp_path):
+    """TFLite Micro's keyword benchmark (7 SVDFs with int16 state): host build
+    under ASan/UBSan, arena scribbled between invokes: the .npz rows as TFLite
+    Micro computed them, and, since its scrambled weights saturate the scores,
+    every SVDF's int16 state after every row of a longer stream too."""
+    root = _zoo3p()
+    raw = (root / f"{KEYWORD}.tflite").read_bytes()
+    compiled = compile_model(load_model(raw))
+    assert (compiled.input.dtype, compiled.output.dtype) == ("int16", "int32")
+    assert compiled.state_bytes == 2 * (4 * 64 * 8 + 3 * 32 * 32)
+    data = np.load(root / f"{KEYWORD}.npz")
+    builder = HostBuilder(tmp_path)
+    got = run_driver(builder.build(KEYWORD, compiled), data["x"], compiled.output.shape,
+                     compiled.output.numpy_dtype)
+    assert got.tobytes() == data["y"].astype(np.int32).tobytes()
+    x = keyword_inputs(data)
+    state = expose_state(compiled)
+    got = run_driver(builder.build(KEYWORD + "_state", state), x, state.output.shape, np.int16)
+    want = tflm_tensors(raw, x, KEYWORD_STATES)
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > 1000  # the state is far from saturated
+    tflm = json.loads((root / f"{KEYWORD}.json").read_text()).get("tflm_min_arena_bytes")
+    print(f"\n{KEYWORD}: arena {compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes; "
+          f"TFLite Micro {tflm}")
+
+
+def keyword_unsaturated(raw: bytes) -> bytes:
+    """tflm_keyword_scrambled with its last FULLY_CONNECTED's weights divided
+    by 8 and its bias zeroed, so that the scores vary: the int8 -> int16
+    SOFTMAX and the int16 -> int32 QUANTIZE then see more than one value."""
+    import tflite
+
+    data = bytearray(raw)
+    model = tflite.Model.GetRootAs(data, 0)
+    sub = model.Subgraphs(0)
+    weights = model.Buffers(sub.Tensors(48).Buffer()).DataAsNumpy().view(np.int8)  # views into data
+    weights[:] = weights // 8
+    model.Buffers(sub.Tensors(49).Buffer()).DataAsNumpy().view(np.int32)[:] = 0
+    return bytes(data)
+
+
+@pytest.mark.shared_data
+def test_keyword_scrambled_int16_softmax_and_int32_output_vary_and_match(tmp_path):
+    """On the unsaturated variant, 90 rows in order (host, ASan/UBSan) equal
+    one TFLite Micro interpreter's outputs, and the outputs take many values."""
+    raw = keyword_unsaturated((_zoo3p() / f"{KEYWORD}.tflite").read_bytes())
+    compiled = compile_model(load_model(raw))
+    x = keyword_inputs(np.load(_zoo3p() / f"{KEYWORD}.npz"))
+    got = run_driver(HostBuilder(tmp_path).build("unsaturated", compiled), x, compiled.output.shape, np.int32)
+    want = tflm_tensors(raw, x, [53])  # the model output
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > 50
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_keyword_scrambled_compat_row(tmp_path):
+    """`kws-harness compat`'s row: built into the host firmware, bit-exact on
+    random int16 inputs (validate resets the state first), its state counted
+    outside the arena, and TFLite Micro's arena (holding both) measured."""
+    from harness.compat import check_model
+
+    row = check_model(_zoo3p() / f"{KEYWORD}.tflite", load_board("host"), tmp_path, count=10)
+    assert row.bit_exact_rate == 1.0 and not row.reason
+    assert (row.arena_bytes, row.state_bytes) == (192, 10240)
+    assert row.tflm_arena_bytes == json.loads((_zoo3p() / f"{KEYWORD}.json").read_text())["tflm_min_arena_bytes"]

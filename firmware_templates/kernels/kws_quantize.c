@@ -2,6 +2,7 @@
  * of a model, in single precision like the reference: q = round(x / scale)
  * + zero_point with ties away from zero, and x = scale * (q - zero_point). */
 #include "kws_quantize.h"
+#include "kws_qmath.h"
 
 /* Round half away from zero for |v| <= 2^24 (larger values are clamped by the
  * caller first), without libm. */
@@ -43,5 +44,31 @@ void kws_dequantize_s8_f32(const int8_t *input, float *output, int32_t count, fl
     int32_t i;
     for (i = 0; i < count; ++i) {
         output[i] = scale * (float)((int32_t)input[i] - zero_point);
+    }
+}
+
+/* QUANTIZE from int16 (TFLite Micro's Requantize): (x - in_zp) through
+ * MultiplyByQuantizedMultiplier, plus out_zp, clamped to the output type. */
+void kws_requantize_s16_s8(const void *input, int8_t *output, int32_t count, int32_t in_zp,
+                           int32_t multiplier, int32_t shift, int32_t out_zp)
+{
+    const int16_t *x = (const int16_t *)input;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        int32_t v = kws_mul_by_quantized_mul((int32_t)x[i] - in_zp, multiplier, shift);
+        v = (int32_t)((uint32_t)v + (uint32_t)out_zp);
+        output[i] = (int8_t)kws_clamp_i32(v, -128, 127);
+    }
+}
+
+void kws_requantize_s16_s32(const void *input, void *output, int32_t count, int32_t in_zp,
+                            int32_t multiplier, int32_t shift, int32_t out_zp)
+{
+    const int16_t *x = (const int16_t *)input;
+    int32_t *y = (int32_t *)output;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        const int64_t v = (int64_t)kws_mul_by_quantized_mul((int32_t)x[i] - in_zp, multiplier, shift) + out_zp;
+        y[i] = (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));
     }
 }

@@ -1,4 +1,4 @@
-/* SOFTMAX, int8 -> int8, portable C99.
+/* SOFTMAX, int8 -> int8 or int8 -> int16, portable C99.
  *
  * exp() of each (x - max) comes from a per-model table of the reference's
  * Q0.31 values (computed on the host with the same fixed-point algorithm);
@@ -27,11 +27,18 @@ static int32_t one_over_one_plus_x(int32_t a)
     return kws_sat_mul_by_pot(x, 1);
 }
 
-void kws_softmax_s8(const kws_softmax_params_t *p, const int8_t *input, int8_t *output)
+/* One kernel for both output types: out_bits 8 (int8_t output, zero point
+ * -128) or 16 (int16_t output, zero point -32768), as the reference's
+ * Softmax<OutputT> shifts by num_bits_over_unit + 31 - 8 * sizeof(OutputT). */
+static void softmax_rows(const kws_softmax_params_t *p, const int8_t *input, void *output, int out_bits)
 {
     const int32_t depth = p->depth;
     const int32_t len = p->table_len;
     const int32_t *table = p->exp_table;
+    const int32_t out_min = out_bits == 8 ? -128 : INT16_MIN;
+    const int32_t out_max = out_bits == 8 ? 127 : INT16_MAX;
+    int8_t *out8 = (int8_t *)output;
+    int16_t *out16 = (int16_t *)output;
     int32_t r;
     int32_t c;
 
@@ -56,19 +63,32 @@ void kws_softmax_s8(const kws_softmax_params_t *p, const int8_t *input, int8_t *
         headroom = kws_count_leading_zeros_u32((uint32_t)sum);
         scale = one_over_one_plus_x(
             (int32_t)(((uint32_t)sum << headroom) - ((uint32_t)1 << 31)));
-        exponent = (12 - headroom) + 31 - 8;
+        exponent = (12 - headroom) + 31 - out_bits;
         for (c = 0; c < depth; ++c) {
             const int32_t d = max - input[c];
-            int32_t out = -128;
+            int32_t out = out_min;
             if (d < len) {
                 out = kws_rounding_divide_by_pot(
-                          kws_sat_rounding_doubling_high_mul(scale, table[d]), exponent) -
-                      128;
-                out = kws_clamp_i32(out, -128, 127);
+                          kws_sat_rounding_doubling_high_mul(scale, table[d]), exponent) +
+                      out_min;
+                out = kws_clamp_i32(out, out_min, out_max);
             }
-            output[c] = (int8_t)out;
+            if (out_bits == 8) {
+                out8[r * depth + c] = (int8_t)out;
+            } else {
+                out16[r * depth + c] = (int16_t)out;
+            }
         }
         input += depth;
-        output += depth;
     }
+}
+
+void kws_softmax_s8(const kws_softmax_params_t *p, const int8_t *input, int8_t *output)
+{
+    softmax_rows(p, input, output, 8);
+}
+
+void kws_softmax_s8_s16(const kws_softmax_params_t *p, const int8_t *input, void *output)
+{
+    softmax_rows(p, input, output, 16);
 }

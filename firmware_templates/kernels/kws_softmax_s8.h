@@ -19,6 +19,8 @@ typedef struct {
 } kws_softmax_params_t;
 
 void kws_softmax_s8(const kws_softmax_params_t *p, const int8_t *input, int8_t *output);
+/* int8 input, int16_t output (scale 1/65536, zero point -32768). */
+void kws_softmax_s8_s16(const kws_softmax_params_t *p, const int8_t *input, void *output);
 
 #ifdef __cplusplus
 }

@@ -42,7 +42,8 @@ class TensorSpec:
 
     name: str
     shape: tuple[int, ...]
-    dtype: str  # "int8", "uint8" (a requantized output) or "float32"
+    dtype: str  # "int8", "uint8" (a requantized output), "float32", "int16" (an input
+    # QUANTIZE reads) or "int32" (an output QUANTIZE writes)
     scale: float
     zero_point: int
 
@@ -52,15 +53,17 @@ class TensorSpec:
 
     @property
     def nbytes(self) -> int:
-        return self.size * (4 if self.dtype == "float32" else 1)
+        return self.size * {"float32": 4, "int32": 4, "int16": 2}.get(self.dtype, 1)
 
     @property
     def numpy_dtype(self):
-        return {"float32": np.float32, "uint8": np.uint8}.get(self.dtype, np.int8)
+        return {"float32": np.float32, "uint8": np.uint8, "int16": np.int16,
+                "int32": np.int32}.get(self.dtype, np.int8)
 
     @property
     def ctype(self) -> str:
-        return {"float32": "float", "uint8": "uint8_t"}.get(self.dtype, "int8_t")
+        return {"float32": "float", "uint8": "uint8_t", "int16": "int16_t",
+                "int32": "int32_t"}.get(self.dtype, "int8_t")
 
 
 class Model:
@@ -368,7 +371,7 @@ def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | 
     def ptr(tid: int) -> str:
         r = model.root(tid)
         if r in state_offsets:
-            return f"&kws_state[{state_offsets[r]}]"
+            return f"&kws_state.i8[{state_offsets[r]}]"
         off = offsets[r]
         if g.tensors[r].dtype == "float32":
             assert off % 4 == 0

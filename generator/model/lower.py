@@ -171,6 +171,32 @@ def model_warnings(notes: list[str]) -> list[str]:
     return [n[len("warning: "):] for n in notes if n.startswith("warning: ")]
 
 
+def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
+    """int16 tensors of a model that computes in int8 (TFLite Micro's
+    keyword benchmark): SVDF's int16 state (a variable tensor), an int16 model
+    input that only QUANTIZE reads, an int16 SOFTMAX output (from int8) that
+    only QUANTIZE reads. Not 16x8 activations."""
+    readers: dict[int, list[Operator]] = {}
+    for op in ops:
+        for t in op.inputs:
+            if t >= 0:
+                readers.setdefault(t, []).append(op)
+
+    def only_quantize(t: int) -> bool:
+        return bool(readers.get(t)) and all(o.opcode == "QUANTIZE" for o in readers[t])
+
+    found = set()
+    for op in ops:
+        if op.opcode == "SVDF" and len(op.inputs) > 4 and op.inputs[4] >= 0 \
+                and graph.tensors[op.inputs[0]].dtype == "int8" and graph.tensors[op.inputs[4]].is_variable:
+            found.add(op.inputs[4])
+        if op.opcode == "SOFTMAX" and graph.tensors[op.inputs[0]].dtype == "int8" \
+                and only_quantize(op.outputs[0]):
+            found.add(op.outputs[0])
+    found |= {t for t in graph.inputs if graph.tensors[t].dtype == "int16" and only_quantize(t)}
+    return {t for t in found if graph.tensors[t].dtype == "int16"}
+
+
 def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
     """Name the quantization scheme of a model that is not full int8 and
     cannot run, if so (a float32 model runs: see float_model_warning)."""
@@ -184,8 +210,9 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
     uint8_outputs = {op.outputs[0] for op in ops if op.opcode == "QUANTIZE" and op.outputs
                      and op.outputs[0] in graph.outputs and op.inputs
                      and graph.tensors[op.inputs[0]].dtype == "int8"}
+    int16_edges = _int16_edges(graph, ops)
     acts = [t for t in graph.tensors if t.data is None and t.dtype in ("uint8", "int16")
-            and t.index not in uint8_outputs]
+            and t.index not in uint8_outputs and t.index not in int16_edges]
     if any(t.dtype == "uint8" for t in acts):
         return (
             "the model uses uint8 activations (TF1-style quantization); tinykws runs "
@@ -256,6 +283,12 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
     for tid in graph.inputs + graph.outputs:
         t = graph.tensors[tid]
         if t.dtype == "uint8" and tid in graph.outputs and any(
+                op.opcode == "QUANTIZE" and tid in op.outputs for op in ops):
+            continue
+        if t.dtype == "int16" and tid in graph.inputs and all(
+                op.opcode == "QUANTIZE" for op in ops if tid in op.inputs):
+            continue
+        if t.dtype == "int32" and tid in graph.outputs and any(
                 op.opcode == "QUANTIZE" and tid in op.outputs for op in ops):
             continue
         if t.dtype not in ("int8", "float32"):

@@ -17,7 +17,8 @@ class LoweringContext:
         self.graph = graph
         self.tensors = graph.tensors
         self.alias: dict[int, int] = {}  # tensor -> tensor whose bytes it shares
-        # state tensors (resource variables, appended to tensors) -> initial int8 values
+        # state tensors (resource variables, appended to tensors; SVDF states) -> their
+        # initial bytes (variables.add_state)
         self.state: dict[int, np.ndarray] = {}
         self.called: set[int] = set()  # subgraphs a CALL_ONCE evaluated
         # resource variables by (container, shared_name), and the VAR_HANDLE

@@ -1,4 +1,5 @@
-"""SOFTMAX int8 -> int8 over the last axis (kernel kws_softmax_s8.c;
+"""SOFTMAX int8 -> int8, and int8 -> int16 (TFLite Micro's int8-in,
+int16-out path), over the last axis (kernels kws_softmax_s8.c;
 kws_softmax_s8.h)."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from .kernel import Kernel, OpFamily
 
 SOFTMAX = Kernel("softmax", func="kws_softmax_s8", struct="kws_softmax_params_t",
                  source="kws_softmax_s8.c", header="kws_softmax_s8.h")
+SOFTMAX_S16 = Kernel("softmax_s16", func="kws_softmax_s8_s16", struct="kws_softmax_params_t",
+                     source="kws_softmax_s8.c", header="kws_softmax_s8.h")
 
 
 def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:
@@ -22,11 +25,20 @@ def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:
         return f32.lower_softmax(ctx, op)
     x, y = ctx.input(op, 0), ctx.output(op)
     act_tensor(x, "input")
-    act_tensor(y, "output")
-    need(
-        y.zero_point == -128 and float(y.scale) == 1.0 / 256.0,
-        f"int8 SOFTMAX output must have scale 1/256 and zero point -128 (has {y.scale:g}, {y.zero_point})",
-    )
+    if y.dtype == "int16":  # TFLite Micro: zero point -32768, scale 1/65536 within 0.1%
+        act_tensor(y, "output", "int16")
+        need(y.quantized and len(y.scales) == 1 and y.zero_point == -32768
+             and abs(float(y.scale) - 1.0 / 65536.0) <= 0.001 / 65536.0,
+             f"int16 SOFTMAX output must have scale 1/65536 and zero point -32768 (has {y.scale:g}, "
+             f"{y.zero_point})")
+        kernel, out_bytes = SOFTMAX_S16, 2
+    else:
+        act_tensor(y, "output")
+        need(
+            y.zero_point == -128 and float(y.scale) == 1.0 / 256.0,
+            f"int8 SOFTMAX output must have scale 1/256 and zero point -128 (has {y.scale:g}, {y.zero_point})",
+        )
+        kernel, out_bytes = SOFTMAX, 1
     need(len(x.shape) >= 1 and x.shape == y.shape, "input and output shapes differ")
     depth = x.shape[-1]
     rows = x.size // max(depth, 1)
@@ -37,8 +49,8 @@ def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:
     nm = ctx.prefix(op)
     arrays = [CArray(nm + "exp", "int32_t", np.array(table, dtype=np.int64), "lut")]
     fields = [("rows", rows), ("depth", depth), ("table_len", len(table)), ("exp_table", nm + "exp")]
-    return Step(SOFTMAX, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
-                arrays=arrays, reads={0: np.arange(x.size, dtype=np.float64)})
+    return Step(kernel, node=op.index, op=op.opcode, inputs=[x.index], output=y.index, fields=fields,
+                arrays=arrays, reads={0: np.arange(x.size, dtype=np.float64)}, out_elem_bytes=out_bytes)
 
 
-FAMILY = OpFamily(lowerings={"SOFTMAX": lower_softmax}, kernels=(SOFTMAX, f32.SOFTMAX_F32))
+FAMILY = OpFamily(lowerings={"SOFTMAX": lower_softmax}, kernels=(SOFTMAX, SOFTMAX_S16, f32.SOFTMAX_F32))

@@ -49,6 +49,14 @@ def _variable_of(ctx: LoweringContext, tid: int) -> Variable:
     return ctx.variables[ctx.handles[tid]]
 
 
+def add_state(ctx: LoweringContext, tid: int, initial: np.ndarray) -> None:
+    """Make tensor `tid` a state buffer: static, outside the arena, its bytes
+    (little-endian, any element type: int8 resource variables, SVDF's int16
+    state) set to `initial` by kws_model_reset() and before the first invoke."""
+    need(tid not in ctx.state, f"tensor {tid} is the state of two nodes")
+    ctx.state[tid] = np.ascontiguousarray(initial).reshape(-1).view(np.int8)
+
+
 def _state_tensor(ctx: LoweringContext, var: Variable, like: Tensor) -> int:
     """The variable's state tensor, created with `like`'s type on first use."""
     if var.tensor is None:
@@ -62,7 +70,7 @@ def _state_tensor(ctx: LoweringContext, var: Variable, like: Tensor) -> int:
             init = np.full(like.shape, like.zero_point, dtype=np.int8)
         need(init.size == like.size, f"variable '{var.key[1]}' is initialised with {init.size} values "
              f"but read or assigned as {like.shape}")
-        ctx.state[tid] = np.asarray(init, dtype=np.int8).reshape(-1)
+        add_state(ctx, tid, np.asarray(init, dtype=np.int8))
         var.tensor = tid
     t = ctx.tensors[var.tensor]
     need(t.shape == tuple(like.shape) and t.dtype == like.dtype

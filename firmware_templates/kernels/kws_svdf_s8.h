@@ -1,0 +1,39 @@
+#ifndef KWS_SVDF_S8_H
+#define KWS_SVDF_S8_H
+
+#include "kws_kernels.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* SVDF, integer path (TFLite Micro's EvalIntegerSvdfReference with int16
+ * time weights and state): int8 input and output, the int16 state
+ * [batches][filters][memory] kept between invokes (outside the arena). */
+typedef struct {
+    int32_t batches;
+    int32_t input_size;
+    int32_t filters;
+    int32_t memory;
+    int32_t units;   /* filters / rank */
+    int32_t rank;
+    int32_t input_zp;
+    int32_t state_zp;
+    int32_t output_zp;
+    int32_t feature_mult; /* input * weights_feature / state */
+    int32_t feature_shift;
+    int32_t time_mult;    /* state * weights_time / output */
+    int32_t time_shift;
+    const int8_t *weights_feature; /* [filters][input_size] */
+    const int16_t *weights_time;   /* [filters][memory] */
+    const int32_t *bias;           /* [units], or NULL */
+} kws_svdf_params_t;
+
+/* Reads every input value before writing the output; state is int16_t. */
+void kws_svdf_s8(const kws_svdf_params_t *p, const int8_t *input, void *state, int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_SVDF_S8_H */
