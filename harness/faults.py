@@ -24,7 +24,7 @@ class FaultyTransport(Transport):
         super().__init__()
         self.inner = inner
         self.url = f"faulty:{inner.url}"
-        self.fresh_boot = inner.fresh_boot
+        self.fresh_boot, self.restartable = inner.fresh_boot, inner.restartable
         self._to_device, self._to_host = to_device, to_host
         self._rng = random.Random(seed)
         self.counts = {"dropped": 0, "corrupted": 0, "delayed": 0}

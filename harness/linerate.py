@@ -81,7 +81,7 @@ class LineRateTransport(Transport):
         self._cleanup.callback(inner.close)
         self.inner = inner
         self.url = f"rate:{baud}:{inner.url}"
-        self.fresh_boot = inner.fresh_boot
+        self.fresh_boot, self.restartable = inner.fresh_boot, inner.restartable
         self.line_rate = min(baud, inner.line_rate) if inner.line_rate else baud
         self._to_device, self._to_host = UartLine(baud), UartLine(baud)
         self._clock, self._sleep = clock, sleep

@@ -20,6 +20,7 @@ import re
 import time
 from typing import Iterator
 
+from .client import boot
 from .transports import Transport, open_transport
 
 READY = "m-ready"
@@ -237,11 +238,10 @@ def open_mlperf(url: str, board: str | None = None, ready_timeout: float = 30.0,
     A serial port opens at `baud`, by default the runner's fixed rate (not
     the board file's)."""
     from generator.runner import MLPERF_BAUD  # the model compiler comes with it: only here
-    device = MlperfDevice(open_transport(url, board=board, baud=baud or MLPERF_BAUD))
+    device = boot(lambda: open_transport(url, board=board, baud=baud or MLPERF_BAUD),
+                  MlperfDevice, ready_timeout)
     try:
-        if device.transport.fresh_boot:
-            device.wait_ready(ready_timeout)
-        else:
+        if not device.transport.fresh_boot:
             device.sync()
         yield device
     finally:

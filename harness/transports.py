@@ -40,6 +40,7 @@ class Transport:
 
     url: str = ""
     fresh_boot = False  # True when the device starts with us and sends its banner
+    restartable = False  # True when starting it again is ours to do (an emulator)
     # The rate in baud (8N1) the link holds bytes to, or None where nothing
     # limits it (QEMU's UART, the host build's pipes, TCP).
     line_rate: int | None = None
@@ -155,6 +156,7 @@ class QemuTransport(SerialTransport):
     """QEMU running a firmware, its UART on a TCP port of this machine."""
 
     fresh_boot = True
+    restartable = True
 
     def __init__(self, elf: Path, board: Board | None = None, connect_timeout: float = 20.0,
                  extra_args: list[str] | None = None):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 import pytest
 
 from generator.boards import load_all_boards, load_board
 from harness import mlperf
 from harness.cli import main as kws_harness
-from harness.transports import link_baud, open_transport, serial_boards
+from harness.client import Device, DeviceTimeout, boot
+from harness.protocol import EVT_READY, Frame, encode
+from harness.transports import Transport, link_baud, open_transport, serial_boards
 
 
 @pytest.fixture
@@ -80,3 +83,48 @@ def test_mlperf_opens_at_the_runners_rate(monkeypatch):
             with mlperf.open_mlperf("/dev/ttyACM0", baud=baud):
                 pass
     assert asked == [115200, 9600]
+
+
+class _Booting(Transport):
+    """A device that starts with us: silent, or sending its ready banner."""
+
+    fresh_boot = True
+
+    def __init__(self, speaks: bool, restartable: bool):
+        super().__init__()
+        self.url, self.restartable, self.closed = "fake:", restartable, False
+        self._out = encode(Frame(EVT_READY, 0, b"tinykws fake")) if speaks else b""
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def read(self, timeout: float) -> bytes:
+        out, self._out = self._out, b""
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _starts(*speaks: bool, restartable: bool) -> list[_Booting]:
+    return [_Booting(s, restartable) for s in speaks]
+
+
+def test_an_emulator_that_sends_no_banner_is_started_once_more():
+    started = _starts(False, True, restartable=True)
+    queue = list(started)
+    with pytest.warns(RuntimeWarning, match="no ready banner from fake: .*0 bytes heard"):
+        device = boot(lambda: queue.pop(0), Device, ready_timeout=0.2)
+    assert device.banner == "tinykws fake" and device.transport is started[1]
+    assert started[0].closed and not started[1].closed
+
+
+def test_a_silent_board_or_a_twice_silent_emulator_is_an_error():
+    for starts in (_starts(False, True, restartable=False), _starts(False, False, restartable=True)):
+        queue = list(starts)
+        with pytest.raises(DeviceTimeout, match="no ready banner"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                boot(lambda: queue.pop(0), Device, ready_timeout=0.2)
+        assert all(t.closed for t in starts[:len(starts) - len(queue)])
+        assert len(queue) == (1 if not starts[0].restartable else 0)
