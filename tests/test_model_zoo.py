@@ -10,6 +10,8 @@ host; the same kernels run on qemu_m7 and qemu_f405 in the device tests.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -53,6 +55,20 @@ def test_zoo_model_bit_exact(zoo, name, features):
     assert len(same) >= 200
 
 
+def test_float_conv_maxpool_pairs_fuse_where_nothing_else_reads_the_conv(zoo):
+    """f32_conv_maxpool (bit-exact in test_zoo_model_bit_exact): its first
+    and third pairs become one step with a band of conv rows as scratch, the
+    second (its conv also read by a MEAN) stays two; the conv outputs of the
+    fused pairs are no longer in the arena."""
+    compiled = zoo.compiled("f32_conv_maxpool", frozenset())
+    kernels = [s["kernel"] for s in compiled.steps]
+    assert kernels.count("conv2d_maxpool_f32") == 2 and kernels.count("conv2d_f32") == 1
+    assert kernels.count("maxpool_f32") == 1
+    assert compiled.op_counts["CONV_2D"] == 3 and compiled.op_counts["MAX_POOL_2D"] == 3
+    first = next(s for s in compiled.steps if s["kernel"] == "conv2d_maxpool_f32")
+    assert first["scratch"] == 3 * 13 * 5 * 4  # 3 conv rows of 13 x 5 floats
+
+
 def test_resize_zoo_models_cover_every_option_combination(zoo):
     """Between them the resize zoo models run every (align_corners,
     half_pixel_centers) combination TFLite Micro accepts, for both
@@ -89,6 +105,10 @@ def test_published_float32_model_bit_exact_on_the_host(zoo, features):
     compiled = compile_model(load_model(root / f"{name}.tflite"), features=features)
     assert compiled.input.dtype == compiled.output.dtype == "float32"
     assert all(s["kernel"].endswith("_f32") for s in compiled.steps)
+    # each CONV_2D + MAX_POOL_2D pair is one step, its conv output a band of rows
+    assert [s["kernel"] for s in compiled.steps].count("conv2d_maxpool_f32") == 5
+    tflm = json.loads((root / f"{name}.json").read_text())["tflm_min_arena_bytes"]
+    assert compiled.arena_bytes <= 0.6 * tflm, (compiled.arena_bytes, tflm)
     exe = zoo.builder.build(f"{name}-{'-'.join(sorted(features)) or 'portable'}", compiled)
     data = np.load(root / f"{name}.npz")
     ours = run_driver(exe, data["x"], compiled.output.shape, np.float32)

@@ -325,6 +325,21 @@ def _resize_modes(keras, e):
     return keras.Model(i, keras.layers.Concatenate()(outs))
 
 
+def _conv_maxpool(keras, e):
+    """Three CONV_2D -> MAX_POOL_2D pairs: a padded pool as tall as its stride
+    (fused), a conv read by a second node too (not fused), a pool stride
+    taller than its window, so some conv rows are never needed (fused)."""
+    i = _inp(keras, e)
+    x = keras.layers.Conv2D(5, 3, padding="same", activation="relu")(i)
+    x = keras.layers.MaxPooling2D(3, strides=3, padding="same")(x)
+    y = keras.layers.Conv2D(4, (3, 2), padding="same")(x)
+    g = keras.layers.GlobalAveragePooling2D()(y)
+    y = keras.layers.MaxPooling2D(2, padding="valid")(y)
+    z = keras.layers.Conv2D(3, (2, 1), padding="valid", activation="relu6")(y)
+    z = keras.layers.MaxPooling2D((1, 2), strides=(2, 2), padding="valid")(z)
+    return keras.Model(i, keras.layers.Concatenate()([keras.layers.Flatten()(z), g]))
+
+
 def _f32_mix(keras, e):
     """What the float kernels meet besides the int8 zoo's shapes: a clip to
     [-1, 1] (RELU_N1_TO_1), ADD of a constant broadcast over H and W, depth
@@ -449,6 +464,8 @@ ZOO: dict[str, ZooEntry] = {
                  expect_ops=("RESHAPE", "MAX_POOL_2D", "SOFTMAX")),
         ZooEntry("f32_mix", _f32_mix, (8, 7, 2), float_model=True,
                  expect_ops=("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "SOFTMAX")),
+        ZooEntry("f32_conv_maxpool", _conv_maxpool, (16, 13, 2), batch_size=2, float_model=True,
+                 expect_ops=("CONV_2D", "MAX_POOL_2D", "MEAN", "CONCATENATION")),
         ZooEntry("f32_relu", _f32_relu, (7, 6, 2), float_model=True, expect_ops=("RELU", "RELU6", "ADD")),
         ZooEntry("f32_pad", _f32_pad, (9, 6, 2), float_model=True, expect_ops=("PAD", "PADV2")),
         ZooEntry("f32_concat", _concat, (8, 7, 3), float_model=True, expect_ops=("CONCATENATION",)),

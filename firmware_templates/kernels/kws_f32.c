@@ -83,41 +83,55 @@ static float kws_expf(float x)
     return (float)y;
 }
 
-void kws_conv2d_f32(const kws_conv2d_f32_params_t *p, const float *input, float *output)
+/* Output rows [oy0, oy1) of one image; returns where the next row goes. */
+static float *kws_conv2d_rows_f32(const kws_conv2d_f32_params_t *p, const float *image, int oy0, int oy1,
+                                  float *output)
 {
     const int cig = p->in_c / p->groups;
     const int per_group = p->out_c / p->groups;
-    int b, oy, ox, oc, ky, kx, ic;
+    int oy, ox, oc, ky, kx, ic;
 
-    for (b = 0; b < p->batches; ++b) {
-        const float *image = input + (size_t)b * (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_t;
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const int ix0 = ox * p->stride_w - p->pad_l;
-                for (oc = 0; oc < p->out_c; ++oc) {
-                    const float *w = p->weights + (size_t)oc * (size_t)p->k_h * (size_t)p->k_w * (size_t)cig;
-                    const int c0 = (oc / per_group) * cig;
-                    float total = 0.0f;
-                    for (ky = 0; ky < p->k_h; ++ky) {
-                        const int iy = iy0 + p->dil_h * ky;
-                        for (kx = 0; kx < p->k_w; ++kx) {
-                            const int ix = ix0 + p->dil_w * kx;
-                            const float *px;
-                            const float *wk = w + ((size_t)ky * (size_t)p->k_w + (size_t)kx) * (size_t)cig;
-                            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                                continue;
-                            }
-                            px = image + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c + (size_t)c0;
-                            for (ic = 0; ic < cig; ++ic) {
-                                total += px[ic] * wk[ic];
-                            }
+    for (oy = oy0; oy < oy1; ++oy) {
+        const int iy0 = oy * p->stride_h - p->pad_t;
+        for (ox = 0; ox < p->out_w; ++ox) {
+            const int ix0 = ox * p->stride_w - p->pad_l;
+            for (oc = 0; oc < p->out_c; ++oc) {
+                const float *w = p->weights + (size_t)oc * (size_t)p->k_h * (size_t)p->k_w * (size_t)cig;
+                const int c0 = (oc / per_group) * cig;
+                float total = 0.0f;
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    const int iy = iy0 + p->dil_h * ky;
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        const int ix = ix0 + p->dil_w * kx;
+                        const float *px;
+                        const float *wk = w + ((size_t)ky * (size_t)p->k_w + (size_t)kx) * (size_t)cig;
+                        if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                            continue;
+                        }
+                        px = image + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * (size_t)p->in_c + (size_t)c0;
+                        for (ic = 0; ic < cig; ++ic) {
+                            total += px[ic] * wk[ic];
                         }
                     }
-                    *output++ = kws_act_f32(total + (p->bias ? p->bias[oc] : 0.0f), p->act_min, p->act_max);
                 }
+                *output++ = kws_act_f32(total + (p->bias ? p->bias[oc] : 0.0f), p->act_min, p->act_max);
             }
         }
+    }
+    return output;
+}
+
+static size_t kws_image_f32(int32_t h, int32_t w, int32_t c)
+{
+    return (size_t)h * (size_t)w * (size_t)c;
+}
+
+void kws_conv2d_f32(const kws_conv2d_f32_params_t *p, const float *input, float *output)
+{
+    int b;
+    for (b = 0; b < p->batches; ++b) {
+        output = kws_conv2d_rows_f32(p, input + (size_t)b * kws_image_f32(p->in_h, p->in_w, p->in_c), 0,
+                                     p->out_h, output);
     }
 }
 
@@ -189,53 +203,69 @@ static kws_window_f32_t kws_pool_window_f32(const kws_pool_f32_params_t *p, int 
     return w;
 }
 
-void kws_maxpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output)
+/* Pooled row oy of one image, from input rows that start at row `row0`
+ * (the whole image: 0; a band of conv rows: its first row). */
+static float *kws_pool_row_f32(const kws_pool_f32_params_t *p, const float *rows, int row0, int oy,
+                               int average, float *output)
 {
-    const size_t image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->channels;
-    int b, oy, ox, c, y, x;
-
-    for (b = 0; b < p->batches; ++b) {
-        const float *in = input + (size_t)b * image;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const kws_window_f32_t w = kws_pool_window_f32(p, oy, ox);
-                for (c = 0; c < p->channels; ++c) {
-                    float best = -3.40282347e+38f; /* std::numeric_limits<float>::lowest() */
-                    for (y = w.y0; y < w.y1; ++y) {
-                        for (x = w.x0; x < w.x1; ++x) {
-                            const float v = in[((size_t)y * (size_t)p->in_w + (size_t)x) * (size_t)p->channels + (size_t)c];
-                            best = (best < v) ? v : best; /* std::max(best, v) */
-                        }
+    int ox, c, y, x;
+    for (ox = 0; ox < p->out_w; ++ox) {
+        const kws_window_f32_t w = kws_pool_window_f32(p, oy, ox);
+        for (c = 0; c < p->channels; ++c) {
+            /* max starts at std::numeric_limits<float>::lowest() */
+            float acc = average ? 0.0f : -3.40282347e+38f;
+            float count = 0.0f;
+            for (y = w.y0; y < w.y1; ++y) {
+                for (x = w.x0; x < w.x1; ++x) {
+                    const float v = rows[((size_t)(y - row0) * (size_t)p->in_w + (size_t)x) * (size_t)p->channels + (size_t)c];
+                    if (average) {
+                        acc += v;
+                        count += 1.0f;
+                    } else {
+                        acc = (acc < v) ? v : acc; /* std::max(acc, v) */
                     }
-                    *output++ = kws_act_f32(best, p->act_min, p->act_max);
                 }
             }
+            *output++ = kws_act_f32(average ? acc / count : acc, p->act_min, p->act_max);
+        }
+    }
+    return output;
+}
+
+static void kws_pool_f32(const kws_pool_f32_params_t *p, const float *input, int average, float *output)
+{
+    int b, oy;
+    for (b = 0; b < p->batches; ++b) {
+        const float *image = input + (size_t)b * kws_image_f32(p->in_h, p->in_w, p->channels);
+        for (oy = 0; oy < p->out_h; ++oy) {
+            output = kws_pool_row_f32(p, image, 0, oy, average, output);
         }
     }
 }
 
+void kws_maxpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output)
+{
+    kws_pool_f32(p, input, 0, output);
+}
+
 void kws_avgpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output)
 {
-    const size_t image = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->channels;
-    int b, oy, ox, c, y, x;
+    kws_pool_f32(p, input, 1, output);
+}
 
-    for (b = 0; b < p->batches; ++b) {
-        const float *in = input + (size_t)b * image;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const kws_window_f32_t w = kws_pool_window_f32(p, oy, ox);
-                for (c = 0; c < p->channels; ++c) {
-                    float total = 0.0f;
-                    float count = 0.0f;
-                    for (y = w.y0; y < w.y1; ++y) {
-                        for (x = w.x0; x < w.x1; ++x) {
-                            total += in[((size_t)y * (size_t)p->in_w + (size_t)x) * (size_t)p->channels + (size_t)c];
-                            count += 1.0f;
-                        }
-                    }
-                    *output++ = kws_act_f32(total / count, p->act_min, p->act_max);
-                }
-            }
+/* Per pooled row: the conv rows its window covers (clipped) into `band`,
+ * then the pooled row from them. The pool's stride is at least its height
+ * (the compiler checks), so no conv row is computed twice. */
+void kws_conv2d_maxpool_f32(const kws_conv2d_maxpool_f32_params_t *p, const float *input, float *output,
+                            void *band)
+{
+    int b, oy;
+    for (b = 0; b < p->conv.batches; ++b) {
+        const float *image = input + (size_t)b * kws_image_f32(p->conv.in_h, p->conv.in_w, p->conv.in_c);
+        for (oy = 0; oy < p->pool.out_h; ++oy) {
+            const kws_window_f32_t w = kws_pool_window_f32(&p->pool, oy, 0);
+            (void)kws_conv2d_rows_f32(&p->conv, image, w.y0, w.y1, (float *)band);
+            output = kws_pool_row_f32(&p->pool, (const float *)band, w.y0, oy, 0, output);
         }
     }
 }

@@ -66,6 +66,13 @@ typedef struct {
     float act_min, act_max;
 } kws_pool_f32_params_t;
 
+/* CONV_2D whose output only a MAX_POOL_2D reads, as one step: the conv's
+ * output never exists whole, a band of pool.k_h conv rows does (scratch). */
+typedef struct {
+    kws_conv2d_f32_params_t conv;
+    kws_pool_f32_params_t pool;
+} kws_conv2d_maxpool_f32_params_t;
+
 /* SOFTMAX over the last axis: exp((x - max) * beta) / sum. */
 typedef struct {
     int32_t rows, depth;
@@ -109,6 +116,8 @@ void kws_dwconv2d_f32(const kws_dwconv2d_f32_params_t *p, const float *input, fl
 void kws_fully_connected_f32(const kws_fc_f32_params_t *p, const float *input, float *output);
 void kws_maxpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output);
 void kws_avgpool_f32(const kws_pool_f32_params_t *p, const float *input, float *output);
+void kws_conv2d_maxpool_f32(const kws_conv2d_maxpool_f32_params_t *p, const float *input, float *output,
+                            void *band);
 void kws_softmax_f32(const kws_softmax_f32_params_t *p, const float *input, float *output);
 void kws_mean_f32(const kws_mean_f32_params_t *p, const float *input, float *output);
 void kws_clamp_f32(const kws_clamp_f32_params_t *p, const float *input, float *output);

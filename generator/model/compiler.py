@@ -121,7 +121,7 @@ class Model:
 
     @property
     def _kept_nodes(self) -> set[int]:
-        kept = {s.node for s in self.steps}
+        kept = {n for s in self.steps for n in (s.node, *s.fused_nodes)}
         for y in self.alias:
             for op in self.graph.operators:
                 if y in op.outputs:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .errors import ModelError
 from .ops import LOWERINGS, SUPPORTED_OPS, LoweringContext
+from .fuse import fuse_conv_maxpool
 from .ops.variables import fold_reads
 from .reader import Graph, Operator
 from .step import Issue, Step
@@ -278,6 +279,8 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
                         "such as IF/WHILE, or a multi-signature export, is not supported)")
     if ctx.state and not issues:
         steps = fold_reads(steps, ctx.alias, ctx.state, graph.outputs)
+    if not issues:
+        steps = fuse_conv_maxpool(steps, graph.outputs)
     graph.state = ctx.state
     # Remaining tensor-level checks on the model edges.
     for tid in graph.inputs + graph.outputs:

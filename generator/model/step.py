@@ -46,6 +46,8 @@ class Step:
     # output write order. See planner.overlap_limit.
     reads: dict[int, np.ndarray] = field(default_factory=dict)
     out_elem_bytes: int = 1
+    # other .tflite nodes this step implements too (a fusion: model/fuse.py)
+    fused_nodes: tuple[int, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -26,6 +26,9 @@ FULLY_CONNECTED_F32 = Kernel("fully_connected_f32", func="kws_fully_connected_f3
                              source=_SRC, header=_HDR)
 AVGPOOL_F32 = Kernel("avgpool_f32", func="kws_avgpool_f32", struct="kws_pool_f32_params_t", source=_SRC, header=_HDR)
 MAXPOOL_F32 = Kernel("maxpool_f32", func="kws_maxpool_f32", struct="kws_pool_f32_params_t", source=_SRC, header=_HDR)
+CONV2D_MAXPOOL_F32 = Kernel("conv2d_maxpool_f32", func="kws_conv2d_maxpool_f32",
+                            struct="kws_conv2d_maxpool_f32_params_t", source=_SRC, header=_HDR,
+                            args=("params", "in0", "out", "scratch"))  # made by model/fuse.py
 SOFTMAX_F32 = Kernel("softmax_f32", func="kws_softmax_f32", struct="kws_softmax_f32_params_t",
                      source=_SRC, header=_HDR)
 CLAMP_F32 = Kernel("clamp_f32", func="kws_clamp_f32", struct="kws_clamp_f32_params_t", source=_SRC,

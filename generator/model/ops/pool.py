@@ -52,5 +52,5 @@ def lower_max_pool_2d(ctx: LoweringContext, op: Operator) -> Step:
 
 FAMILY = OpFamily(
     lowerings={"AVERAGE_POOL_2D": lower_average_pool_2d, "MAX_POOL_2D": lower_max_pool_2d},
-    kernels=(AVGPOOL, MAXPOOL, f32.AVGPOOL_F32, f32.MAXPOOL_F32),
+    kernels=(AVGPOOL, MAXPOOL, f32.AVGPOOL_F32, f32.MAXPOOL_F32, f32.CONV2D_MAXPOOL_F32),
 )
