@@ -327,36 +327,7 @@ void kws_clamp_f32(const kws_clamp_f32_params_t *p, const float *input, float *o
  * is written after its source run is read (the input may be overlapped). */
 void kws_pad_f32(const kws_pad_f32_params_t *p, const float *input, float *output)
 {
-    const int32_t run = p->in_dims[3];
-    const int32_t left = p->before[3];
-    int32_t i0, i1, i2, k;
-
-    for (i0 = 0; i0 < p->out_dims[0]; ++i0) {
-        const int32_t s0 = i0 - p->before[0];
-        const int ok0 = s0 >= 0 && s0 < p->in_dims[0];
-        for (i1 = 0; i1 < p->out_dims[1]; ++i1) {
-            const int32_t s1 = i1 - p->before[1];
-            const int ok1 = ok0 && s1 >= 0 && s1 < p->in_dims[1];
-            for (i2 = 0; i2 < p->out_dims[2]; ++i2) {
-                const int32_t s2 = i2 - p->before[2];
-                if (ok1 && s2 >= 0 && s2 < p->in_dims[2]) {
-                    const int32_t src = ((s0 * p->in_dims[1] + s1) * p->in_dims[2] + s2) * run;
-                    for (k = 0; k < left; ++k) {
-                        output[k] = p->value;
-                    }
-                    memmove(output + left, input + src, (size_t)run * sizeof(float));
-                    for (k = left + run; k < p->out_dims[3]; ++k) {
-                        output[k] = p->value;
-                    }
-                } else {
-                    for (k = 0; k < p->out_dims[3]; ++k) {
-                        output[k] = p->value;
-                    }
-                }
-                output += p->out_dims[3];
-            }
-        }
-    }
+    kws_pad_walk(p->in_dims, p->out_dims, p->before, sizeof(float), &p->value, input, output);
 }
 
 /* CONCATENATION: block copies in output order (memmove: the output may

@@ -26,6 +26,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -78,6 +79,53 @@ typedef struct {
             }                                                                          \
         }                                                                              \
     } while (0)
+
+/* The walk PAD shares between element types (kws_pad_s8, kws_pad_f32): the
+ * output in address order, one innermost run at a time, each source run
+ * moved and the rest filled with the `elem`-byte `value`. */
+static inline void kws_pad_fill(uint8_t *out, const void *value, size_t elem, int32_t n)
+{
+    int32_t k;
+    if (elem == 1u) {
+        memset(out, *(const uint8_t *)value, (size_t)n);
+        return;
+    }
+    for (k = 0; k < n; ++k) {
+        memcpy(out + (size_t)k * elem, value, elem);
+    }
+}
+
+static inline void kws_pad_walk(const int32_t in_dims[4], const int32_t out_dims[4], const int32_t before[4],
+                                size_t elem, const void *value, const void *input, void *output)
+{
+    const int32_t run = in_dims[3];
+    const int32_t left = before[3];
+    const int32_t right = out_dims[3] - left - run;
+    const uint8_t *in = (const uint8_t *)input;
+    uint8_t *out = (uint8_t *)output;
+    int32_t i0, i1, i2;
+
+    for (i0 = 0; i0 < out_dims[0]; ++i0) {
+        const int32_t s0 = i0 - before[0];
+        const int ok0 = s0 >= 0 && s0 < in_dims[0];
+        for (i1 = 0; i1 < out_dims[1]; ++i1) {
+            const int32_t s1 = i1 - before[1];
+            const int ok1 = ok0 && s1 >= 0 && s1 < in_dims[1];
+            for (i2 = 0; i2 < out_dims[2]; ++i2) {
+                const int32_t s2 = i2 - before[2];
+                if (ok1 && s2 >= 0 && s2 < in_dims[2]) {
+                    const size_t src = (size_t)(((s0 * in_dims[1] + s1) * in_dims[2] + s2) * run) * elem;
+                    kws_pad_fill(out, value, elem, left);
+                    memmove(out + (size_t)left * elem, in + src, (size_t)run * elem);
+                    kws_pad_fill(out + (size_t)(left + run) * elem, value, elem, right);
+                } else {
+                    kws_pad_fill(out, value, elem, out_dims[3]);
+                }
+                out += (size_t)out_dims[3] * elem;
+            }
+        }
+    }
+}
 
 #ifdef __cplusplus
 }
