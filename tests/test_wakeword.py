@@ -140,10 +140,13 @@ def test_wake_word_stream_on_device_equals_host_and_hears_it(okay_nabu, board_id
         assert info["stream"]["recognizer_source"] == SOURCE_MANIFEST
         assert info["model"]["state_bytes"] > 0
         dev = device_stream(device, pcm, info=info, record=device_record)
-        again = device_stream(device, pcm, info=info)  # a new stream starts the model over
+        # A new stream starts the model over (the same C on every board: checked
+        # on the host build, where it costs seconds, not QEMU's minute).
+        again = device_stream(device, pcm, info=info) if board.is_host else None
     assert device_record.first_difference(host_record) is None
     assert [(d.label, d.score, d.sample) for d in dev] == [(d.label, d.score, d.sample) for d in host]
-    assert [(d.label, d.sample) for d in again] == [(d.label, d.sample) for d in dev]
+    if again is not None:
+        assert [(d.label, d.sample) for d in again] == [(d.label, d.sample) for d in dev]
     scores = score_detections(dev, read_truth(truth_csv), 16000, duration_s=pcm.size / 16000)
     print(f"\n{board_id}: {scores['hits']} of {scores['keywords']} synthetic 'okay nabu' heard, "
           f"{scores['false_accepts']} false accepts in 40 s")
