@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from generator.info import DeviceInfo
 from generator.protocol import COMMAND, flag
 from generator.stream import MAX_CHUNK_SAMPLES, NEVER_TRIGGER, RecognizerParams, stream_settings
 
@@ -214,7 +215,7 @@ def host_stream(pipeline: HostPipeline, pcm, settings: dict | None = None,
 
 
 def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime: bool = False,
-                  *, info: dict | None = None, timeout: float = 30.0, retries: int = 8,
+                  *, info: DeviceInfo | dict | None = None, timeout: float = 30.0, retries: int = 8,
                   stats: dict | None = None, max_lag_s: float | None = None,
                   record: Inferences | None = None) -> list[Detection]:
     """Send `pcm` to the device with STREAM, from a reset; its detections.
@@ -229,11 +230,12 @@ def device_stream(device, pcm, chunk_samples: int = MAX_CHUNK_SAMPLES, realtime:
     """
     if max_lag_s is not None and max_lag_s <= 0:
         raise ValueError(f"max_lag_s {max_lag_s} is not positive")
-    info = info or device.info()
-    if "STREAM" not in info.get("commands", []):
+    if not isinstance(info, DeviceInfo):
+        info = DeviceInfo.from_dict(info or device.info())
+    if not info.has("STREAM") or info.stream is None or info.pipeline_labels is None:
         raise DeviceError("STATE", "the firmware has no STREAM (no model with the pipeline, or "
                                    "a firmware without the stream component)")
-    settings, labels = info["stream"], info["pipeline"]["labels"]
+    settings, labels = info.stream, list(info.pipeline_labels)
     rate = settings["sample_rate"]
     chunk = max(1, min(int(chunk_samples), settings["max_samples"]))
     data = np.asarray(pcm, dtype="<i2")

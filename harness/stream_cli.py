@@ -198,18 +198,17 @@ def cmd_stream(args) -> int:
     else:
         record = Inferences()
         with _open(args) as device:
-            info = device.info()
-            parsed = DeviceInfo.from_dict(info)
-            _check_model(parsed, model_path)
-            if not parsed.has("STREAM"):
+            info = DeviceInfo.from_dict(device.info())
+            _check_model(info, model_path)
+            if not info.has("STREAM"):
                 raise DeviceError("STATE", "the firmware has no STREAM: its model does not take "
                                            "the frontend's int8 frames, or it was rendered "
                                            "without it")
             detections = device_stream(device, pcm, args.chunk, args.realtime, info=info,
                                        timeout=args.timeout, stats=stats, max_lag_s=args.max_lag,
                                        record=record)
-        board = info["board"]
-        settings = info["stream"]
+        board = info.board
+        settings = info.stream
         differ = recognizer_differences(settings, own_settings)
         if differ:  # legitimate with gen-firmware --recognizer; the host follows the device
             print(f"warning: the firmware's recognizer differs from the model's, "
@@ -267,7 +266,7 @@ def cmd_stream(args) -> int:
                  else "none of the windows and thresholds reaches it"))
     report = {
         "board": board, "host_only": args.host_only, "model": str(model_path),
-        "model_sha256": info["model"]["sha256"] if info else None, "wav": str(args.wav),
+        "model_sha256": info.model.sha256 if info and info.model else None, "wav": str(args.wav),
         "truth": str(args.truth) if args.truth else None, "realtime": args.realtime,
         "seconds": duration, "settings": settings, "link": None if args.host_only else stats,
         "inferences": len(record),
