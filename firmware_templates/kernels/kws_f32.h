@@ -4,8 +4,9 @@
  *
  * Every kernel accumulates in float in the reference's loop order, adds the
  * bias after the sum, and clamps with ActivationFunctionWithMinMax
- * (min(max(x, act_min), act_max), NaN passing through). kws_f32.c is compiled
- * with floating-point contraction off: a fused multiply-add rounds once where
+ * (min(max(x, act_min), act_max), NaN passing through). The kernel files
+ * (kws_*_f32.c, one per operator family) are compiled with floating-point
+ * contraction off (kws_f32_impl.h): a fused multiply-add rounds once where
  * the reference rounds twice. The same write-order contract as the int8
  * kernels holds (kws_kernels.h), with 4-byte elements. */
 #ifndef KWS_F32_H

@@ -1,6 +1,6 @@
 """Float32 lowerings: a float32 model (the converter without int8
 quantization) runs through TFLite Micro's reference float kernels
-(kws_f32.c; kws_f32.h). Each family's lowering hands a node whose input is
+(kws_*_f32.c, one file per family, sharing kws_f32_impl.h; kws_f32.h). Each family's lowering hands a node whose input is
 float32 to the function here; the kernels are registered by those families.
 
 Step.reads are byte offsets (4 per element) and out_elem_bytes is 4, so the
@@ -18,27 +18,29 @@ from .context import LoweringContext
 from .kernel import Kernel
 from .window import padding, pixel_min_read, pool_geometry, window_geometry
 
-_SRC, _HDR = "kws_f32.c", "kws_f32.h"
-CONV2D_F32 = Kernel("conv2d_f32", func="kws_conv2d_f32", struct="kws_conv2d_f32_params_t", source=_SRC, header=_HDR)
-DWCONV2D_F32 = Kernel("dwconv2d_f32", func="kws_dwconv2d_f32", struct="kws_dwconv2d_f32_params_t",
-                      source=_SRC, header=_HDR)
-FULLY_CONNECTED_F32 = Kernel("fully_connected_f32", func="kws_fully_connected_f32", struct="kws_fc_f32_params_t",
-                             source=_SRC, header=_HDR)
-AVGPOOL_F32 = Kernel("avgpool_f32", func="kws_avgpool_f32", struct="kws_pool_f32_params_t", source=_SRC, header=_HDR)
-MAXPOOL_F32 = Kernel("maxpool_f32", func="kws_maxpool_f32", struct="kws_pool_f32_params_t", source=_SRC, header=_HDR)
-CONV2D_MAXPOOL_F32 = Kernel("conv2d_maxpool_f32", func="kws_conv2d_maxpool_f32",
-                            struct="kws_conv2d_maxpool_f32_params_t", source=_SRC, header=_HDR,
-                            args=("params", "in0", "out", "scratch"))  # made by model/fuse.py
-SOFTMAX_F32 = Kernel("softmax_f32", func="kws_softmax_f32", struct="kws_softmax_f32_params_t",
-                     source=_SRC, header=_HDR)
-CLAMP_F32 = Kernel("clamp_f32", func="kws_clamp_f32", struct="kws_clamp_f32_params_t", source=_SRC,
-                   header=_HDR)
-PAD_F32 = Kernel("pad_f32", func="kws_pad_f32", struct="kws_pad_f32_params_t", source=_SRC, header=_HDR)
-CONCAT_F32 = Kernel("concat_f32", func="kws_concat_f32", struct="kws_concat_f32_params_t", source=_SRC,
-                    header=_HDR, args=("params", "inputs", "out"))
-MEAN_F32 = Kernel("mean_f32", func="kws_mean_f32", struct="kws_mean_f32_params_t", source=_SRC, header=_HDR)
-ADD_F32 = Kernel("add_f32", func="kws_add_f32", struct="kws_add_f32_params_t", source=_SRC, header=_HDR,
-                 args=("params", "in0", "in1", "out"))
+_HDR = "kws_f32.h"
+
+
+def _f32(id_: str, func: str, struct: str, source: str, **kw) -> Kernel:
+    return Kernel(id_, func=func, struct=struct, source=source, header=_HDR, **kw)
+
+
+CONV2D_F32 = _f32("conv2d_f32", "kws_conv2d_f32", "kws_conv2d_f32_params_t", "kws_conv_f32.c")
+DWCONV2D_F32 = _f32("dwconv2d_f32", "kws_dwconv2d_f32", "kws_dwconv2d_f32_params_t", "kws_conv_f32.c")
+FULLY_CONNECTED_F32 = _f32("fully_connected_f32", "kws_fully_connected_f32", "kws_fc_f32_params_t",
+                           "kws_fully_connected_f32.c")
+AVGPOOL_F32 = _f32("avgpool_f32", "kws_avgpool_f32", "kws_pool_f32_params_t", "kws_pool_f32.c")
+MAXPOOL_F32 = _f32("maxpool_f32", "kws_maxpool_f32", "kws_pool_f32_params_t", "kws_pool_f32.c")
+CONV2D_MAXPOOL_F32 = _f32("conv2d_maxpool_f32", "kws_conv2d_maxpool_f32", "kws_conv2d_maxpool_f32_params_t",
+                          "kws_conv_maxpool_f32.c", args=("params", "in0", "out", "scratch"),
+                          support=("kws_conv_f32.c", "kws_pool_f32.c"))  # made by model/fuse.py
+SOFTMAX_F32 = _f32("softmax_f32", "kws_softmax_f32", "kws_softmax_f32_params_t", "kws_softmax_f32.c")
+CLAMP_F32 = _f32("clamp_f32", "kws_clamp_f32", "kws_clamp_f32_params_t", "kws_relu_f32.c")
+PAD_F32 = _f32("pad_f32", "kws_pad_f32", "kws_pad_f32_params_t", "kws_pad_f32.c")
+CONCAT_F32 = _f32("concat_f32", "kws_concat_f32", "kws_concat_f32_params_t", "kws_concat_f32.c",
+                  args=("params", "inputs", "out"))
+MEAN_F32 = _f32("mean_f32", "kws_mean_f32", "kws_mean_f32_params_t", "kws_mean_f32.c")
+ADD_F32 = _f32("add_f32", "kws_add_f32", "kws_add_f32_params_t", "kws_add_f32.c", args=("params", "in0", "in1", "out"))
 
 F32 = 4  # bytes per element
 _FLT_MAX = float(np.finfo(np.float32).max)
