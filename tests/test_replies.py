@@ -69,7 +69,9 @@ def test_classify_result_that_does_not_add_up(body, message):
 
 
 def test_stream_reply_shorter_than_its_head():
-    info = {"commands": ["STREAM"], "pipeline": {"labels": ["a", "b"]},
+    info = {"board": "host", "board_name": "host", "core": "host", "clock_hz": 0, "firmware": "tinykws",
+            "firmware_version": "0", "protocol": 1, "max_body": 4096, "commands": ["STREAM"],
+            "ticks": "host_ns", "ticks_hz": 10**9, "pipeline": {"labels": ["a", "b"]},
             "stream": {"sample_rate": 16000, "max_samples": 2044}}
     device = Device(Answers(reply(p.STREAM, b"\x01")))
     with pytest.raises(DeviceError, match="STREAM reply of 1 bytes, shorter than its 3-byte head"):

@@ -20,7 +20,7 @@ void kws_avgpool_s8(const kws_pool_params_t *p, const int8_t *input, int8_t *out
         const int8_t *image = input + (size_t)b * image_bytes;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ++ox) {
-                const kws_pool_window_t w = kws_pool_window(p, oy, ox);
+                const kws_window_t w = KWS_POOL_WINDOW(p, oy, ox);
                 const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);
                 for (c = 0; c < ch; ++c) {
                     int32_t acc = 0;

@@ -1,7 +1,7 @@
 /* What the float32 kernel files share (included by them only, first):
  * floating-point contraction off, since a fused multiply-add rounds once
  * where TFLite Micro's reference kernels round twice; the activation clamp;
- * the pooling window; and the row functions the fused conv + max pool step
+ * and the row functions the fused conv + max pool step
  * (kws_conv_maxpool_f32.c) calls in the conv and pool files. */
 #ifndef KWS_F32_IMPL_H
 #define KWS_F32_IMPL_H
@@ -26,23 +26,6 @@ static inline float kws_act_f32(float x, float lo, float hi)
 static inline size_t kws_image_f32(int32_t h, int32_t w, int32_t c)
 {
     return (size_t)h * (size_t)w * (size_t)c;
-}
-
-/* The pooling window of output (oy, ox), clipped to the image. */
-typedef struct {
-    int y0, y1, x0, x1;
-} kws_window_f32_t;
-
-static inline kws_window_f32_t kws_pool_window_f32(const kws_pool_f32_params_t *p, int oy, int ox)
-{
-    kws_window_f32_t w;
-    const int iy0 = oy * p->stride_h - p->pad_t;
-    const int ix0 = ox * p->stride_w - p->pad_l;
-    w.y0 = iy0 < 0 ? 0 : iy0;
-    w.x0 = ix0 < 0 ? 0 : ix0;
-    w.y1 = iy0 + p->k_h < p->in_h ? iy0 + p->k_h : p->in_h;
-    w.x1 = ix0 + p->k_w < p->in_w ? ix0 + p->k_w : p->in_w;
-    return w;
 }
 
 /* Conv output rows [oy0, oy1) of one image (kws_conv_f32.c); returns where

@@ -80,6 +80,27 @@ typedef struct {
         }                                                                              \
     } while (0)
 
+/* The window of pooling output (oy, ox), clipped to the image as in the
+ * reference: rows [y0, y1), columns [x0, x1). KWS_POOL_WINDOW reads any
+ * parameter block with the pooling fields (int8 and float32 pools). */
+typedef struct {
+    int y0, y1, x0, x1;
+} kws_window_t;
+
+static inline kws_window_t kws_window_clip(int iy0, int ix0, int k_h, int k_w, int in_h, int in_w)
+{
+    kws_window_t w;
+    w.y0 = iy0 < 0 ? 0 : iy0;
+    w.x0 = ix0 < 0 ? 0 : ix0;
+    w.y1 = iy0 + k_h < in_h ? iy0 + k_h : in_h;
+    w.x1 = ix0 + k_w < in_w ? ix0 + k_w : in_w;
+    return w;
+}
+
+#define KWS_POOL_WINDOW(p, oy, ox)                                                                 \
+    kws_window_clip((oy) * (p)->stride_h - (p)->pad_t, (ox) * (p)->stride_w - (p)->pad_l, (p)->k_h, \
+                    (p)->k_w, (p)->in_h, (p)->in_w)
+
 /* The walk PAD shares between element types (kws_pad_s8, kws_pad_f32): the
  * output in address order, one innermost run at a time, each source run
  * moved and the rest filled with the `elem`-byte `value`. */

@@ -18,7 +18,7 @@ void kws_maxpool_s8(const kws_pool_params_t *p, const int8_t *input, int8_t *out
         const int8_t *image = input + (size_t)b * image_bytes;
         for (oy = 0; oy < p->out_h; ++oy) {
             for (ox = 0; ox < p->out_w; ++ox) {
-                const kws_pool_window_t w = kws_pool_window(p, oy, ox);
+                const kws_window_t w = KWS_POOL_WINDOW(p, oy, ox);
                 for (c = 0; c < ch; ++c) {
                     int32_t best = -128;
                     for (y = w.y0; y < w.y1; ++y) {

@@ -7,7 +7,7 @@ float *kws_pool_row_f32(const kws_pool_f32_params_t *p, const float *rows, int r
 {
     int ox, c, y, x;
     for (ox = 0; ox < p->out_w; ++ox) {
-        const kws_window_f32_t w = kws_pool_window_f32(p, oy, ox);
+        const kws_window_t w = KWS_POOL_WINDOW(p, oy, ox);
         for (c = 0; c < p->channels; ++c) {
             /* max starts at std::numeric_limits<float>::lowest() */
             float acc = average ? 0.0f : -3.40282347e+38f;
