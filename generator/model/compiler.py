@@ -236,7 +236,7 @@ def _check_dataflow(model: Model) -> None:
                     f"node {s.node} ({s.op}) reads tensor '{g.tensors[t].name}' before any node writes it "
                     "(the graph is not in execution order, or the tensor is a variable)"
                 )
-        available.add(model.root(s.output))
+        available.update(model.root(t) for t in (s.output, *s.more_outputs))
     out_root = model.root(g.outputs[0])
     if out_root not in available:
         t = g.tensors[g.outputs[0]]
@@ -268,7 +268,8 @@ def _lifetimes(model: Model) -> tuple[dict[int, Buffer], dict[tuple[int, int], f
     for i, s in enumerate(model.steps):
         for t in s.inputs:
             touch(t, i)
-        touch(s.output, i)
+        for t in (s.output, *s.more_outputs):
+            touch(t, i)
     for tid in g.outputs:
         touch(tid, n)
     overlaps: dict[tuple[int, int], float] = {}
@@ -326,6 +327,8 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
             args.append(f"{name}_inputs")
         elif tok == "out":
             args.append(ptr(s.output))
+        elif tok.startswith("out"):
+            args.append(ptr(s.more_outputs[int(tok[3:]) - 1]))
         elif tok == "scratch":
             args.append(scratch)
         elif tok == "table":
@@ -337,7 +340,7 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
     return args
 
 
-_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}
+_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "float": 4}
 
 
 def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | None = None,
