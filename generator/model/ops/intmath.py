@@ -35,7 +35,8 @@ def is_plain_int32(ctx: LoweringContext, op: Operator) -> bool:
 def lower_scalar(ctx: LoweringContext, op: Operator) -> Step:
     x, b, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     need(x.data is None and x.dtype == y.dtype == "int32" and plain_int(x) and plain_int(y),
-         f"int32 {op.opcode} needs a plain int32 activation as its first input and output")
+         f"{op.opcode} is not supported on {'quantized ' if x.quantized else ''}{x.dtype} tensors (only on "
+         "plain int32 ones, by a constant scalar, as Signal front ends use it)")
     need(b.data is not None and b.size == 1 and b.dtype == "int32" and plain_int(b),
          f"int32 {op.opcode} is supported with a constant int32 scalar as its second input only")
     need(x.size == y.size, "input and output sizes differ")
