@@ -53,8 +53,8 @@ def _options(op: Operator, keys: tuple[str, ...]) -> dict[str, Any]:
     need(isinstance(opts, dict), f"{_name(op)}: its options are not a flexbuffer map")
     unknown = sorted(set(opts) - set(keys))
     missing = sorted(set(keys) - set(opts))
-    need(not unknown and not missing, f"{_name(op)}: options {', '.join(unknown)} are not supported"
-         if unknown else f"{_name(op)}: options {', '.join(missing)} are missing")
+    need(not unknown, f"{_name(op)}: unsupported option(s) {', '.join(unknown)}")
+    need(not missing, f"{_name(op)}: option(s) {', '.join(missing)} missing")
     return opts
 
 
