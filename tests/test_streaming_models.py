@@ -202,3 +202,22 @@ def test_signal_audio_preprocessor_is_bit_exact_row_by_row(tmp_path):
     got = run_driver(exe, x, compiled.output.shape, compiled.output.numpy_dtype)
     assert np.array_equal(got.reshape(want.shape), want)
     assert len(np.unique(want)) > 50
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_signal_audio_preprocessor_on_the_rv32_firmware(tmp_path):
+    """The Signal-op front end in the qemu_rv32 firmware (RISC-V, no DSP
+    kernels, 64-bit sums on a 32-bit core): VALIDATE after MODEL_RESET gives
+    TFLite Micro's .npz rows in order."""
+    import requires
+
+    requires.tool("qemu-system-riscv32")
+    requires.tool("riscv64-unknown-elf-gcc")
+    root = _zoo3p()
+    model = root / f"{AUDIO}.tflite"
+    board = load_board("qemu_rv32")
+    firmware = build_project(render_default(board, tmp_path / "fw", model=model), board).firmware
+    with open_device(f"qemu:{firmware}") as device:
+        report = validate(device, model, inputs=root / f"{AUDIO}.npz", measure_tflm_arena=False)
+    assert report["count"] == 10 and report["bit_exact_rate"] == 1.0 and report["state_bytes"] == 160
