@@ -1,11 +1,12 @@
 /* TFLite Micro's Signal ops, integer paths (see kws_signal.h and
  * generator/model/ops/signal.py). Bit-exact with TFLite Micro: every
- * intermediate is kept at the width the reference keeps it, including the
- * 16-bit kissfft and its rounding. Relies, as the reference does, on
+ * intermediate is kept at the width the reference keeps it; the FFT is the
+ * 16-bit kissfft the frontend shares (kws_fft16.h). Relies, as the reference does, on
  * arithmetic right shifts of negative values and on conversions to narrower
  * signed types wrapping. */
 #include <string.h>
 
+#include "kws_fft16.h"
 #include "kws_signal.h"
 
 /* Bits of x (0 for 0), like TFLite Micro's MostSignificantBit32 except at 0,
@@ -64,119 +65,23 @@ void kws_sig_fft_auto_scale(const kws_sig_count_params_t *p, const void *input, 
     memcpy(shift, &bits, sizeof bits);
 }
 
-/* ------------------------------------------------ 16-bit kissfft (real) --- */
-
-#define SIG_DIV2 16383 /* Q15 multipliers kissfft divides by 2 and 4 with */
-#define SIG_DIV4 8191
-
-static inline int16_t sig_q15(int32_t x) { return (int16_t)((x + 16384) >> 15); }
-
-/* Radix-2 butterflies over one group of 2*m complex values, in place. */
-static void sig_bfly2(int16_t *f, int32_t m, int32_t fstride, const int16_t *tw)
-{
-    int16_t *g = f + 2 * m;
-    int32_t k;
-    for (k = 0; k < m; ++k) {
-        const int16_t *w = tw + 2 * k * fstride;
-        int32_t ar = sig_q15(f[0] * SIG_DIV2), ai = sig_q15(f[1] * SIG_DIV2);
-        int32_t br = sig_q15(g[0] * SIG_DIV2), bi = sig_q15(g[1] * SIG_DIV2);
-        int32_t tr = sig_q15(br * w[0] - bi * w[1]);
-        int32_t ti = sig_q15(br * w[1] + bi * w[0]);
-        g[0] = (int16_t)(ar - tr);
-        g[1] = (int16_t)(ai - ti);
-        f[0] = (int16_t)(ar + tr);
-        f[1] = (int16_t)(ai + ti);
-        f += 2;
-        g += 2;
-    }
-}
-
-/* Forward radix-4 butterflies over one group of 4*m complex values, in place;
- * every sum is stored in 16 bits as kissfft does. */
-static void sig_bfly4(int16_t *f, int32_t m, int32_t fstride, const int16_t *tw)
-{
-    const int32_t s1 = 2 * m, s2 = 4 * m, s3 = 6 * m;
-    const int16_t *w1 = tw, *w2 = tw, *w3 = tw;
-    int32_t k;
-    for (k = 0; k < m; ++k) {
-        int32_t x0r = sig_q15(f[0] * SIG_DIV4), x0i = sig_q15(f[1] * SIG_DIV4);
-        int32_t x1r = sig_q15(f[s1] * SIG_DIV4), x1i = sig_q15(f[s1 + 1] * SIG_DIV4);
-        int32_t x2r = sig_q15(f[s2] * SIG_DIV4), x2i = sig_q15(f[s2 + 1] * SIG_DIV4);
-        int32_t x3r = sig_q15(f[s3] * SIG_DIV4), x3i = sig_q15(f[s3 + 1] * SIG_DIV4);
-        int32_t p1r = sig_q15(x1r * w1[0] - x1i * w1[1]);
-        int32_t p1i = sig_q15(x1r * w1[1] + x1i * w1[0]);
-        int32_t p2r = sig_q15(x2r * w2[0] - x2i * w2[1]);
-        int32_t p2i = sig_q15(x2r * w2[1] + x2i * w2[0]);
-        int32_t p3r = sig_q15(x3r * w3[0] - x3i * w3[1]);
-        int32_t p3i = sig_q15(x3r * w3[1] + x3i * w3[0]);
-        int32_t dr = (int16_t)(x0r - p2r), di = (int16_t)(x0i - p2i);
-        int32_t er = (int16_t)(x0r + p2r), ei = (int16_t)(x0i + p2i);
-        int32_t sr = (int16_t)(p1r + p3r), si = (int16_t)(p1i + p3i);
-        int32_t tr = (int16_t)(p1r - p3r), ti = (int16_t)(p1i - p3i);
-        f[s2] = (int16_t)(er - sr);
-        f[s2 + 1] = (int16_t)(ei - si);
-        f[0] = (int16_t)(er + sr);
-        f[1] = (int16_t)(ei + si);
-        f[s1] = (int16_t)(dr + ti);
-        f[s1 + 1] = (int16_t)(di - tr);
-        f[s3] = (int16_t)(dr - ti);
-        f[s3 + 1] = (int16_t)(di + tr);
-        w1 += 2 * fstride;
-        w2 += 4 * fstride;
-        w3 += 6 * fstride;
-        f += 2;
-    }
-}
+/* ------------------------------------------------------------------ FFT --- */
 
 void kws_sig_rfft(const kws_sig_rfft_params_t *p, const void *input, void *output)
 {
     const int16_t *in = (const int16_t *)input;
     int16_t *buf = (int16_t *)output;
     const int32_t n = p->points;
-    int32_t q, m = 1, g, k;
-    int32_t dcr, dci;
-    /* the real signal as n complex pairs, in the first stage's input order */
+    int32_t q;
+    /* the real signal as n complex pairs, zero-padded, in the first stage's
+     * input order; then the same 16-bit kissfft the frontend runs */
     for (q = 0; q < n; ++q) {
         int16_t *dst = buf + 2 * p->scatter[q];
         dst[0] = 2 * q < p->input_length ? in[2 * q] : 0;
         dst[1] = 2 * q + 1 < p->input_length ? in[2 * q + 1] : 0;
     }
-    /* kissfft factors n as 4*4*...(*2); the radix-2 stage is innermost */
-    if ((uint32_t)n & 0xAAAAAAAAu) {
-        for (g = 0; g < n / 2; ++g) {
-            sig_bfly2(buf + 4 * g, 1, n / 2, p->twiddles);
-        }
-        m = 2;
-    }
-    while (m < n) {
-        const int32_t fstride = n / (4 * m);
-        for (g = 0; g < fstride; ++g) {
-            sig_bfly4(buf + 8 * m * g, m, fstride, p->twiddles);
-        }
-        m *= 4;
-    }
-    /* split the complex FFT into bins 0..n of the real one, in place */
-    dcr = sig_q15(buf[0] * SIG_DIV2);
-    dci = sig_q15(buf[1] * SIG_DIV2);
-    buf[0] = (int16_t)(dcr + dci);
-    buf[1] = 0;
-    buf[2 * n] = (int16_t)(dcr - dci);
-    buf[2 * n + 1] = 0;
-    for (k = 1; k <= n / 2; ++k) {
-        int16_t *a = buf + 2 * k, *b = buf + 2 * (n - k);
-        const int16_t *w = p->super_twiddles + 2 * (k - 1);
-        int32_t ar = sig_q15(a[0] * SIG_DIV2), ai = sig_q15(a[1] * SIG_DIV2);
-        int32_t br = sig_q15(b[0] * SIG_DIV2);
-        int32_t bi = sig_q15((int16_t)(-b[1]) * SIG_DIV2); /* conjugate, 16 bits */
-        int32_t f1r = (int16_t)(ar + br), f1i = (int16_t)(ai + bi);
-        int32_t f2r = (int16_t)(ar - br), f2i = (int16_t)(ai - bi);
-        int32_t twr = sig_q15(f2r * w[0] - f2i * w[1]);
-        int32_t twi = sig_q15(f2r * w[1] + f2i * w[0]);
-        a[0] = (int16_t)((f1r + twr) >> 1);
-        a[1] = (int16_t)((f1i + twi) >> 1);
-        b[0] = (int16_t)((f1r - twr) >> 1);
-        b[1] = (int16_t)((twi - f1i) >> 1);
-    }
+    kws_fft16_complex(buf, (size_t)n, p->twiddles);
+    kws_fft16_real_split(buf, (size_t)n, p->super_twiddles);
 }
 
 /* ------------------------------------------------------------- spectrum --- */
