@@ -7,8 +7,9 @@ describes how its kernel walks its inputs (see ``Step.reads``), which the memory
 planner uses to overlap an output with its dying input safely. The per-operator
 lowerings live in generator/model/ops (one module per family); this module
 handles the graph as a whole: folding shape computations, refusing models
-that are neither full int8 nor float32 (nor a TFLite Micro Signal front end) (a float32 model compiles, with a
-warning of its cost and the int8 recipe), and collecting every node's problems.
+that are neither full int8 nor float32 nor a TFLite Micro Signal front end
+(a float32 model compiles, with a warning of its cost and the int8 recipe),
+and collecting every node's problems.
 
 Problems are collected per node and reported together, so a user sees every
 unsupported operator or type in one error.
