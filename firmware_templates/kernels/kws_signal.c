@@ -1,9 +1,9 @@
 /* TFLite Micro's Signal ops, integer paths (see kws_signal.h and
  * generator/model/ops/signal.py). Bit-exact with TFLite Micro: every
  * intermediate is kept at the width the reference keeps it; the FFT is the
- * 16-bit kissfft the frontend shares (kws_fft16.h). Relies, as the reference does, on
- * arithmetic right shifts of negative values and on conversions to narrower
- * signed types wrapping. */
+ * 16-bit kissfft the frontend shares (kws_fft16.h). Relies, as the reference
+ * does, on arithmetic right shifts of negative values and on conversions to
+ * narrower signed types wrapping. */
 #include <string.h>
 
 #include "kws_fft16.h"
