@@ -10,6 +10,7 @@ from .boards import Board
 from .frontend import (FrontendConfig, FrontendConfigError, StftConfig, c_defines, c_include_dir,
                        c_sources, render_c_tables)
 from .frontend import stft
+from .frontend.native import SHARED_DIR, SHARED_HEADERS
 from .bundle import MODEL_FILE, ModelBundle
 from .info import ModelInfo, TensorInfo
 from .model import KERNELS, ModelError, compile_model, load_model
@@ -39,6 +40,7 @@ def frontend_component(config: FrontendConfig | StftConfig) -> Component:
         return stft_component(config)
     files: dict[str, Path | str] = {p.name: p for p in c_sources()}
     files["kws_frontend.h"] = c_include_dir() / "kws_frontend.h"
+    files.update({name: SHARED_DIR / name for name in SHARED_HEADERS})  # its FFT, shared with models
     files["frontend_tables.c"] = render_c_tables(config)
     return Component(name="frontend", files=files,
                      commands=[Command.of("FEATURES", "kws_cmd_features")],

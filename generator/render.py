@@ -299,8 +299,8 @@ def _render_project(board: Board, out_dir: Path, extra: list[Component] | None,
         for name, content in comp.files.items():
             if replaced.get(name, comp.name) != comp.name:
                 continue
-            if name in files:
-                raise RenderError(f"two components provide src/{name}")
+            if name in files and not (isinstance(content, Path) and files[name] == content):
+                raise RenderError(f"two components provide src/{name}")  # the same file twice is one
             files[name] = content
     info = info_document(components)
     build_flags = BUILD_FLAGS + [f"-D{name}={value}" for comp in components

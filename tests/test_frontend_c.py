@@ -14,7 +14,7 @@ import pytest
 import requires
 
 from generator.frontend import Frontend, FrontendConfig, render_c_tables
-from generator.frontend.native import TEMPLATE_DIR
+from generator.frontend.native import SHARED_DIR, TEMPLATE_DIR
 from generator.frontend.tables import fft_factors, fft_scatter_table, fft_super_twiddles, fft_twiddles
 from generator.frontend.testsignals import make_clips
 from generator.render import contract_header
@@ -48,7 +48,7 @@ def test_sources_compile_warning_free(arm, tmp_path):
         requires.tool(ARM_CC)
     cc = [ARM_CC, *ARM_M7] if arm else [CC]
     (tmp_path / "kws_contract.h").write_text(contract_header())  # gen-firmware renders it
-    inc = ["-I", str(TEMPLATE_DIR), "-I", str(RUNTIME_DIR), "-I", str(tmp_path)]
+    inc = ["-I", str(TEMPLATE_DIR), "-I", str(SHARED_DIR), "-I", str(RUNTIME_DIR), "-I", str(tmp_path)]
     for src in ["kws_frontend.c", "cmd_features.c"] + ([] if arm else ["kws_frontend_host.c"]):
         _compile([*cc, *WARN, *inc, "-c", str(TEMPLATE_DIR / src), "-o", src + ".o"], tmp_path)
     if arm:  # the portable path and a Cortex-M4 build as well
@@ -68,7 +68,7 @@ def test_sources_compile_warning_free(arm, tmp_path):
 
 def test_rendered_tables_check_state_size(tmp_path):
     (tmp_path / "t.c").write_text(render_c_tables(FrontendConfig(window_ms=40)))
-    res = subprocess.run([CC, *WARN, "-I", str(TEMPLATE_DIR), "-c", "t.c"], cwd=tmp_path,
+    res = subprocess.run([CC, *WARN, "-I", str(TEMPLATE_DIR), "-I", str(SHARED_DIR), "-c", "t.c"], cwd=tmp_path,
                          capture_output=True, text=True)
     assert res.returncode != 0 and "KWS_FE_MAX_WINDOW_at_least_640" in res.stderr
 
@@ -118,8 +118,8 @@ int main(int argc, char **argv)
         for (k = 0; k < count; ++k) {
             if (!rd(x, 4 * n)) return 4;
             for (i = 0; i < n; ++i) { buf[2 * scatter[i]] = x[2 * i]; buf[2 * scatter[i] + 1] = x[2 * i + 1]; }
-            fe_fft_complex(buf, n, tw);
-            fe_fft_real_split(buf, n, stw);
+            kws_fft16_complex(buf, n, tw);
+            kws_fft16_real_split(buf, n, stw);
             fwrite(buf, 2, 2 * (n + 1), stdout);
         }
         free(scatter); free(tw); free(stw); free(x); free(buf);
@@ -146,7 +146,7 @@ def _build_driver(tmp_path: Path, cfg: FrontendConfig, sanitize: bool = True) ->
     (tmp_path / "tables.c").write_text(render_c_tables(cfg))
     exe = tmp_path / "driver"
     flags = SANITIZE if sanitize else ["-O2"]
-    _compile([CC, "-std=c99", "-Wall", "-Wextra", "-Werror", *flags, "-I", str(TEMPLATE_DIR),
+    _compile([CC, "-std=c99", "-Wall", "-Wextra", "-Werror", *flags, "-I", str(TEMPLATE_DIR), "-I", str(SHARED_DIR),
               "-I", str(RUNTIME_DIR), "-I", str(tmp_path), "-DKWS_FE_MAX_WINDOW=640u", "-DKWS_FE_MAX_FFT_SIZE=1024u",
               "-DKWS_FE_MAX_CHANNELS=64u", "driver.c", "tables.c",
               str(TEMPLATE_DIR / "cmd_features.c"), "-o", str(exe)], tmp_path)

@@ -412,6 +412,26 @@ def test_keyword_scrambled_svdf_in_qemu_row_by_row(tmp_path, core):
           f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
 
 
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("core", list(CORES))
+def test_signal_audio_preprocessor_in_qemu_row_by_row(tmp_path, core):
+    """TFLite Micro's Signal-op audio front end (int16 audio in, int8 features
+    out, a noise estimate kept between rows; shared zoo3p): the .npz rows in
+    order as TFLite Micro computed them."""
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    from generator.model import compile_model, load_model
+
+    compiled = compile_model(load_model(root / "tflm_audio_preproc_int8.tflite"), features=frozenset({"dsp"}))
+    data = np.load(root / "tflm_audio_preproc_int8.npz")
+    instructions, y = _run_in_qemu(compiled, data["x"], core, tmp_path / "model")
+    assert y.tobytes() == data["y"].astype(np.int8).tobytes()
+    print(f"tflm_audio_preproc_int8 ({core}): {instructions:,} instructions per invoke, arena "
+          f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
+
+
 @pytest.mark.parametrize("core", list(CORES))
 def test_float_kernels_have_no_fused_multiply_add(tmp_path, core):
     """The float kernel files turn contraction off themselves (kws_f32_impl.h):

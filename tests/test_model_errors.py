@@ -204,3 +204,31 @@ def test_corrupted_header_is_detected(valid_bytes):
     data[0:4] = b"\xff\xff\xff\x7f"  # root table offset far beyond the end
     with pytest.raises(ModelError, match="corrupted or truncated"):
         load_model(bytes(data))
+
+
+@pytest.mark.shared_data
+def test_signal_front_end_refuses_unknown_options_and_unsupported_signal_ops():
+    """TFLite Micro's Signal-op front end (shared zoo3p), edited: an option
+    the kernel does not know, a float RFFT and a Signal op without a kernel
+    are each refused by name, all in one error."""
+    from flatbuffers import flexbuffers
+
+    from generator.model.lower import lower_graph
+    from generator.model.reader import read_graph
+    from generator.shared import ZOO, missing_reason, shared_path
+
+    root = shared_path(ZOO)
+    if root is None:
+        pytest.skip(missing_reason(ZOO))
+    graph = read_graph((root / "tflm_audio_preproc_int8.tflite").read_bytes())
+    ops = graph.operators
+    assert ops[4].opcode == "CUSTOM(SignalEnergy)" and ops[3].opcode == "CUSTOM(SignalRfft)"
+    ops[4].custom_options = flexbuffers.Dumps({"end_index": 241, "start_index": 5, "stride": 2})
+    ops[3].custom_options = flexbuffers.Dumps({"T": 1, "fft_length": 512})
+    ops[13].opcode = "CUSTOM(SignalStacker)"
+    with pytest.raises(ModelError) as err:
+        lower_graph(graph)
+    msg = str(err.value)
+    assert "node 4 (CUSTOM(SignalEnergy)): SignalEnergy: unsupported option(s) stride" in msg
+    assert "node 3 (CUSTOM(SignalRfft)): SignalRfft: only the int16 FFT (T = 7) is supported" in msg
+    assert "node 13: operator CUSTOM(SignalStacker) is not supported" in msg

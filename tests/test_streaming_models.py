@@ -164,3 +164,60 @@ def test_keyword_scrambled_compat_row(tmp_path):
     assert row.bit_exact_rate == 1.0 and not row.reason
     assert (row.arena_bytes, row.state_bytes) == (192, 10240)
     assert row.tflm_arena_bytes == json.loads((_zoo3p() / f"{KEYWORD}.json").read_text())["tflm_min_arena_bytes"]
+
+
+AUDIO = "tflm_audio_preproc_int8"
+
+
+@pytest.mark.shared_data
+def test_signal_audio_preprocessor_is_bit_exact_row_by_row(tmp_path):
+    """TFLite Micro's micro_speech front end as a graph of Signal custom ops
+    (int16 audio in, int8 features out; the spectral subtraction keeps a
+    noise estimate between rows): host build under ASan/UBSan, arena
+    scribbled between invokes, the .npz rows as TFLite Micro computed them in
+    order, then a longer stream of louder and quieter frames against the
+    TFLite Micro interpreter itself where it is installed."""
+    root = _zoo3p()
+    raw = (root / f"{AUDIO}.tflite").read_bytes()
+    compiled = compile_model(load_model(raw))
+    assert (compiled.input.dtype, compiled.output.dtype) == ("int16", "int8")
+    assert compiled.state_bytes == 4 * 40  # the noise estimate
+    data = np.load(root / f"{AUDIO}.npz")
+    builder = HostBuilder(tmp_path)
+    exe = builder.build(AUDIO, compiled)
+    got = run_driver(exe, data["x"], compiled.output.shape, compiled.output.numpy_dtype)
+    assert got.tobytes() == data["y"].astype(np.int8).tobytes()
+    tflm = json.loads((root / f"{AUDIO}.json").read_text()).get("tflm_min_arena_bytes")
+    print(f"\n{AUDIO}: arena {compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes; "
+          f"TFLite Micro {tflm}")
+    pytest.importorskip("tflite_micro")
+    rng = np.random.default_rng(7)
+    t = np.arange(480) / 16000
+    frames = [np.round(a * np.sin(2 * np.pi * f * t) + rng.normal(0, n, 480)).clip(-32768, 32767)
+              for a, f, n in zip(rng.uniform(0, 20000, 40), rng.uniform(50, 7900, 40),
+                                 rng.choice([0, 3, 300, 3000], 40))]
+    edges = [np.zeros(480), np.full(480, -32768), np.tile([-32768, 32767], 240), np.full(480, 1)]
+    x = np.concatenate([data["x"], np.array(frames), edges, data["x"][:3]]).astype(np.int16)
+    want = tflm_tensors(raw, x, [load_model(raw).graph.outputs[0]]).astype(np.int8)
+    got = run_driver(exe, x, compiled.output.shape, compiled.output.numpy_dtype)
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > 50
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_signal_audio_preprocessor_on_the_rv32_firmware(tmp_path):
+    """The Signal-op front end in the qemu_rv32 firmware (RISC-V, no DSP
+    kernels, 64-bit sums on a 32-bit core): VALIDATE after MODEL_RESET gives
+    TFLite Micro's .npz rows in order."""
+    import requires
+
+    requires.tool("qemu-system-riscv32")
+    requires.tool("riscv64-unknown-elf-gcc")
+    root = _zoo3p()
+    model = root / f"{AUDIO}.tflite"
+    board = load_board("qemu_rv32")
+    firmware = build_project(render_default(board, tmp_path / "fw", model=model), board).firmware
+    with open_device(f"qemu:{firmware}") as device:
+        report = validate(device, model, inputs=root / f"{AUDIO}.npz", measure_tflm_arena=False)
+    assert report["count"] == 10 and report["bit_exact_rate"] == 1.0 and report["state_bytes"] == 160

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from generator.frontend import FrontendConfig, c_defines, render_c_tables
-from generator.frontend.native import TEMPLATE_DIR
+from generator.frontend.native import SHARED_DIR, TEMPLATE_DIR
 
 ARM_CC = shutil.which("arm-none-eabi-gcc")
 QEMU = shutil.which("qemu-system-arm")
@@ -120,7 +120,7 @@ def run_on_m7(tmp_path: Path, cfg: FrontendConfig, clips: list[np.ndarray],
     (tmp_path / "link.ld").write_text(LINKER)
     (tmp_path / "tables.c").write_text(render_c_tables(cfg))
     defs = [f"-D{k}={v}" for k, v in c_defines(cfg).items()]
-    cmd = [ARM_CC, *CFLAGS, *extra, *defs, "-I", str(TEMPLATE_DIR), "main.c", "tables.c",
+    cmd = [ARM_CC, *CFLAGS, *extra, *defs, "-I", str(TEMPLATE_DIR), "-I", str(SHARED_DIR), "main.c", "tables.c",
            str(TEMPLATE_DIR / "kws_frontend.c"), "-T", "link.ld", "-nostartfiles",
            "--specs=nano.specs", "-Wl,--gc-sections", "-o", "fw.elf"]
     res = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)

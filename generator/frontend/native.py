@@ -29,6 +29,10 @@ TEMPLATE_DIR = TEMPLATES / "frontend"
 DEVICE_SOURCES = ("kws_frontend.c", "cmd_features.c")
 HOST_SOURCES = ("kws_frontend.c", "kws_frontend_host.c")
 HEADERS = ("kws_frontend.h",)
+# The 16-bit FFT the frontend shares with the model's Signal RFFT kernel
+# (a header of static inline functions, beside the kernels).
+SHARED_DIR = TEMPLATES / "kernels"
+SHARED_HEADERS = ("kws_fft16.h",)
 
 # The host library is built for the largest configuration validate() allows.
 HOST_MAX_WINDOW = 4096
@@ -75,6 +79,9 @@ def _library_path(cc: str, flags: tuple[str, ...]) -> Path:
     for name in sorted(set(HOST_SOURCES + HEADERS)):
         h.update(name.encode() + b"\0")
         h.update((TEMPLATE_DIR / name).read_bytes())
+    for name in SHARED_HEADERS:
+        h.update(name.encode() + b"\0")
+        h.update((SHARED_DIR / name).read_bytes())
     suffix = ".dylib" if sys.platform == "darwin" else ".so"
     return cache_dir() / f"kws_frontend-{h.hexdigest()[:20]}{suffix}"
 
@@ -91,7 +98,7 @@ def build_library(extra_flags: tuple[str, ...] = ()) -> Path:
     if path.exists():
         return path
     with replacing_file(path) as tmp:
-        cmd = [cc, *flags, "-I", str(TEMPLATE_DIR),
+        cmd = [cc, *flags, "-I", str(TEMPLATE_DIR), "-I", str(SHARED_DIR),
                *[str(TEMPLATE_DIR / s) for s in HOST_SOURCES], "-o", str(tmp)]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:

@@ -19,7 +19,9 @@ _C_TYPES = {np.dtype(np.int16): "int16_t", np.dtype(np.uint16): "uint16_t"}
 
 def c_sources() -> list[Path]:
     """Static C files under firmware_templates/frontend/ the firmware compiles
-    (kws_frontend.h is beside them; add that folder to the include path)."""
+    (kws_frontend.h is beside them, kws_fft16.h, the FFT it shares with the
+    model kernels, in firmware_templates/kernels/: add both folders to the
+    include path)."""
     return [TEMPLATE_DIR / name for name in DEVICE_SOURCES]
 
 

@@ -30,8 +30,10 @@ MODEL_TEMPLATES_DIR = TEMPLATES_DIR / "model"
 # kernel id -> portable implementation file (in KERNELS_DIR), from the registry
 KERNEL_FILES = {k.id: k.source for k in KERNELS.values()}
 # Headers every kernel build needs besides the kernels' own: the shared
-# contract and types, the integer math, the dot-product output stage.
-SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_dsp.h", "kws_simd.h", "kws_f32_impl.h")
+# contract and types, the integer math, the dot-product output stage, the
+# 16-bit FFT (which the frontend shares), what the float kernel files share.
+SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_dsp.h", "kws_simd.h",
+                  "kws_fft16.h", "kws_f32_impl.h")
 
 _ARENA_ALIGN = 4
 
@@ -236,7 +238,7 @@ def _check_dataflow(model: Model) -> None:
                     f"node {s.node} ({s.op}) reads tensor '{g.tensors[t].name}' before any node writes it "
                     "(the graph is not in execution order, or the tensor is a variable)"
                 )
-        available.add(model.root(s.output))
+        available.update(model.root(t) for t in (s.output, *s.more_outputs))
     out_root = model.root(g.outputs[0])
     if out_root not in available:
         t = g.tensors[g.outputs[0]]
@@ -268,7 +270,8 @@ def _lifetimes(model: Model) -> tuple[dict[int, Buffer], dict[tuple[int, int], f
     for i, s in enumerate(model.steps):
         for t in s.inputs:
             touch(t, i)
-        touch(s.output, i)
+        for t in (s.output, *s.more_outputs):
+            touch(t, i)
     for tid in g.outputs:
         touch(tid, n)
     overlaps: dict[tuple[int, int], float] = {}
@@ -326,6 +329,8 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
             args.append(f"{name}_inputs")
         elif tok == "out":
             args.append(ptr(s.output))
+        elif tok.startswith("out"):
+            args.append(ptr(s.more_outputs[int(tok[3:]) - 1]))
         elif tok == "scratch":
             args.append(scratch)
         elif tok == "table":
@@ -337,7 +342,7 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
     return args
 
 
-_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}
+_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "float": 4}
 
 
 def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | None = None,

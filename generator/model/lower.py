@@ -7,8 +7,9 @@ describes how its kernel walks its inputs (see ``Step.reads``), which the memory
 planner uses to overlap an output with its dying input safely. The per-operator
 lowerings live in generator/model/ops (one module per family); this module
 handles the graph as a whole: folding shape computations, refusing models
-that are neither full int8 nor float32 (a float32 model compiles, with a
-warning of its cost and the int8 recipe), and collecting every node's problems.
+that are neither full int8 nor float32 nor a TFLite Micro Signal front end
+(a float32 model compiles, with a warning of its cost and the int8 recipe),
+and collecting every node's problems.
 
 Problems are collected per node and reported together, so a user sees every
 unsupported operator or type in one error.
@@ -17,8 +18,9 @@ unsupported operator or type in one error.
 from __future__ import annotations
 
 from .errors import ModelError
-from .ops import LOWERINGS, SUPPORTED_OPS, LoweringContext
 from .fuse import fuse_conv_maxpool
+from .ops import LOWERINGS, SUPPORTED_OPS, LoweringContext
+from .ops.checks import plain_int
 from .ops.variables import fold_reads
 from .reader import Graph, Operator
 from .step import Issue, Step
@@ -198,6 +200,31 @@ def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
     return {t for t in found if graph.tensors[t].dtype == "int16"}
 
 
+# Builtin operators a Signal front end graph (ops/signal.py) computes plain integers with.
+SIGNAL_GRAPH_OPS = ("RESHAPE", "CAST", "STRIDED_SLICE", "CONCATENATION", "MUL", "ADD", "DIV", "MINIMUM",
+                    "MAXIMUM")
+
+
+def _is_signal(op: Operator) -> bool:
+    return op.opcode.startswith("CUSTOM(Signal")
+
+
+def _signal_edges(graph: Graph, ops: list[Operator]) -> set[int]:
+    """Plain (not quantized) integer tensors of a TFLite Micro Signal front
+    end (int16 audio and spectra, uint32/uint64 energies): in a graph with
+    Signal ops, those only Signal ops and the integer builtins they use
+    read and write. Not 16x8 activations."""
+    if not any(_is_signal(op) for op in ops):
+        return set()
+    users: dict[int, list[Operator]] = {}
+    for op in ops:
+        for t in (*op.inputs, *op.outputs):
+            if t >= 0:
+                users.setdefault(t, []).append(op)
+    return {t.index for t in graph.tensors if t.data is None and plain_int(t) and users.get(t.index)
+            and all(_is_signal(o) or o.opcode in SIGNAL_GRAPH_OPS for o in users[t.index])}
+
+
 def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
     """Name the quantization scheme of a model that is not full int8 and
     cannot run, if so (a float32 model runs: see float_model_warning)."""
@@ -211,7 +238,7 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
     uint8_outputs = {op.outputs[0] for op in ops if op.opcode == "QUANTIZE" and op.outputs
                      and op.outputs[0] in graph.outputs and op.inputs
                      and graph.tensors[op.inputs[0]].dtype == "int8"}
-    int16_edges = _int16_edges(graph, ops)
+    int16_edges = _int16_edges(graph, ops) | _signal_edges(graph, ops)
     acts = [t for t in graph.tensors if t.data is None and t.dtype in ("uint8", "int16")
             and t.index not in uint8_outputs and t.index not in int16_edges]
     if any(t.dtype == "uint8" for t in acts):
@@ -248,6 +275,7 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
     """Validate the graph and produce the kernel steps plus the alias map."""
     ops, notes = _fold_shape_ops(graph)
     problems: list[str] = []
+    signal_edges = _signal_edges(graph, ops)
     precision = _precision_problem(graph, ops)
     float_ops = _float_nodes(graph, ops)[0]
     if float_ops and not precision:
@@ -291,6 +319,9 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
         if t.dtype == "int16" and tid in graph.inputs and all(
                 op.opcode == "QUANTIZE" for op in ops if tid in op.inputs):
             continue
+        if tid in signal_edges or (t.dtype == "int8" and not t.quantized and any(
+                o.opcode == "CAST" and tid in o.outputs and o.inputs[0] in signal_edges for o in ops)):
+            continue  # a Signal front end's audio input, its plain int8 features
         if t.dtype == "int32" and tid in graph.outputs and any(
                 op.opcode == "QUANTIZE" and tid in op.outputs for op in ops):
             continue

@@ -75,7 +75,8 @@ class Tensor:
 
     @property
     def itemsize(self) -> int:
-        return {"float32": 4, "int32": 4, "int8": 1, "uint8": 1, "int16": 2, "int64": 8, "float16": 2}.get(
+        return {"float32": 4, "int32": 4, "int8": 1, "uint8": 1, "int16": 2, "int64": 8, "float16": 2,
+                "uint32": 4, "uint64": 8}.get(
             self.dtype, 0
         )
 
@@ -108,6 +109,7 @@ class Operator:
     outputs: list[int]
     options: dict[str, Any] = field(default_factory=dict)
     version: int = 1
+    custom_options: bytes = b""  # a CUSTOM operator's options (a flexbuffer, for the Signal ops)
 
 
 @dataclass
@@ -192,6 +194,11 @@ def _options(name: str, op) -> dict[str, Any]:
         }
     if name == "MUL":
         o = _opt(op, tflite.MulOptions, B.MulOptions)
+        return {
+            "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "NONE") if o is not None else "NONE"
+        }
+    if name == "DIV":
+        o = _opt(op, tflite.DivOptions, B.DivOptions)
         return {
             "activation": ACTIVATIONS.get(o.FusedActivationFunction(), "NONE") if o is not None else "NONE"
         }
@@ -426,7 +433,8 @@ def _read_subgraph(model, raw: bytes, index: int) -> Graph:
             options = _options(name, op)
         except ModelError as exc:
             raise ModelError(f"{where}node {i} ({name}): {exc}; the file is corrupted") from None
-        operators.append(Operator(i, name, inputs, outputs, options, int(oc.Version())))
+        custom = op.CustomOptionsAsNumpy().tobytes() if op.CustomOptionsLength() else b""
+        operators.append(Operator(i, name, inputs, outputs, options, int(oc.Version()), custom))
 
     g_inputs = check_tensor_list(sg.InputsAsNumpy() if sg.InputsLength() else [],
                                  f"{where}the model input list", False)

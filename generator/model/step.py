@@ -34,6 +34,7 @@ class Step:
     op: str  # .tflite operator name
     inputs: list[int]  # activation tensors read (after alias resolution: tensor ids)
     output: int  # activation tensor written
+    more_outputs: list[int] = field(default_factory=list)  # further outputs ("out1", ...), written too
     # parameter block in declaration order: (name, int | C text | nested fields)
     fields: list[tuple[str, Any]] = field(default_factory=list)
     arrays: list[CArray] = field(default_factory=list)

@@ -13,7 +13,7 @@ from ..reader import Operator
 from ..step import Step
 from .broadcast import broadcast_operands
 from .checks import check_activation, need
-from . import f32
+from . import f32, intmath
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily, Variant
 from .quant import multipliers
@@ -25,6 +25,8 @@ ADD_DSP = Kernel("add_dsp", func="kws_add_s8_dsp", struct="kws_add_params_t",
 
 
 def lower_add(ctx: LoweringContext, op: Operator) -> Step:
+    if intmath.is_plain_int32(ctx, op):
+        return intmath.lower_scalar(ctx, op)
     if f32.is_float(ctx.output(op)):
         return f32.lower_add(ctx, op)
     a, b, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)

@@ -56,3 +56,13 @@ def c_float(x: float) -> str:
 def c_list(values) -> str:
     """A C brace initializer for a small fixed-size array field."""
     return c_brace_list(values)
+
+
+# Integer types of not-quantized tensors (TFLite Micro's Signal front end
+# graphs: int16 audio and spectra, uint32 energies, uint64 filterbank sums).
+PLAIN_INT = ("int8", "int16", "int32", "uint32", "uint64")
+
+
+def plain_int(t: Tensor) -> bool:
+    """A not-quantized integer tensor: its values are the numbers themselves."""
+    return t.dtype in PLAIN_INT and not t.quantized

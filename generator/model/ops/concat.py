@@ -7,7 +7,7 @@ import numpy as np
 
 from ..reader import Operator
 from ..step import CArray, Step
-from .checks import act_tensor, need, prod
+from .checks import act_tensor, need, plain_int, prod
 from . import f32
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
@@ -19,14 +19,16 @@ CONCAT = Kernel("concat", func="kws_concat_s8", struct="kws_concat_params_t", so
 def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
     y = ctx.output(op)
     float_model = f32.is_float(y)
-    act_tensor(y, "output", "float32" if float_model else "int8")
+    plain = plain_int(y) and y.dtype != "int8"  # plain int16/int32/...: a byte concatenation
+    if not plain:
+        act_tensor(y, "output", "float32" if float_model else "int8")
     need(op.options.get("activation", "NONE") == "NONE", "fused activations on CONCATENATION are not supported")
     rank = len(y.shape)
     axis = op.options.get("axis", 0)
     axis = axis + rank if axis < 0 else axis
     need(0 <= axis < rank, f"invalid axis {op.options.get('axis')}")
     outer = prod(y.shape[:axis])
-    inner = prod(y.shape[axis + 1 :])
+    inner = prod(y.shape[axis + 1 :]) * (y.itemsize if plain else 1)  # bytes (values if float)
     ins = [ctx.tensors[i] for i in op.inputs if i >= 0]
     axis_bytes = []
     for k, t in enumerate(ins):
@@ -35,6 +37,8 @@ def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
             need(t.dtype == "float32", f"input {k} '{t.name}' must be float32")
             if t.data is None:
                 act_tensor(t, f"input {k}", "float32")
+        elif plain:
+            need(t.dtype == y.dtype and plain_int(t), f"input {k} '{t.name}' must be {y.dtype} like the output")
         else:
             need(t.dtype == "int8" and t.quantized, f"input {k} '{t.name}' must be int8")
             need(
@@ -43,7 +47,7 @@ def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
                 "(TFLite Micro requires equal scale and zero point)",
             )
         axis_bytes.append(t.shape[axis] * inner)
-    need(sum(axis_bytes) * outer == y.size, "input sizes do not add up to the output")
+    need(sum(axis_bytes) * outer == (y.nbytes if plain else y.size), "input sizes do not add up to the output")
     nm = ctx.prefix(op)
     total = sum(axis_bytes)
     inputs, const_inputs, arrays, reads = [], {}, [], {}
@@ -53,10 +57,13 @@ def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
             if float_model:
                 arrays.append(CArray(cname, "float", t.data.reshape(-1).astype(np.float32), "weights"))
             else:
-                arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
+                # a plain constant as its little-endian bytes
+                data = t.data.reshape(-1).astype(t.data.dtype.newbyteorder("<")).view(np.int8) if plain \
+                    else t.data.reshape(-1).astype(np.int8)
+                arrays.append(CArray(cname, "int8_t", data, "weights"))
             const_inputs[k] = cname
             continue
-        r = np.full(y.size, np.inf)
+        r = np.full(y.nbytes if plain else y.size, np.inf)
         start = sum(axis_bytes[:k])
         pos = np.arange(outer) * total + start
         r[pos] = np.arange(outer) * axis_bytes[k] * (4 if float_model else 1)  # bytes

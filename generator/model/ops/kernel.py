@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 #              constant array of a constant operand
 #   "inputs"   a const table of pointers to every operand (for variadic ops)
 #   "out"      the output tensor in the arena
+#   "out1".."outN" the step's further outputs (Step.more_outputs), in the arena
 #   "scratch"  the step's scratch bytes in the arena, or NULL when it has none
 #   "table"    the step's first constant array (lookup tables)
 #   "extra"    the step's literal extra_args (counts, scales)
@@ -41,7 +42,8 @@ class Kernel:
 
     def __post_init__(self) -> None:
         for tok in self.args:
-            if tok not in ARG_TOKENS and not (tok.startswith("in") and tok[2:].isdigit()):
+            if tok not in ARG_TOKENS and not (tok[:2] == "in" and tok[2:].isdigit()) \
+                    and not (tok[:3] == "out" and tok[3:].isdigit() and int(tok[3:]) > 0):
                 raise ValueError(f"kernel {self.id}: unknown argument token {tok!r}")
         if ("params" in self.args) != (self.struct is not None):
             raise ValueError(f"kernel {self.id}: a parameter block needs both struct and 'params'")

@@ -8,6 +8,7 @@ from .. import qmath
 from ..reader import Operator
 from ..step import Step
 from .broadcast import broadcast_operands
+from . import intmath
 from .checks import check_activation
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
@@ -18,6 +19,8 @@ MUL = Kernel("mul", func="kws_mul_s8", struct="kws_mul_params_t", source="kws_mu
 
 
 def lower_mul(ctx: LoweringContext, op: Operator) -> Step:
+    if intmath.is_plain_int32(ctx, op):
+        return intmath.lower_scalar(ctx, op)
     a, b, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     operands = broadcast_operands(ctx, op, a, b, y)
     act = op.options.get("activation", "NONE")

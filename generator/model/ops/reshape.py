@@ -4,7 +4,7 @@ input's bytes; reshaping a constant folds it."""
 from __future__ import annotations
 
 from ..reader import Operator
-from .checks import act_tensor, need
+from .checks import act_tensor, need, plain_int
 from .context import LoweringContext
 from .kernel import OpFamily
 
@@ -16,7 +16,8 @@ def lower_alias(ctx: LoweringContext, op: Operator) -> None:
     if x.data is not None:
         y.data = x.data.reshape(y.shape)
         return None
-    act_tensor(x, "input", x.dtype if x.dtype == "float32" else "int8")
+    if not (plain_int(x) and x.dtype != "int8"):  # plain integers: a Signal front end's int16 frame
+        act_tensor(x, "input", x.dtype if x.dtype == "float32" else "int8")
     ctx.alias[y.index] = x.index
     return None
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..reader import Operator, Tensor
 from ..step import CArray, Step
-from .checks import act_tensor, need
+from .checks import act_tensor, need, plain_int
 from .context import LoweringContext
 from .kernel import Kernel, OpFamily
 
@@ -33,14 +33,21 @@ def _slice_step(ctx: LoweringContext, op: Operator, x: Tensor, y: Tensor, index:
     need(len(x.shape) <= MAX_RANK, f"rank {len(x.shape)} is more than {MAX_RANK}")
     need(int(np.prod(counts)) == y.size, f"the slice holds {int(np.prod(counts))} values but the "
          f"output '{y.name}' {list(y.shape)} holds {y.size}")
-    act_tensor(y, "output")
-    need(float(x.scale) == float(y.scale) and x.zero_point == y.zero_point,
-         "input and output are quantized differently (TFLite Micro copies the bytes)")
     rank = len(x.shape)
-    strides = [int(np.prod(x.shape[d + 1:])) for d in range(rank)]
-    pad = MAX_RANK - rank
-    shape = [1] * pad + list(counts)
-    step_bytes = [0] * pad + [steps[d] * strides[d] for d in range(rank)]
+    size = 1
+    if plain_int(x) and x.dtype != "int8":  # wider plain integers: each value's bytes as one more axis
+        need(y.dtype == x.dtype and plain_int(y), f"output '{y.name}' is {y.dtype}, the input {x.dtype}")
+        need(rank < MAX_RANK, f"rank {rank} is more than {MAX_RANK - 1} for {x.dtype} values")
+        size = x.itemsize
+    else:
+        act_tensor(y, "output")
+        need(float(x.scale) == float(y.scale) and x.zero_point == y.zero_point,
+             "input and output are quantized differently (TFLite Micro copies the bytes)")
+    strides = [int(np.prod(x.shape[d + 1:])) * size for d in range(rank)]
+    inner = [size] if size > 1 else []
+    pad = MAX_RANK - rank - len(inner)
+    shape = [1] * pad + list(counts) + inner
+    step_bytes = [0] * pad + [steps[d] * strides[d] for d in range(rank)] + [1] * len(inner)
     base = sum(starts[d] * strides[d] for d in range(rank))
     # every output element's input byte, in write order: the planner's read order
     grids = np.meshgrid(*[np.arange(n) for n in shape], indexing="ij")
@@ -60,9 +67,14 @@ def _bound(value: int, dim: int, stride: int) -> int:
     return max(0, min(dim, value)) if stride > 0 else max(-1, min(dim - 1, value))
 
 
+def _input(x: Tensor) -> None:
+    if not (plain_int(x) and x.dtype != "int8" and x.data is None):
+        act_tensor(x, "input")
+
+
 def lower_strided_slice(ctx: LoweringContext, op: Operator) -> Step:
     x, y = ctx.input(op, 0), ctx.output(op)
-    act_tensor(x, "input")
+    _input(x)
     begin, end = _const(ctx, op, 1, "begin"), _const(ctx, op, 2, "end")
     strides = _const(ctx, op, 3, "strides") if len(op.inputs) > 3 else np.ones_like(begin)
     o = op.options
