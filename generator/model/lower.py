@@ -173,7 +173,8 @@ def model_warnings(notes: list[str]) -> list[str]:
 
 def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
     """int16 tensors of a model that computes in int8 (TFLite Micro's
-    keyword benchmark): SVDF's int16 state (a variable tensor), an int16 model
+    keyword benchmark): SVDF's int16 state (a variable tensor), the integer
+    LSTM's int16 cell state (a variable tensor), an int16 model
     input that only QUANTIZE reads, an int16 SOFTMAX output (from int8) that
     only QUANTIZE reads. Not 16x8 activations."""
     readers: dict[int, list[Operator]] = {}
@@ -190,6 +191,9 @@ def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
         if op.opcode == "SVDF" and len(op.inputs) > 4 and op.inputs[4] >= 0 \
                 and graph.tensors[op.inputs[0]].dtype == "int8" and graph.tensors[op.inputs[4]].is_variable:
             found.add(op.inputs[4])
+        if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(op.inputs) > 19 and op.inputs[19] >= 0 \
+                and graph.tensors[op.inputs[0]].dtype == "int8" and graph.tensors[op.inputs[19]].is_variable:
+            found.add(op.inputs[19])
         if op.opcode == "SOFTMAX" and graph.tensors[op.inputs[0]].dtype == "int8" \
                 and only_quantize(op.outputs[0]):
             found.add(op.outputs[0])
