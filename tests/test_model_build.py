@@ -412,6 +412,33 @@ def test_keyword_scrambled_svdf_in_qemu_row_by_row(tmp_path, core):
           f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
 
 
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("core", list(CORES))
+def test_micro_speech_lstm_in_qemu_row_by_row(tmp_path, core):
+    """TFLite Micro's LSTM micro_speech (integer UNIDIRECTIONAL_SEQUENCE_LSTM,
+    int8 hidden and int16 cell state; shared zoo3p) on both cores: the .npz
+    rows in order as TFLite Micro computed them, and the hidden and cell
+    state after each row of a longer stream."""
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    from generator.model import compile_model, load_model
+    from test_streaming_models import LSTM, lstm_inputs, lstm_state_bytes
+
+    raw = (root / f"{LSTM}.tflite").read_bytes()
+    compiled = compile_model(load_model(raw), features=frozenset({"dsp"}))
+    data = np.load(root / f"{LSTM}.npz")
+    instructions, y = _run_in_qemu(compiled, data["x"], core, tmp_path / "model")
+    assert y.tobytes() == data["y"].astype(np.int8).tobytes()
+    x = lstm_inputs(data)
+    _, state = _run_in_qemu(expose_state(compiled), x, core, tmp_path / "state")
+    want = lstm_state_bytes(raw, x)
+    assert np.array_equal(state.view(np.uint8).reshape(want.shape), want)
+    print(f"{LSTM} ({core}): {instructions:,} instructions per inference, {compiled.macs:,} MACs, arena "
+          f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
+
+
 @pytest.mark.parametrize("core", list(CORES))
 def test_float_kernels_have_no_fused_multiply_add(tmp_path, core):
     """kws_f32.c turns contraction off itself: even a GNU C build that asks for
