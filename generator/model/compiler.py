@@ -30,8 +30,10 @@ MODEL_TEMPLATES_DIR = TEMPLATES_DIR / "model"
 # kernel id -> portable implementation file (in KERNELS_DIR), from the registry
 KERNEL_FILES = {k.id: k.source for k in KERNELS.values()}
 # Headers every kernel build needs besides the kernels' own: the shared
-# contract and types, the integer math, the dot-product output stage.
-SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_dsp.h", "kws_simd.h")
+# contract and types, the integer math, the dot-product output stage, the
+# int16 sigmoid/tanh.
+SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_dsp.h", "kws_simd.h",
+                  "kws_act_s16.h")
 
 _ARENA_ALIGN = 4
 
