@@ -27,3 +27,14 @@ const uint16_t kws_sigmoid_table_u16[256] = {
     65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
     65534, 65534, 65534, 65535,
 };
+
+void kws_act_s16(const kws_act_s16_params_t *p, const void *input_v, void *output_v)
+{
+    const int16_t *input = (const int16_t *)input_v;
+    int16_t *output = (int16_t *)output_v;
+    int32_t i;
+    for (i = 0; i < p->count; ++i) {
+        const int32_t v = kws_act_s16_prescale(input[i], p->mult, (int)p->shift);
+        output[i] = p->tanh ? kws_tanh_s16(v) : kws_sigmoid_s16(v);
+    }
+}

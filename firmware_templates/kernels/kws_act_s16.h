@@ -58,6 +58,17 @@ KWS_INLINE int16_t kws_tanh_s16(int32_t v)
     return (int16_t)(r >> 8); /* arithmetic shift: floor, as the reference */
 }
 
+/* LOGISTIC and TANH on int16 tensors (zero point 0, output scale 2^-15). */
+typedef struct {
+    int32_t count;
+    int32_t mult;  /* kws_act_s16_prescale's, from the input scale */
+    int32_t shift;
+    int32_t tanh;  /* 0: sigmoid */
+} kws_act_s16_params_t;
+
+/* Elementwise, in order; in place is allowed. */
+void kws_act_s16(const kws_act_s16_params_t *p, const void *input, void *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -198,7 +198,27 @@ def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
                 and only_quantize(op.outputs[0]):
             found.add(op.outputs[0])
     found |= {t for t in graph.inputs if graph.tensors[t].dtype == "int16" and only_quantize(t)}
+    found |= _sixteen_by_eight(graph, ops)
     return {t for t in found if graph.tensors[t].dtype == "int16"}
+
+
+# operators with an int16 (16x8) lowering, and aliases
+INT16_OPS = ("LOGISTIC", "TANH", "RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+
+
+def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
+    """int16 activations (16x8 models) that only operators with an int16
+    lowering write and read (QUANTIZE may read them too)."""
+    touching: dict[int, list[tuple[Operator, bool]]] = {}
+    for op in ops:
+        for t in op.inputs:
+            if t >= 0:
+                touching.setdefault(t, []).append((op, True))
+        for t in op.outputs:
+            touching.setdefault(t, []).append((op, False))
+    return {t for t, uses in touching.items()
+            if graph.tensors[t].dtype == "int16" and graph.tensors[t].data is None
+            and all(o.opcode in INT16_OPS or (reads and o.opcode == "QUANTIZE") for o, reads in uses)}
 
 
 def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
@@ -291,6 +311,8 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
             continue
         if t.dtype == "int16" and tid in graph.inputs and all(
                 op.opcode == "QUANTIZE" for op in ops if tid in op.inputs):
+            continue
+        if t.dtype == "int16" and tid in _sixteen_by_eight(graph, ops):
             continue
         if t.dtype == "int32" and tid in graph.outputs and any(
                 op.opcode == "QUANTIZE" and tid in op.outputs for op in ops):

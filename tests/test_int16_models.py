@@ -1,0 +1,69 @@
+"""16x8 models (issue 29): int16 activations with int8 weights, converted
+here from small Keras models with EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_
+INT16_WEIGHTS_INT8 (int16 input and output), built on the host under
+ASan/UBSan and compared with TFLite Micro bit for bit on random int16
+inputs over the whole range."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+import pytest
+from model_zoo import HostBuilder, _tf, run_driver, tflm_tensors
+
+from generator.model import compile_model, load_model
+from generator.model.reader import read_graph
+
+
+def convert_16x8(model, shape: tuple[int, ...], spread: float = 1.0) -> bytes:
+    tf, _ = _tf()
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def representative():
+        rng = np.random.default_rng(0)
+        for _ in range(32):
+            yield [(rng.standard_normal((1,) + shape) * spread).astype(np.float32)]
+
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = tf.int16
+    conv.inference_output_type = tf.int16
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return conv.convert()
+
+
+def int16_inputs(shape: tuple[int, ...], count: int = 12) -> np.ndarray:
+    """Full-range rows, small rows, and a ramp through zero."""
+    rng = np.random.default_rng(16)
+    x = np.concatenate([rng.integers(-32768, 32768, (count // 2,) + shape),
+                        rng.integers(-3000, 3000, (count - count // 2,) + shape)]).astype(np.int16)
+    ramp = np.arange(-(x[0].size // 2), x[0].size - x[0].size // 2)
+    x[0] = ramp.reshape(shape).astype(np.int16)
+    return x
+
+
+def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str]) -> None:
+    graph = read_graph(raw)
+    assert {op.opcode for op in graph.operators} == ops
+    compiled = compile_model(load_model(raw))
+    assert (compiled.input.dtype, compiled.output.dtype) == ("int16", "int16")
+    x = int16_inputs(tuple(compiled.input.shape))
+    got = run_driver(HostBuilder(tmp_path).build(name, compiled), x, compiled.output.shape, np.int16)
+    want = tflm_tensors(raw, x, graph.outputs)
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > 100  # not saturated
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid"])
+def test_int16_logistic_and_tanh_are_bit_exact(tmp_path, act):
+    """int16 TANH / LOGISTIC (a non-power-of-two input scale: the reference's
+    general prescale; the LSTM's gates use the power-of-two one)."""
+    _, keras = _tf()
+    i = keras.Input((300,), batch_size=1)
+    raw = convert_16x8(keras.Model(i, keras.layers.Activation(act)(i)), (300,), spread=3.0)
+    check_bit_exact(raw, tmp_path, act, {"TANH" if act == "tanh" else "LOGISTIC"})
