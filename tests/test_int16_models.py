@@ -47,7 +47,7 @@ def int16_inputs(shape: tuple[int, ...], count: int = 12) -> np.ndarray:
     return x
 
 
-def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str]) -> None:
+def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str], distinct: int = 100) -> None:
     graph = read_graph(raw)
     assert {op.opcode for op in graph.operators} == ops
     compiled = compile_model(load_model(raw))
@@ -56,7 +56,7 @@ def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str]) -> None:
     got = run_driver(HostBuilder(tmp_path).build(name, compiled), x, compiled.output.shape, np.int16)
     want = tflm_tensors(raw, x, graph.outputs)
     assert np.array_equal(got.reshape(want.shape), want)
-    assert len(np.unique(want)) > 100  # not saturated
+    assert len(np.unique(want)) > distinct  # not saturated
 
 
 @pytest.mark.parametrize("act", ["tanh", "sigmoid"])
@@ -67,3 +67,15 @@ def test_int16_logistic_and_tanh_are_bit_exact(tmp_path, act):
     i = keras.Input((300,), batch_size=1)
     raw = convert_16x8(keras.Model(i, keras.layers.Activation(act)(i)), (300,), spread=3.0)
     check_bit_exact(raw, tmp_path, act, {"TANH" if act == "tanh" else "LOGISTIC"})
+
+
+def test_int16_fully_connected_is_bit_exact(tmp_path):
+    """int16 FULLY_CONNECTED (per-channel int8 weights, int64 bias, 64-bit
+    accumulation and the 16-bit-rounded multiplier; fused RELU; a 600-deep
+    row)."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(7)
+    i = keras.Input((600,), batch_size=1)
+    x = keras.layers.Dense(24, bias_initializer="random_normal")(i)
+    x = keras.layers.Dense(10, activation="relu", bias_initializer="random_normal")(x)
+    check_bit_exact(convert_16x8(keras.Model(i, x), (600,)), tmp_path, "fc", {"FULLY_CONNECTED"}, 30)

@@ -339,7 +339,7 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
     return args
 
 
-_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "float": 4}
+_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4}
 
 
 def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | None = None,

@@ -169,6 +169,7 @@ def _options(name: str, op) -> dict[str, Any]:
             "activation": ACTIVATIONS.get(o.FusedActivationFunction(), f"#{o.FusedActivationFunction()}"),
             "weights_format": o.WeightsFormat(),
             "keep_num_dims": bool(o.KeepNumDims()),
+            "quantized_bias_type": int(o.QuantizedBiasType()),
         }
     if name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = _opt(op, tflite.Pool2DOptions, B.Pool2DOptions)
