@@ -16,7 +16,7 @@ def lower_alias(ctx: LoweringContext, op: Operator) -> None:
     if x.data is not None:
         y.data = x.data.reshape(y.shape)
         return None
-    act_tensor(x, "input", x.dtype if x.dtype == "float32" else "int8")
+    act_tensor(x, "input", x.dtype if x.dtype in ("float32", "int16") else "int8")
     ctx.alias[y.index] = x.index
     return None
 
