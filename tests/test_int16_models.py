@@ -81,10 +81,12 @@ def test_int16_fully_connected_is_bit_exact(tmp_path):
     check_bit_exact(convert_16x8(keras.Model(i, x), (600,)), tmp_path, "fc", {"FULLY_CONNECTED"}, 30)
 
 
-def test_int16_mul_add_and_a_small_network_are_bit_exact(tmp_path):
-    """int16 MUL and ADD between FULLY_CONNECTED, TANH and LOGISTIC, as an
-    LSTM-like gate, tanh(W1 x) * sigmoid(W2 x) + W1 x, then constant operands:
-    a [40] int16 vector (MUL) and a broadcast scalar (ADD)."""
+GATE_OPS = {"FULLY_CONNECTED", "TANH", "LOGISTIC", "MUL", "ADD", "RESHAPE"}
+
+
+def gate_model() -> bytes:
+    """An LSTM-like gate, tanh(W1 x) * sigmoid(W2 x) + W1 x, then constant
+    operands: a [40] int16 vector (MUL) and a broadcast scalar (ADD)."""
     _, keras = _tf()
     keras.utils.set_random_seed(5)
     i = keras.Input((64,), batch_size=1)
@@ -94,5 +96,10 @@ def test_int16_mul_add_and_a_small_network_are_bit_exact(tmp_path):
     x = keras.layers.Activation("tanh")(keras.layers.Dense(40)(x))
     c = np.linspace(-1.5, 2.0, 40).astype(np.float32)
     x = keras.layers.Lambda(lambda t: t * c + 0.3)(x)
-    raw = convert_16x8(keras.Model(i, x), (64,))
-    check_bit_exact(raw, tmp_path, "gate", {"FULLY_CONNECTED", "TANH", "LOGISTIC", "MUL", "ADD", "RESHAPE"})
+    return convert_16x8(keras.Model(i, x), (64,))
+
+
+def test_int16_mul_add_and_a_small_network_are_bit_exact(tmp_path):
+    """int16 MUL and ADD (two activations, a constant vector, a broadcast
+    scalar) between FULLY_CONNECTED, TANH and LOGISTIC (gate_model)."""
+    check_bit_exact(gate_model(), tmp_path, "gate", GATE_OPS)

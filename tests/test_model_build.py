@@ -439,6 +439,24 @@ def test_micro_speech_lstm_in_qemu_row_by_row(tmp_path, core):
           f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("core", list(CORES))
+def test_int16_network_in_qemu(tmp_path, core):
+    """A 16x8 network (int16 FULLY_CONNECTED, ADD, MUL, LOGISTIC, TANH;
+    tests/test_int16_models.py's gate_model) on both cores, bit-exact."""
+    from generator.model import compile_model, load_model
+    from generator.model.reader import read_graph
+    from test_int16_models import gate_model, int16_inputs
+
+    raw = gate_model()
+    compiled = compile_model(load_model(raw), features=frozenset({"dsp"}))
+    x = int16_inputs(tuple(compiled.input.shape))
+    instructions, y = _run_in_qemu(compiled, x, core, tmp_path)
+    want = tflm_tensors(raw, x, read_graph(raw).outputs)
+    assert np.array_equal(y.reshape(want.shape), want)
+    print(f"16x8 gate network ({core}): {instructions:,} instructions per inference, {compiled.macs:,} MACs")
+
+
 @pytest.mark.parametrize("core", list(CORES))
 def test_float_kernels_have_no_fused_multiply_add(tmp_path, core):
     """kws_f32.c turns contraction off itself: even a GNU C build that asks for

@@ -242,10 +242,15 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
             "the model uses uint8 activations (TF1-style quantization); tinykws runs "
             "int8 models (signed, per-channel weights) only."
         )
-    if any(t.dtype == "int16" for t in acts):
+    int16_acts = {t.index for t in acts if t.dtype == "int16"}
+    if int16_acts:
+        nodes = [op for op in ops if op.opcode not in INT16_OPS
+                 and any(t in int16_acts for t in (*op.inputs, *op.outputs))]
         return (
             "the model uses int16 activations (16x8 quantization, "
-            "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8); tinykws runs int8 activations only."
+            "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8) in nodes without an int16 kernel"
+            f"{' (' + _node_list(nodes) + ')' if nodes else ''}; tinykws runs int16 activations in "
+            f"{', '.join(INT16_OPS)} only, and int8 activations everywhere."
         )
     float_ops, hybrid_ops = _float_nodes(graph, ops)
     if hybrid_ops:
