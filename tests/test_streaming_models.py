@@ -192,7 +192,8 @@ def test_micro_speech_lstm_is_bit_exact_row_by_row(tmp_path):
     of 257 int8 inputs, 80 units, int16 cell state): host build under
     ASan/UBSan, arena scribbled between invokes: the .npz rows as TFLite
     Micro computed them, and, since the scores saturate, the hidden and cell
-    state after every row of a longer stream."""
+    state after every row of a longer stream (with the DSP kernel, whose
+    SIMD helpers have plain C versions on the host)."""
     root = _zoo3p()
     raw = (root / f"{LSTM}.tflite").read_bytes()
     compiled = compile_model(load_model(raw))
@@ -202,7 +203,8 @@ def test_micro_speech_lstm_is_bit_exact_row_by_row(tmp_path):
     got = run_driver(builder.build(LSTM, compiled), data["x"], compiled.output.shape, compiled.output.numpy_dtype)
     assert got.tobytes() == data["y"].astype(np.int8).tobytes()
     x = lstm_inputs(data)
-    state = expose_state(compiled)
+    state = expose_state(compile_model(load_model(raw), features=frozenset({"dsp"})))
+    assert "kws_lstm_s8_dsp(" in state.sources["model.c"]
     got = run_driver(builder.build(LSTM + "_state", state), x, state.output.shape, np.int16)
     want = lstm_state_bytes(raw, x)
     assert np.array_equal(got.view(np.uint8).reshape(want.shape), want)

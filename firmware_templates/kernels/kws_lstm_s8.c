@@ -10,15 +10,8 @@
  * state after the last unit. Sums wrap modulo 2^32 as the reference's int32
  * sums do. */
 #include "kws_lstm_s8.h"
-#include "kws_act_s16.h"
-#include "kws_qmath.h"
 
 #include <string.h>
-
-static int32_t gate_fc(uint32_t acc, int32_t mult, int32_t shift)
-{
-    return kws_clamp_i32(kws_mul_by_quantized_mul((int32_t)acc, mult, shift), INT16_MIN, INT16_MAX);
-}
 
 void kws_lstm_s8(const kws_lstm_params_t *p, const int8_t *input, void *hidden_v, void *cell_v, int8_t *output)
 {
@@ -37,8 +30,6 @@ void kws_lstm_s8(const kws_lstm_params_t *p, const int8_t *input, void *hidden_v
             const int8_t *wx = p->w_in + (size_t)k * (size_t)n_in;
             const int8_t *wh = p->w_rec + (size_t)k * (size_t)units;
             uint32_t ax[4], ah[4];
-            int32_t z[4], prod, v;
-            int16_t gi, gf, gg, go, c, th;
             for (g = 0; g < 4; ++g) {
                 ax[g] = (uint32_t)p->bias_in[g * units + k];
                 ah[g] = (uint32_t)p->bias_rec[g * units + k];
@@ -57,29 +48,7 @@ void kws_lstm_s8(const kws_lstm_params_t *p, const int8_t *input, void *hidden_v
                 ah[2] += (uint32_t)(wh[2 * rec_gate + j] * hv);
                 ah[3] += (uint32_t)(wh[3 * rec_gate + j] * hv);
             }
-            for (g = 0; g < 4; ++g) {
-                z[g] = kws_clamp_i32(gate_fc(ax[g], p->in_mult[g], p->in_shift[g]) +
-                                         gate_fc(ah[g], p->rec_mult[g], p->rec_shift[g]),
-                                     INT16_MIN, INT16_MAX);
-            }
-            /* gate inputs are Q3.12: a prescale by 3 (no shift) for both */
-            gi = kws_sigmoid_s16(z[0] * 3);
-            gf = kws_sigmoid_s16(z[1] * 3);
-            gg = kws_tanh_s16(z[2] * 3);
-            go = kws_sigmoid_s16(z[3] * 3);
-            prod = kws_clamp_i32(kws_mul_by_quantized_mul((int32_t)gf * cell[k], p->forget_mult, p->forget_shift),
-                                 INT16_MIN, INT16_MAX);
-            v = kws_clamp_i32(kws_mul_by_quantized_mul((int32_t)gi * gg, p->input_mult, p->input_shift),
-                              INT16_MIN, INT16_MAX);
-            v = kws_clamp_i32(prod + v, INT16_MIN, INT16_MAX);
-            if (p->cell_clip > 0) {
-                v = kws_clamp_i32(v, -p->cell_clip, p->cell_clip);
-            }
-            c = (int16_t)v;
-            cell[k] = c;
-            th = kws_tanh_s16(kws_act_s16_prescale(c, p->cell_tanh_mult, (int)p->cell_tanh_shift));
-            v = kws_mul_by_quantized_mul((int32_t)th * go, p->hidden_mult, p->hidden_shift);
-            y[k] = (int8_t)kws_clamp_i32(v + p->hidden_zp, -128, 127);
+            y[k] = kws_lstm_unit(p, ax, ah, &cell[k]);
         }
         memcpy(hidden, y, (size_t)units);
     }

@@ -1,5 +1,6 @@
 """UNIDIRECTIONAL_SEQUENCE_LSTM, integer path (kernel kws_lstm_s8.c;
-kws_lstm_s8.h), as TFLite Micro's 8x8->16 LSTM: int8 input, output and
+kws_lstm_s8.h; with the Cortex-M DSP extension kws_lstm_s8_dsp.c), as
+TFLite Micro's 8x8->16 LSTM: int8 input, output and
 hidden state, int8 weights quantized per tensor, int32 gate biases, int16
 cell state. Only the standard (Keras) LSTM: no CIFG, peephole, projection or
 layer normalisation, cell gate activation tanh, one batch.
@@ -15,6 +16,7 @@ outputs have scale 2^-15, and the op's intermediate tensors are not used."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -24,12 +26,16 @@ from ..reader import Operator, Tensor
 from ..step import CArray, Step
 from .checks import act_tensor, need
 from .context import LoweringContext
-from .kernel import Kernel, OpFamily
+from .kernel import Kernel, OpFamily, Variant
 from .variables import add_state
 
 LSTM = Kernel("lstm", func="kws_lstm_s8", struct="kws_lstm_params_t", source="kws_lstm_s8.c",
               header="kws_lstm_s8.h", args=("params", "in0", "in1", "in2", "out"),
               support=("kws_act_s16.c",))
+
+LSTM_DSP = Kernel("lstm_dsp", func="kws_lstm_s8_dsp", struct="kws_lstm_params_t", source="kws_lstm_s8_dsp.c",
+                  header="kws_lstm_s8.h", args=("params", "in0", "in1", "in2", "out"),
+                  support=("kws_act_s16.c",))
 
 GATE_SCALE = 2.0 ** -12  # fully connected outputs, input of the nonlinearities
 ACT_SCALE = 2.0 ** -15  # gate outputs
@@ -170,4 +176,29 @@ def lower_lstm(ctx: LoweringContext, op: Operator) -> Step:
                 fields=fields, arrays=arrays, macs=steps * 4 * units * (n_in + units), reads={0: reads})
 
 
-FAMILY = OpFamily(lowerings={"UNIDIRECTIONAL_SEQUENCE_LSTM": lower_lstm}, kernels=(LSTM,))
+def interleaved_gates(w: np.ndarray, units: int) -> np.ndarray:
+    """Gate weights [4][units][n] as the DSP kernel walks them: per unit, per
+    four values the four gates' four bytes, then per remaining value the
+    four gates' bytes."""
+    w = np.asarray(w, dtype=np.int64).reshape(4, units, -1)
+    n = w.shape[2]
+    whole = n & ~3
+    out = []
+    for k in range(units):
+        out.append(w[:, k, :whole].reshape(4, -1, 4).transpose(1, 0, 2).reshape(-1))
+        out.append(w[:, k, whole:].T.reshape(-1))
+    return np.concatenate(out)
+
+
+def lstm_dsp(step: Step) -> Step:
+    """The same parameters and access order; the weights interleaved per unit."""
+    units = dict(step.fields)["units"]
+    arrays = [dataclasses.replace(a, name=a.name + "_dsp", values=interleaved_gates(a.values, units))
+              if a.name.endswith(("w_in", "w_rec")) else a for a in step.arrays]
+    rename = {a.name: a.name + "_dsp" for a in step.arrays if a.name.endswith(("w_in", "w_rec"))}
+    fields = [(k, rename.get(v, v) if isinstance(v, str) else v) for k, v in step.fields]
+    return dataclasses.replace(step, kernel=LSTM_DSP, arrays=arrays, fields=fields)
+
+
+FAMILY = OpFamily(lowerings={"UNIDIRECTIONAL_SEQUENCE_LSTM": lower_lstm}, kernels=(LSTM,),
+                  variants=(Variant(LSTM_DSP, "lstm", "dsp", lstm_dsp),))
