@@ -415,6 +415,51 @@ def test_keyword_scrambled_svdf_in_qemu_row_by_row(tmp_path, core):
 @pytest.mark.slow
 @pytest.mark.shared_data
 @pytest.mark.parametrize("core", list(CORES))
+def test_micro_speech_lstm_in_qemu_row_by_row(tmp_path, core):
+    """TFLite Micro's LSTM micro_speech (integer UNIDIRECTIONAL_SEQUENCE_LSTM,
+    int8 hidden and int16 cell state; shared zoo3p) on both cores: the .npz
+    rows in order as TFLite Micro computed them, and the hidden and cell
+    state after each row of a longer stream."""
+    root = shared_path(ZOO3P)
+    if root is None:
+        pytest.skip(missing_reason(ZOO3P))
+    from generator.model import compile_model, load_model
+    from test_streaming_models import LSTM, lstm_inputs, lstm_state_bytes
+
+    raw = (root / f"{LSTM}.tflite").read_bytes()
+    compiled = compile_model(load_model(raw), features=frozenset({"dsp"}))
+    data = np.load(root / f"{LSTM}.npz")
+    instructions, y = _run_in_qemu(compiled, data["x"], core, tmp_path / "model")
+    assert y.tobytes() == data["y"].astype(np.int8).tobytes()
+    x = lstm_inputs(data)
+    _, state = _run_in_qemu(expose_state(compiled), x, core, tmp_path / "state")
+    want = lstm_state_bytes(raw, x)
+    assert np.array_equal(state.view(np.uint8).reshape(want.shape), want)
+    print(f"{LSTM} ({core}): {instructions:,} instructions per inference, {compiled.macs:,} MACs, arena "
+          f"{compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("core", list(CORES))
+def test_int16_network_in_qemu(tmp_path, core):
+    """A 16x8 network (int16 FULLY_CONNECTED, ADD, MUL, LOGISTIC, TANH;
+    tests/test_int16_models.py's gate_model) on both cores, bit-exact."""
+    from generator.model import compile_model, load_model
+    from generator.model.reader import read_graph
+    from test_int16_models import gate_model, int16_inputs
+
+    raw = gate_model()
+    compiled = compile_model(load_model(raw), features=frozenset({"dsp"}))
+    x = int16_inputs(tuple(compiled.input.shape))
+    instructions, y = _run_in_qemu(compiled, x, core, tmp_path)
+    want = tflm_tensors(raw, x, read_graph(raw).outputs)
+    assert np.array_equal(y.reshape(want.shape), want)
+    print(f"16x8 gate network ({core}): {instructions:,} instructions per inference, {compiled.macs:,} MACs")
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+@pytest.mark.parametrize("core", list(CORES))
 def test_signal_audio_preprocessor_in_qemu_row_by_row(tmp_path, core):
     """TFLite Micro's Signal-op audio front end (int16 audio in, int8 features
     out, a noise estimate kept between rows; shared zoo3p): the .npz rows in

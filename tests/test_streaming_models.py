@@ -5,7 +5,9 @@ the shared `zoo3p` folder (esphome/micro-wake-word-models, Apache-2.0; read
 from ../shared at run time), whose .npz rows TFLite Micro computed in order on
 one new interpreter; and SVDF's int16 variable-tensor state on TFLite Micro's
 keyword benchmark model (tflm_keyword_scrambled: int16 input, int8 compute,
-int16 softmax, int32 output)."""
+int16 softmax, int32 output); and the integer LSTM's int8 hidden and int16
+cell state (variable tensors) on TFLite Micro's LSTM micro_speech model
+(tflm_micro_speech_lstm)."""
 
 from __future__ import annotations
 
@@ -176,7 +178,7 @@ def test_signal_audio_preprocessor_is_bit_exact_row_by_row(tmp_path):
     noise estimate between rows): host build under ASan/UBSan, arena
     scribbled between invokes, the .npz rows as TFLite Micro computed them in
     order, then a longer stream of louder and quieter frames against the
-    TFLite Micro interpreter itself where it is installed."""
+    TFLite Micro interpreter itself."""
     root = _zoo3p()
     raw = (root / f"{AUDIO}.tflite").read_bytes()
     compiled = compile_model(load_model(raw))
@@ -190,7 +192,6 @@ def test_signal_audio_preprocessor_is_bit_exact_row_by_row(tmp_path):
     tflm = json.loads((root / f"{AUDIO}.json").read_text()).get("tflm_min_arena_bytes")
     print(f"\n{AUDIO}: arena {compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes; "
           f"TFLite Micro {tflm}")
-    pytest.importorskip("tflite_micro")
     rng = np.random.default_rng(7)
     t = np.arange(480) / 16000
     frames = [np.round(a * np.sin(2 * np.pi * f * t) + rng.normal(0, n, 480)).clip(-32768, 32767)
@@ -221,3 +222,68 @@ def test_signal_audio_preprocessor_on_the_rv32_firmware(tmp_path):
     with open_device(f"qemu:{firmware}") as device:
         report = validate(device, model, inputs=root / f"{AUDIO}.npz", measure_tflm_arena=False)
     assert report["count"] == 10 and report["bit_exact_rate"] == 1.0 and report["state_bytes"] == 160
+
+
+LSTM = "tflm_micro_speech_lstm"
+LSTM_STATES = [16, 17]  # hidden (int8 [1, 80]) and cell (int16 [1, 80]) state, in kws_state order
+
+
+def lstm_inputs(data) -> np.ndarray:
+    """The .npz rows, then random int8 rows (full range, and small)."""
+    rng = np.random.default_rng(29)
+    return np.concatenate([data["x"], rng.integers(-128, 128, (10, 49, 257)),
+                           rng.integers(-20, 20, (10, 49, 257))]).astype(np.int8)
+
+
+def lstm_state_bytes(raw: bytes, x: np.ndarray) -> np.ndarray:
+    """TFLite Micro's hidden and cell state after each row, as kws_state's bytes."""
+    s = tflm_tensors(raw, x, LSTM_STATES)
+    return np.concatenate([s[:, :80].astype(np.int8).view(np.uint8),
+                           s[:, 80:].astype("<i2").view(np.uint8)], axis=1)
+
+
+@pytest.mark.shared_data
+def test_micro_speech_lstm_is_bit_exact_row_by_row(tmp_path):
+    """TFLite Micro's LSTM micro_speech (UNIDIRECTIONAL_SEQUENCE_LSTM, 49 steps
+    of 257 int8 inputs, 80 units, int16 cell state): host build under
+    ASan/UBSan, arena scribbled between invokes: the .npz rows as TFLite
+    Micro computed them, and, since the scores saturate, the hidden and cell
+    state after every row of a longer stream (with the DSP kernel, whose
+    SIMD helpers have plain C versions on the host)."""
+    root = _zoo3p()
+    raw = (root / f"{LSTM}.tflite").read_bytes()
+    compiled = compile_model(load_model(raw))
+    assert compiled.state_bytes == 80 + 2 * 80
+    data = np.load(root / f"{LSTM}.npz")
+    builder = HostBuilder(tmp_path)
+    got = run_driver(builder.build(LSTM, compiled), data["x"], compiled.output.shape, compiled.output.numpy_dtype)
+    assert got.tobytes() == data["y"].astype(np.int8).tobytes()
+    x = lstm_inputs(data)
+    state = expose_state(compile_model(load_model(raw), features=frozenset({"dsp"})))
+    assert "kws_lstm_s8_dsp(" in state.sources["model.c"]
+    got = run_driver(builder.build(LSTM + "_state", state), x, state.output.shape, np.int16)
+    want = lstm_state_bytes(raw, x)
+    assert np.array_equal(got.view(np.uint8).reshape(want.shape), want)
+    assert len(np.unique(want[:, 80:].view("<i2"))) > 300  # the cell state is far from saturated
+    tflm = json.loads((root / f"{LSTM}.json").read_text())["tflm_min_arena_bytes"]
+    # the input alone is 0.63x TFLite Micro's arena; the output overlaps it
+    assert compiled.arena_bytes <= 12593 + 80 + 4
+    print(f"\n{LSTM}: arena {compiled.arena_bytes:,} + state {compiled.state_bytes:,} bytes; "
+          f"TFLite Micro {tflm:,}")
+
+
+@pytest.mark.shared_data
+def test_lstm_variants_are_refused_with_the_reason():
+    """An LSTM with peephole connections (tflm_micro_speech_lstm with a
+    cell-to-forget weight tensor plugged in) is refused, naming the peephole."""
+    import tflite
+
+    from generator.model import ModelError
+
+    data = bytearray((_zoo3p() / f"{LSTM}.tflite").read_bytes())
+    op = tflite.Model.GetRootAs(data, 0).Subgraphs(0).Operators(0)
+    inputs = op.InputsAsNumpy()  # a view into data
+    assert inputs[10] == -1
+    inputs[10] = inputs[13]  # any [80] tensor
+    with pytest.raises(ModelError, match=r"node 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): peephole connections"):
+        load_model(bytes(data))

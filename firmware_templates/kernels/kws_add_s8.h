@@ -21,6 +21,9 @@ typedef struct {
 void kws_add_s8(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
                 int8_t *output);
 
+/* The same on int16 tensors (16x8 models; left_shift 15). */
+void kws_add_s16(const kws_add_params_t *p, const void *input1, const void *input2, void *output);
+
 /* The same without broadcasting, for cores with the DSP extension (kws_add_s8_dsp.c). */
 void kws_add_s8_dsp(const kws_add_params_t *p, const int8_t *input1, const int8_t *input2,
                     int8_t *output);

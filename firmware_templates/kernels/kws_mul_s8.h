@@ -20,6 +20,9 @@ typedef struct {
 void kws_mul_s8(const kws_mul_params_t *p, const int8_t *input1, const int8_t *input2,
                 int8_t *output);
 
+/* The same on int16 tensors (16x8 models). */
+void kws_mul_s16(const kws_mul_params_t *p, const void *input1, const void *input2, void *output);
+
 #ifdef __cplusplus
 }
 #endif

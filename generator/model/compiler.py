@@ -31,9 +31,10 @@ MODEL_TEMPLATES_DIR = TEMPLATES_DIR / "model"
 KERNEL_FILES = {k.id: k.source for k in KERNELS.values()}
 # Headers every kernel build needs besides the kernels' own: the shared
 # contract and types, the integer math, the dot-product output stage, the
-# 16-bit FFT (which the frontend shares), what the float kernel files share.
+# 16-bit FFT (which the frontend shares), what the float kernel files share,
+# the int16 sigmoid/tanh.
 SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_dsp.h", "kws_simd.h",
-                  "kws_fft16.h", "kws_f32_impl.h")
+                  "kws_fft16.h", "kws_f32_impl.h", "kws_act_s16.h")
 
 _ARENA_ALIGN = 4
 
@@ -342,7 +343,7 @@ def _call_args(s: Step, name: str, ptr, scratch: str, ctx: dict[str, Any]) -> li
     return args
 
 
-_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "float": 4}
+_CTYPE_BYTES = {"int8_t": 1, "uint8_t": 1, "int16_t": 2, "uint16_t": 2, "int32_t": 4, "int64_t": 8, "float": 4}
 
 
 def compile_model(model: Model, kernel_variants: dict[str, str | os.PathLike] | None = None,

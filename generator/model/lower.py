@@ -176,7 +176,8 @@ def model_warnings(notes: list[str]) -> list[str]:
 
 def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
     """int16 tensors of a model that computes in int8 (TFLite Micro's
-    keyword benchmark): SVDF's int16 state (a variable tensor), an int16 model
+    keyword benchmark): SVDF's int16 state (a variable tensor), the integer
+    LSTM's int16 cell state (a variable tensor), an int16 model
     input that only QUANTIZE reads, an int16 SOFTMAX output (from int8) that
     only QUANTIZE reads. Not 16x8 activations."""
     readers: dict[int, list[Operator]] = {}
@@ -193,10 +194,14 @@ def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
         if op.opcode == "SVDF" and len(op.inputs) > 4 and op.inputs[4] >= 0 \
                 and graph.tensors[op.inputs[0]].dtype == "int8" and graph.tensors[op.inputs[4]].is_variable:
             found.add(op.inputs[4])
+        if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(op.inputs) > 19 and op.inputs[19] >= 0 \
+                and graph.tensors[op.inputs[0]].dtype == "int8" and graph.tensors[op.inputs[19]].is_variable:
+            found.add(op.inputs[19])
         if op.opcode == "SOFTMAX" and graph.tensors[op.inputs[0]].dtype == "int8" \
                 and only_quantize(op.outputs[0]):
             found.add(op.outputs[0])
     found |= {t for t in graph.inputs if graph.tensors[t].dtype == "int16" and only_quantize(t)}
+    found |= _sixteen_by_eight(graph, ops)
     return {t for t in found if graph.tensors[t].dtype == "int16"}
 
 
@@ -225,6 +230,25 @@ def _signal_edges(graph: Graph, ops: list[Operator]) -> set[int]:
             and all(_is_signal(o) or o.opcode in SIGNAL_GRAPH_OPS for o in users[t.index])}
 
 
+# operators with an int16 (16x8) lowering, and aliases
+INT16_OPS = ("FULLY_CONNECTED", "ADD", "MUL", "LOGISTIC", "TANH", "RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+
+
+def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
+    """int16 activations (16x8 models) that only operators with an int16
+    lowering write and read (QUANTIZE may read them too)."""
+    touching: dict[int, list[tuple[Operator, bool]]] = {}
+    for op in ops:
+        for t in op.inputs:
+            if t >= 0:
+                touching.setdefault(t, []).append((op, True))
+        for t in op.outputs:
+            touching.setdefault(t, []).append((op, False))
+    return {t for t, uses in touching.items()
+            if graph.tensors[t].dtype == "int16" and graph.tensors[t].data is None
+            and all(o.opcode in INT16_OPS or (reads and o.opcode == "QUANTIZE") for o, reads in uses)}
+
+
 def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
     """Name the quantization scheme of a model that is not full int8 and
     cannot run, if so (a float32 model runs: see float_model_warning)."""
@@ -246,10 +270,15 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
             "the model uses uint8 activations (TF1-style quantization); tinykws runs "
             "int8 models (signed, per-channel weights) only."
         )
-    if any(t.dtype == "int16" for t in acts):
+    int16_acts = {t.index for t in acts if t.dtype == "int16"}
+    if int16_acts:
+        nodes = [op for op in ops if op.opcode not in INT16_OPS
+                 and any(t in int16_acts for t in (*op.inputs, *op.outputs))]
         return (
             "the model uses int16 activations (16x8 quantization, "
-            "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8); tinykws runs int8 activations only."
+            "EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8) in nodes without an int16 kernel"
+            f"{' (' + _node_list(nodes) + ')' if nodes else ''}; tinykws runs int16 activations in "
+            f"{', '.join(INT16_OPS)} only, and int8 activations everywhere."
         )
     float_ops, hybrid_ops = _float_nodes(graph, ops)
     if hybrid_ops:
@@ -322,6 +351,8 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
         if tid in signal_edges or (t.dtype == "int8" and not t.quantized and any(
                 o.opcode == "CAST" and tid in o.outputs and o.inputs[0] in signal_edges for o in ops)):
             continue  # a Signal front end's audio input, its plain int8 features
+        if t.dtype == "int16" and tid in _sixteen_by_eight(graph, ops):
+            continue
         if t.dtype == "int32" and tid in graph.outputs and any(
                 op.opcode == "QUANTIZE" and tid in op.outputs for op in ops):
             continue

@@ -197,13 +197,14 @@ def logistic(a: int, integer_bits: int) -> int:
 # --------------------------------------------------------------------------- op helpers
 
 
-def activation_range(activation: str, scale: float, zero_point: int) -> tuple[int, int]:
-    """CalculateActivationRangeQuantized for int8 outputs (float32 arithmetic)."""
+def activation_range(activation: str, scale: float, zero_point: int, lo: int = -128,
+                     hi: int = 127) -> tuple[int, int]:
+    """CalculateActivationRangeQuantized for int8 outputs (float32 arithmetic),
+    or another type's [lo, hi]."""
 
     def quantize(value: float) -> int:
         return int(zero_point) + round_half_away(f32_div(value, scale))
 
-    lo, hi = -128, 127
     if activation == "RELU":
         return max(lo, quantize(0.0)), hi
     if activation == "RELU6":

@@ -171,6 +171,7 @@ def _options(name: str, op) -> dict[str, Any]:
             "activation": ACTIVATIONS.get(o.FusedActivationFunction(), f"#{o.FusedActivationFunction()}"),
             "weights_format": o.WeightsFormat(),
             "keep_num_dims": bool(o.KeepNumDims()),
+            "quantized_bias_type": int(o.QuantizedBiasType()),
         }
     if name in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = _opt(op, tflite.Pool2DOptions, B.Pool2DOptions)
@@ -241,6 +242,18 @@ def _options(name: str, op) -> dict[str, Any]:
     if name == "PACK":
         o = _opt(op, tflite.PackOptions, B.PackOptions)
         return {"axis": o.Axis() if o is not None else 0, "values_count": o.ValuesCount() if o else 0}
+    if name == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        o = _opt(op, tflite.UnidirectionalSequenceLSTMOptions, B.UnidirectionalSequenceLSTMOptions)
+        if o is None:
+            raise ModelError("options missing")
+        return {
+            "activation": ACTIVATIONS.get(o.FusedActivationFunction(), f"#{o.FusedActivationFunction()}"),
+            "cell_clip": float(o.CellClip()),
+            "proj_clip": float(o.ProjClip()),
+            "time_major": bool(o.TimeMajor()),
+            "asymmetric_quantize_inputs": bool(o.AsymmetricQuantizeInputs()),
+            "diagonal_recurrent_tensors": bool(o.DiagonalRecurrentTensors()),
+        }
     if name in ("RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR"):
         if name == "RESIZE_BILINEAR":
             o = _opt(op, tflite.ResizeBilinearOptions, B.ResizeBilinearOptions)

@@ -30,7 +30,8 @@ class Operands:
 
 def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor, y: Tensor,
                        dtype: str = "int8") -> Operands:
-    """dtype "float32": float operands (a float model); reads in bytes, 4 per element."""
+    """dtype "float32": float operands (a float model), "int16": int16 ones (a
+    16x8 model); reads in bytes, 4 or 2 per element."""
     act_tensor(y, "output", dtype)
     for t, what in ((a, "input 0"), (b, "input 1")):
         if t.data is None:
@@ -38,7 +39,7 @@ def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor,
         elif dtype == "float32":
             need(t.dtype == "float32" and bool(np.all(np.isfinite(t.data))), f"{what} must be finite float32")
         else:
-            need(t.dtype == "int8" and t.quantized and len(t.scales) == 1, f"{what} must be int8")
+            need(t.dtype == dtype and t.quantized and len(t.scales) == 1, f"{what} must be {dtype}")
     need(len(y.shape) <= 4 and len(a.shape) <= 4 and len(b.shape) <= 4,
          f"{op.opcode} supports up to 4 dimensions")
     ys = shape4(y.shape)
@@ -57,12 +58,14 @@ def broadcast_operands(ctx: LoweringContext, op: Operator, a: Tensor, b: Tensor,
     for pos, t in enumerate((a, b)):
         if t.data is None:
             elem = (idx * np.array(strides[pos])[:, None]).sum(axis=0).astype(np.float64)
-            out.reads[len(out.inputs)] = elem * (4 if dtype == "float32" else 1)
+            out.reads[len(out.inputs)] = elem * {"float32": 4, "int16": 2}.get(dtype, 1)
             out.inputs.append(t.index)
         else:
             cname = f"{ctx.prefix(op)}const{pos}"
             if dtype == "float32":
                 out.arrays.append(CArray(cname, "float", t.data.reshape(-1).astype(np.float32), "weights"))
+            elif dtype == "int16":
+                out.arrays.append(CArray(cname, "int16_t", t.data.reshape(-1).astype(np.int16), "weights"))
             else:
                 out.arrays.append(CArray(cname, "int8_t", t.data.reshape(-1).astype(np.int8), "weights"))
             out.const_inputs[pos] = cname

@@ -1,6 +1,7 @@
 """FULLY_CONNECTED with constant int8 weights, any batch (kernel
 kws_fully_connected_s8.c; kws_fully_connected_s8.h), and its variant for
-cores with the DSP extension (kws_fully_connected_s8_dsp.c)."""
+cores with the DSP extension (kws_fully_connected_s8_dsp.c); with int16
+activations (16x8 models), kws_fully_connected_s16.c."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
 from . import dsp, f32
 from .kernel import Kernel, OpFamily, Variant
-from .quant import fold_bias, requant_block, weighted_arrays, weighted_requant
+from .. import qmath
+from ..step import CArray
+from .quant import compress_quant, fold_bias, multipliers, requant_block, weight_scales, weighted_arrays, \
+    weighted_requant
+
+INT32_TYPE = 2  # TensorType INT32, FullyConnectedOptions.quantized_bias_type
 
 FULLY_CONNECTED = Kernel(
     "fully_connected", func="kws_fully_connected_s8", struct="kws_fc_params_t",
@@ -25,9 +31,70 @@ FULLY_CONNECTED_DSP = Kernel(
 )
 
 
+FULLY_CONNECTED_S16 = Kernel(
+    "fully_connected_s16", func="kws_fully_connected_s16", struct="kws_fc_s16_params_t",
+    source="kws_fully_connected_s16.c", header="kws_fully_connected_s16.h",
+)
+
+
+def lower_fully_connected_s16(ctx: LoweringContext, op: Operator) -> Step:
+    """16x8: int16 input and output (zero points 0), int8 weights, an int64
+    bias or none: TFLite Micro's 64-bit accumulation. (An int32 bias, or
+    quantized_bias_type INT32, selects 32-bit accumulation there; refused.)"""
+    x, w, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
+    act_tensor(x, "input", "int16")
+    act_tensor(y, "output", "int16")
+    need(x.quantized and y.quantized and len(x.scales) == 1 and len(y.scales) == 1
+         and x.zero_point == 0 and y.zero_point == 0,
+         f"int16 FULLY_CONNECTED needs per-tensor zero points 0 (input {x.zero_point}, output {y.zero_point})")
+    need(w.data is not None and w.dtype == "int8" and w.quantized and len(w.shape) == 2,
+         f"weights '{w.name}' must be constant int8 [out, depth] (16x8 models have int8 weights)")
+    o = op.options
+    check_activation(o["activation"])
+    need(o.get("weights_format", 0) == 0, "shuffled weight formats are not supported")
+    co, depth = w.shape
+    need(y.size % co == 0 and y.shape[-1] == co, f"output shape {y.shape} does not end in {co}")
+    batches = y.size // co
+    need(x.size == batches * depth, f"input has {x.size} values, expected {batches} x {depth}")
+    w_scales = weight_scales(w, co, 0, "FULLY_CONNECTED")
+    # per tensor the scale product in float (GetQuantizedConvolutionMultipler), per channel in double
+    if len(w.scales) == 1:
+        reals = [qmath.f32_mul(x.scale, w.scales[0]) / float(y.scale)] * co
+    else:
+        reals = [float(x.scale) * float(s) / float(y.scale) for s in w_scales]
+    mults, shifts = multipliers(reals, "FULLY_CONNECTED")
+    mults, shifts, mstride = compress_quant(mults, shifts)
+    bias = None
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        b = ctx.input(op, 2)
+        need(b.data is not None and b.dtype == "int64" and b.size == co,
+             f"bias '{b.name}' is {b.dtype}; a constant int64 bias [{co}] is supported (the converter's "
+             "default: 64-bit accumulation)")
+        bias = np.asarray(b.data, dtype=np.int64).reshape(-1)
+    else:
+        need(o.get("quantized_bias_type", 0) != INT32_TYPE, "quantized_bias_type INT32 (32-bit accumulation) "
+             "is not supported for int16 FULLY_CONNECTED")
+    need(bool(np.all(shifts < 8)), "FULLY_CONNECTED rescale factor too large for the int64 path")
+    act_min, act_max = qmath.activation_range(o["activation"], y.scale, 0, -32768, 32767)
+    nm = ctx.prefix(op)
+    arrays = [CArray(nm + "weights", "int8_t", np.asarray(w.data, dtype=np.int64).reshape(-1)),
+              CArray(nm + "mult", "int32_t", mults, "quant"), CArray(nm + "shift", "int32_t", shifts, "quant")]
+    if bias is not None:
+        arrays.append(CArray(nm + "bias", "int64_t", bias, "bias"))
+    fields = [("batches", batches), ("depth", depth), ("out_c", co),
+              ("mult_stride", mstride), ("act_min", act_min), ("act_max", act_max),
+              ("weights", nm + "weights"), ("bias", nm + "bias" if bias is not None else "NULL"),
+              ("mult", nm + "mult"), ("shift", nm + "shift")]
+    reads = np.repeat(np.arange(batches, dtype=np.float64) * depth * 2, co)
+    return Step(FULLY_CONNECTED_S16, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
+                fields=fields, arrays=arrays, macs=batches * co * depth, reads={0: reads}, out_elem_bytes=2)
+
+
 def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
     if f32.is_float(ctx.input(op, 0)):
         return f32.lower_fully_connected(ctx, op)
+    if ctx.input(op, 0).dtype == "int16":
+        return lower_fully_connected_s16(ctx, op)
     x, w, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     act_tensor(x, "input")
     act_tensor(y, "output")
@@ -69,5 +136,6 @@ def fully_connected_dsp(step: Step) -> Step | None:
     return dsp.for_variant(step, FULLY_CONNECTED_DSP, dsp.padded_rows(rows), scratch=0)
 
 
-FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected}, kernels=(FULLY_CONNECTED, f32.FULLY_CONNECTED_F32),
+FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected},
+                  kernels=(FULLY_CONNECTED, FULLY_CONNECTED_S16, f32.FULLY_CONNECTED_F32),
                   variants=(Variant(FULLY_CONNECTED_DSP, "fully_connected", "dsp", fully_connected_dsp),))

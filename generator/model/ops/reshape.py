@@ -17,7 +17,7 @@ def lower_alias(ctx: LoweringContext, op: Operator) -> None:
         y.data = x.data.reshape(y.shape)
         return None
     if not (plain_int(x) and x.dtype != "int8"):  # plain integers: a Signal front end's int16 frame
-        act_tensor(x, "input", x.dtype if x.dtype == "float32" else "int8")
+        act_tensor(x, "input", x.dtype if x.dtype in ("float32", "int16") else "int8")
     ctx.alias[y.index] = x.index
     return None
 

@@ -1,0 +1,204 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM, integer path (kernel kws_lstm_s8.c;
+kws_lstm_s8.h; with the Cortex-M DSP extension kws_lstm_s8_dsp.c), as
+TFLite Micro's 8x8->16 LSTM: int8 input, output and
+hidden state, int8 weights quantized per tensor, int32 gate biases, int16
+cell state. Only the standard (Keras) LSTM: no CIFG, peephole, projection or
+layer normalisation, cell gate activation tanh, one batch.
+
+The hidden state (input 18) and cell state (input 19) are TFLite Micro
+variable tensors: they persist across invokes and start at their zero points
+(MicroInterpreter::Reset restores that), so both become state buffers outside
+the arena, as SVDF's state (see svdf.py, variables.add_state).
+
+TFLite Micro quantizes each gate's two fully connected products to int16
+with scale 2^-12 (Q3.12, the input of the int16 sigmoid/tanh), the gate
+outputs have scale 2^-15, and the op's intermediate tensors are not used."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from .. import qmath
+from ..reader import Operator, Tensor
+from ..step import CArray, Step
+from .checks import act_tensor, need
+from .context import LoweringContext
+from .kernel import Kernel, OpFamily, Variant
+from .variables import add_state
+
+LSTM = Kernel("lstm", func="kws_lstm_s8", struct="kws_lstm_params_t", source="kws_lstm_s8.c",
+              header="kws_lstm_s8.h", args=("params", "in0", "in1", "in2", "out"),
+              support=("kws_act_s16.c",))
+
+LSTM_DSP = Kernel("lstm_dsp", func="kws_lstm_s8_dsp", struct="kws_lstm_params_t", source="kws_lstm_s8_dsp.c",
+                  header="kws_lstm_s8.h", args=("params", "in0", "in1", "in2", "out"),
+                  support=("kws_act_s16.c",))
+
+GATE_SCALE = 2.0 ** -12  # fully connected outputs, input of the nonlinearities
+ACT_SCALE = 2.0 ** -15  # gate outputs
+# .tflite input positions, gates in kernel order (input, forget, cell, output)
+INPUT_WEIGHTS = (1, 2, 3, 4)
+RECURRENT_WEIGHTS = (5, 6, 7, 8)
+BIASES = (12, 13, 14, 15)
+HIDDEN, CELL = 18, 19
+
+
+def _multiplier(real: float, what: str) -> tuple[int, int]:
+    mult, shift = qmath.quantize_multiplier(real)
+    need(-31 <= shift <= 30, f"{what} scale {real:g} is out of range")
+    return mult, shift
+
+
+def _present(op: Operator, pos: int) -> bool:
+    return len(op.inputs) > pos and op.inputs[pos] >= 0
+
+
+def _weights(ctx: LoweringContext, op: Operator, pos: int, shape: tuple[int, int], what: str) -> Tensor:
+    w = ctx.input(op, pos)
+    need(w.data is not None and w.dtype == "int8" and w.quantized and len(w.scales) == 1,
+         f"{what} weights '{w.name}' must be constant int8, quantized per tensor (the integer LSTM's "
+         f"8-bit weights); they are {w.dtype}")
+    need(w.zero_point == 0, f"{what} weights '{w.name}' have zero point {w.zero_point}; 0 is required")
+    need(tuple(w.shape) == shape, f"{what} weights '{w.name}' have shape {list(w.shape)}, not {list(shape)}")
+    return w
+
+
+def _fc_multiplier(a: Tensor, w: Tensor, what: str) -> tuple[int, int]:
+    # the scale product in single precision, as TFLite Micro's fully connected
+    # parameters (without a bias) compute it and as ops/fully_connected.py does
+    # (on tflm_micro_speech_lstm a double product gives the same outputs)
+    return _multiplier(qmath.f32_mul(a.scale, w.scale) / GATE_SCALE, what)
+
+
+def _row_sums(w: np.ndarray) -> np.ndarray:
+    return np.asarray(w, dtype=np.int64).reshape(w.shape[0], -1).sum(axis=1)
+
+
+def _wrap32(values: np.ndarray) -> np.ndarray:
+    return ((np.asarray(values, dtype=np.int64) + (1 << 31)) % (1 << 32)) - (1 << 31)
+
+
+def lower_lstm(ctx: LoweringContext, op: Operator) -> Step:
+    opts = op.options
+    need(len(op.inputs) == 24, f"UNIDIRECTIONAL_SEQUENCE_LSTM has {len(op.inputs)} inputs; TFLite Micro "
+         "needs 24")
+    x, y = ctx.input(op, 0), ctx.output(op)
+    need(x.dtype != "int16", "16x8 LSTM (int16 activations) is not supported; the integer LSTM with "
+         "int8 input and int16 cell state is")
+    act_tensor(x, "input")
+    act_tensor(y, "output")
+    need(not opts.get("diagonal_recurrent_tensors", False),
+         "diagonal recurrent weights (diagonal_recurrent_tensors) are not supported")
+    need(_present(op, 1) and _present(op, 5), "the LSTM has no input gate (CIFG, coupled input and "
+         "forget gates); only the standard LSTM with four gates is supported")
+    need(not any(_present(op, p) for p in (9, 10, 11)),
+         "peephole connections (cell-to-gate weights, inputs 9-11) are not supported")
+    need(not any(_present(op, p) for p in (16, 17)),
+         "a projection layer (inputs 16-17) is not supported")
+    need(not any(_present(op, p) for p in (20, 21, 22, 23)),
+         "layer normalisation (inputs 20-23) is not supported")
+    need(opts.get("activation") == "TANH", f"cell gate activation {opts.get('activation')} is not supported "
+         "(TANH, the Keras default, is)")
+    need(_present(op, HIDDEN) and _present(op, CELL), "the LSTM needs its hidden and cell state (inputs 18, 19)")
+    hidden, cell = ctx.input(op, HIDDEN), ctx.input(op, CELL)
+    time_major = bool(opts.get("time_major", False))
+    need(len(x.shape) == 3, f"input shape {list(x.shape)} is not 3-D")
+    batches, steps = (x.shape[1], x.shape[0]) if time_major else (x.shape[0], x.shape[1])
+    n_in = x.shape[2]
+    need(batches == 1, f"batch size {batches}: only one batch is supported")
+    need(hidden.data is None and hidden.is_variable and hidden.dtype == "int8" and hidden.quantized
+         and len(hidden.scales) == 1, "the hidden state (input 18) must be an int8 variable tensor")
+    units = hidden.size
+    need(cell.data is None and cell.is_variable and cell.dtype == "int16" and cell.quantized
+         and len(cell.scales) == 1, "the cell state (input 19) must be an int16 variable tensor")
+    need(cell.size == units, f"cell state has {cell.size} values, the hidden state {units}")
+    need(cell.zero_point == 0, f"cell state zero point {cell.zero_point}; the integer LSTM needs 0")
+    power = math.log2(float(cell.scale))
+    need(power == round(power), f"cell state scale {float(cell.scale):g} is not a power of two")
+    need(tuple(y.shape) == tuple(x.shape[:2]) + (units,), f"output shape {list(y.shape)} does not match "
+         f"the input {list(x.shape)} and {units} units")
+
+    w_in = [_weights(ctx, op, p, (units, n_in), "input") for p in INPUT_WEIGHTS]
+    w_rec = [_weights(ctx, op, p, (units, units), "recurrent") for p in RECURRENT_WEIGHTS]
+    biases = []
+    for p in BIASES:
+        b = ctx.input(op, p)
+        need(b.data is not None and b.dtype == "int32" and b.size == units,
+             f"gate bias '{b.name}' must be constant int32 [{units}]")
+        biases.append(np.asarray(b.data, dtype=np.int64).reshape(-1))
+
+    in_q = [_fc_multiplier(x, w, "input gate") for w in w_in]
+    rec_q = [_fc_multiplier(hidden, w, "recurrent gate") for w in w_rec]
+    cs = float(cell.scale)
+    forget_q = _multiplier(ACT_SCALE * cs / cs, "forget * cell")
+    input_q = _multiplier(ACT_SCALE * ACT_SCALE / cs, "input * cell gate")
+    hidden_q = _multiplier(ACT_SCALE * ACT_SCALE / float(hidden.scale), "hidden")
+    # tanh(cell): the reference scales its Q(-power) input to Q3.12 times 3
+    shift = 12 + int(power)
+    tanh_mult, tanh_shift = (3 << shift, 0) if shift >= 0 else (3, -shift)
+    need(tanh_mult <= 3 << 14 and tanh_shift < 31, f"cell state scale 2^{int(power)} is out of range")
+    clip = float(opts.get("cell_clip", 0.0))
+    qclip = int(min(max(clip / cs, -32768.0), 32767.0)) if clip > 0 else 0
+    need(clip <= 0 or qclip > 0, f"cell clip {clip:g} is below the cell state's resolution")
+
+    # the zero points fold into the biases (bias - zp * row sum, mod 2^32)
+    bias_in = np.concatenate([b - x.zero_point * _row_sums(w.data) for b, w in zip(biases, w_in)])
+    bias_rec = np.concatenate([-hidden.zero_point * _row_sums(w.data) for w in w_rec])
+
+    add_state(ctx, hidden.index, np.full(units, hidden.zero_point, dtype=np.int8))
+    add_state(ctx, cell.index, np.zeros(units, dtype="<i2"))
+    nm = ctx.prefix(op)
+    arrays = [
+        CArray(nm + "w_in", "int8_t", np.concatenate([np.asarray(w.data, dtype=np.int64).reshape(-1) for w in w_in])),
+        CArray(nm + "w_rec", "int8_t", np.concatenate([np.asarray(w.data, dtype=np.int64).reshape(-1)
+                                                       for w in w_rec])),
+        CArray(nm + "bias_in", "int32_t", _wrap32(bias_in), "bias"),
+        CArray(nm + "bias_rec", "int32_t", _wrap32(bias_rec), "bias"),
+    ]
+    fields = [("time_steps", steps), ("input_size", n_in), ("units", units),
+              ("in_mult", "{" + ", ".join(str(m) for m, _ in in_q) + "}"),
+              ("in_shift", "{" + ", ".join(str(s) for _, s in in_q) + "}"),
+              ("rec_mult", "{" + ", ".join(str(m) for m, _ in rec_q) + "}"),
+              ("rec_shift", "{" + ", ".join(str(s) for _, s in rec_q) + "}"),
+              ("forget_mult", forget_q[0]), ("forget_shift", forget_q[1]),
+              ("input_mult", input_q[0]), ("input_shift", input_q[1]),
+              ("hidden_mult", hidden_q[0]), ("hidden_shift", hidden_q[1]),
+              ("hidden_zp", hidden.zero_point), ("cell_clip", qclip),
+              ("cell_tanh_mult", tanh_mult), ("cell_tanh_shift", tanh_shift),
+              ("w_in", nm + "w_in"), ("w_rec", nm + "w_rec"),
+              ("bias_in", nm + "bias_in"), ("bias_rec", nm + "bias_rec")]
+    # output row t is written unit by unit while input row t is still read
+    reads = np.repeat(np.arange(steps, dtype=np.float64) * n_in, units)
+    return Step(LSTM, node=op.index, op=op.opcode, inputs=[x.index, hidden.index, cell.index], output=y.index,
+                fields=fields, arrays=arrays, macs=steps * 4 * units * (n_in + units), reads={0: reads})
+
+
+def interleaved_gates(w: np.ndarray, units: int) -> np.ndarray:
+    """Gate weights [4][units][n] as the DSP kernel walks them: per unit, per
+    four values the four gates' four bytes, then per remaining value the
+    four gates' bytes."""
+    w = np.asarray(w, dtype=np.int64).reshape(4, units, -1)
+    n = w.shape[2]
+    whole = n & ~3
+    out = []
+    for k in range(units):
+        out.append(w[:, k, :whole].reshape(4, -1, 4).transpose(1, 0, 2).reshape(-1))
+        out.append(w[:, k, whole:].T.reshape(-1))
+    return np.concatenate(out)
+
+
+def lstm_dsp(step: Step) -> Step:
+    """The same parameters and access order; the weights interleaved per unit."""
+    units = dict(step.fields)["units"]
+    arrays = [dataclasses.replace(a, name=a.name + "_dsp", values=interleaved_gates(a.values, units))
+              if a.name.endswith(("w_in", "w_rec")) else a for a in step.arrays]
+    rename = {a.name: a.name + "_dsp" for a in step.arrays if a.name.endswith(("w_in", "w_rec"))}
+    fields = [(k, rename.get(v, v) if isinstance(v, str) else v) for k, v in step.fields]
+    return dataclasses.replace(step, kernel=LSTM_DSP, arrays=arrays, fields=fields)
+
+
+FAMILY = OpFamily(lowerings={"UNIDIRECTIONAL_SEQUENCE_LSTM": lower_lstm}, kernels=(LSTM,),
+                  variants=(Variant(LSTM_DSP, "lstm", "dsp", lstm_dsp),))

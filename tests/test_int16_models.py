@@ -1,0 +1,105 @@
+"""16x8 models (issue 29): int16 activations with int8 weights, converted
+here from small Keras models with EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_
+INT16_WEIGHTS_INT8 (int16 input and output), built on the host under
+ASan/UBSan and compared with TFLite Micro bit for bit on random int16
+inputs over the whole range."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+import pytest
+from model_zoo import HostBuilder, _tf, run_driver, tflm_tensors
+
+from generator.model import compile_model, load_model
+from generator.model.reader import read_graph
+
+
+def convert_16x8(model, shape: tuple[int, ...], spread: float = 1.0) -> bytes:
+    tf, _ = _tf()
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+
+    def representative():
+        rng = np.random.default_rng(0)
+        for _ in range(32):
+            yield [(rng.standard_normal((1,) + shape) * spread).astype(np.float32)]
+
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+    conv.inference_input_type = tf.int16
+    conv.inference_output_type = tf.int16
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return conv.convert()
+
+
+def int16_inputs(shape: tuple[int, ...], count: int = 12) -> np.ndarray:
+    """Full-range rows, small rows, and a ramp through zero."""
+    rng = np.random.default_rng(16)
+    x = np.concatenate([rng.integers(-32768, 32768, (count // 2,) + shape),
+                        rng.integers(-3000, 3000, (count - count // 2,) + shape)]).astype(np.int16)
+    ramp = np.arange(-(x[0].size // 2), x[0].size - x[0].size // 2)
+    x[0] = ramp.reshape(shape).astype(np.int16)
+    return x
+
+
+def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str], distinct: int = 100) -> None:
+    graph = read_graph(raw)
+    assert {op.opcode for op in graph.operators} == ops
+    compiled = compile_model(load_model(raw))
+    assert (compiled.input.dtype, compiled.output.dtype) == ("int16", "int16")
+    x = int16_inputs(tuple(compiled.input.shape))
+    got = run_driver(HostBuilder(tmp_path).build(name, compiled), x, compiled.output.shape, np.int16)
+    want = tflm_tensors(raw, x, graph.outputs)
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > distinct  # not saturated
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid"])
+def test_int16_logistic_and_tanh_are_bit_exact(tmp_path, act):
+    """int16 TANH / LOGISTIC (a non-power-of-two input scale: the reference's
+    general prescale; the LSTM's gates use the power-of-two one)."""
+    _, keras = _tf()
+    i = keras.Input((300,), batch_size=1)
+    raw = convert_16x8(keras.Model(i, keras.layers.Activation(act)(i)), (300,), spread=3.0)
+    check_bit_exact(raw, tmp_path, act, {"TANH" if act == "tanh" else "LOGISTIC"})
+
+
+def test_int16_fully_connected_is_bit_exact(tmp_path):
+    """int16 FULLY_CONNECTED (per-channel int8 weights, int64 bias, 64-bit
+    accumulation and the 16-bit-rounded multiplier; fused RELU; a 600-deep
+    row)."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(7)
+    i = keras.Input((600,), batch_size=1)
+    x = keras.layers.Dense(24, bias_initializer="random_normal")(i)
+    x = keras.layers.Dense(10, activation="relu", bias_initializer="random_normal")(x)
+    check_bit_exact(convert_16x8(keras.Model(i, x), (600,)), tmp_path, "fc", {"FULLY_CONNECTED"}, 30)
+
+
+GATE_OPS = {"FULLY_CONNECTED", "TANH", "LOGISTIC", "MUL", "ADD", "RESHAPE"}
+
+
+def gate_model() -> bytes:
+    """An LSTM-like gate, tanh(W1 x) * sigmoid(W2 x) + W1 x, then constant
+    operands: a [40] int16 vector (MUL) and a broadcast scalar (ADD)."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(5)
+    i = keras.Input((64,), batch_size=1)
+    a = keras.layers.Dense(48, bias_initializer="random_normal")(i)
+    s = keras.layers.Activation("sigmoid")(keras.layers.Dense(48)(i))
+    x = keras.layers.Add()([keras.layers.Multiply()([keras.layers.Activation("tanh")(a), s]), a])
+    x = keras.layers.Activation("tanh")(keras.layers.Dense(40)(x))
+    c = np.linspace(-1.5, 2.0, 40).astype(np.float32)
+    x = keras.layers.Lambda(lambda t: t * c + 0.3)(x)
+    return convert_16x8(keras.Model(i, x), (64,))
+
+
+def test_int16_mul_add_and_a_small_network_are_bit_exact(tmp_path):
+    """int16 MUL and ADD (two activations, a constant vector, a broadcast
+    scalar) between FULLY_CONNECTED, TANH and LOGISTIC (gate_model)."""
+    check_bit_exact(gate_model(), tmp_path, "gate", GATE_OPS)
