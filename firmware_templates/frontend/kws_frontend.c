@@ -15,52 +15,15 @@
 
 #include <string.h>
 
+#include "kws_audio_fixed.h"
 #include "kws_fft16.h"
 
 #define FE_WINDOW_BITS 12
 #define FE_NR_BITS 14
-#define FE_PCAN_SNR_BITS 12
-#define FE_PCAN_OUT_BITS 6
-#define FE_LOG_BITS 16
-#define FE_LOG_SEG_BITS 7
-#define FE_LOG_COEFF 45426u /* ln(2) in Q16, rounded */
 
-static int fe_msb32(uint32_t x)
-{
-#if defined(__GNUC__)
-    return x ? 32 - __builtin_clz(x) : 0;
-#else
-    int n = 0;
-    while (x) {
-        ++n;
-        x >>= 1;
-    }
-    return n;
-#endif
-}
-
-static int fe_msb64(uint64_t x)
-{
-    uint32_t hi = (uint32_t)(x >> 32);
-    return hi ? 32 + fe_msb32(hi) : fe_msb32((uint32_t)x);
-}
-
-/* ARMv7E-M DSP path for the window and the normalising shift (the FFT's is
- * in kws_fft16.h): two int16 values a 32-bit word. Define KWS_FE_NO_DSP to
- * force the portable path. */
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(KWS_FE_NO_DSP)
-#define FE_DSP 1
-#include <arm_acle.h>
-
-static inline uint32_t fe_ld(const int16_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, sizeof(v));
-    return v;
-}
-
-static inline void fe_st(int16_t *p, uint32_t v) { memcpy(p, &v, sizeof(v)); }
-#endif
+/* The window and the normalising shift have an ARMv7E-M DSP path too, two
+ * int16 values a 32-bit word, where kws_fft16.h turns on its own (FFT16_DSP,
+ * with its word loads and stores; KWS_FE_NO_DSP forces the portable path). */
 
 /* ------------------------------------------------------- square roots --- */
 
@@ -71,7 +34,7 @@ static uint32_t fe_isqrt32(uint32_t x)
     if (x < 2u) {
         return x;
     }
-    r = 1u << ((fe_msb32(x) + 1) >> 1); /* >= sqrt(x) */
+    r = 1u << ((kws_msb32(x) + 1) >> 1); /* >= sqrt(x) */
     for (;;) {
         y = (r + x / r) >> 1;
         if (y >= r) {
@@ -97,7 +60,7 @@ static uint32_t fe_sqrt_round(uint64_t x)
     } else {
         /* floor(sqrt(x)) >> s == floor(sqrt(x >> 2s)): take the top bits with
          * the 32-bit root, then settle the s low bits one at a time. */
-        int s = (fe_msb64(x) - 31) >> 1;
+        int s = (kws_msb64(x) - 31) >> 1;
         int i;
         r = fe_isqrt32((uint32_t)(x >> (2 * s))) << s;
         for (i = s - 1; i >= 0; --i) {
@@ -111,59 +74,6 @@ static uint32_t fe_sqrt_round(uint64_t x)
         }
         return r;
     }
-}
-
-/* ------------------------------------------------------ PCAN and log --- */
-
-static int32_t fe_pcan_gain(uint32_t x, const int16_t *lut)
-{
-    int interval;
-    const int16_t *seg;
-    int32_t frac, y;
-    if (x <= 2u) {
-        return lut[x];
-    }
-    interval = fe_msb32(x);
-    seg = lut + 2 + 3 * (interval - 2);
-    frac = (int32_t)(((interval < 11) ? (x << (11 - interval)) : (x >> (interval - 11))) &
-                     0x3FFu);
-    y = ((int32_t)seg[2] * frac) >> 5;
-    y += (int32_t)((uint32_t)(int32_t)seg[1] << 5);
-    y *= frac;
-    y = (y + (1 << 14)) >> 15;
-    y += seg[0];
-    return (int16_t)y;
-}
-
-static uint32_t fe_pcan_shrink(uint32_t x)
-{
-    if (x < (2u << FE_PCAN_SNR_BITS)) {
-        return (x * x) >> (2 + 2 * FE_PCAN_SNR_BITS - FE_PCAN_OUT_BITS);
-    }
-    return (x >> (FE_PCAN_SNR_BITS - FE_PCAN_OUT_BITS)) - (1u << FE_PCAN_OUT_BITS);
-}
-
-/* Fixed-point natural log of x (> 1), scaled by 2^scale_shift. */
-static uint32_t fe_log(uint32_t x, int scale_shift, const uint16_t *lut)
-{
-    const uint32_t integer = (uint32_t)fe_msb32(x) - 1u;
-    int32_t frac = (int32_t)(x - (1u << integer));
-    uint32_t seg, log2, loge;
-    int32_t c0, c1, rel;
-    if (integer < FE_LOG_BITS) {
-        frac <<= FE_LOG_BITS - integer;
-    } else {
-        frac >>= integer - FE_LOG_BITS;
-    }
-    seg = (uint32_t)frac >> (FE_LOG_BITS - FE_LOG_SEG_BITS);
-    c0 = lut[seg];
-    c1 = lut[seg + 1u];
-    rel = ((c1 - c0) * (frac - (int32_t)(seg << (FE_LOG_BITS - FE_LOG_SEG_BITS)))) >>
-          FE_LOG_BITS;
-    log2 = (integer << FE_LOG_BITS) + (uint32_t)(frac + c0 + rel);
-    loge = (uint32_t)(((uint64_t)FE_LOG_COEFF * log2 + (1u << (FE_LOG_BITS - 1))) >>
-                      FE_LOG_BITS);
-    return ((loge << scale_shift) + (1u << (FE_LOG_BITS - 1))) >> FE_LOG_BITS;
 }
 
 /* -------------------------------------------------------------- frame --- */
@@ -180,21 +90,21 @@ static void fe_frame(kws_frontend_state_t *st, const kws_frontend_config_t *cfg,
     size_t q, c;
 
     /* 1. Window, written straight into the FFT's input order. */
-#ifdef FE_DSP
+#ifdef FFT16_DSP
     {
         /* The shift needs only the top bit of the largest |v|, i.e. of the OR
          * of all |v|. -32768 (whose negation stays negative in 16 bits, so
          * the reference never counts it) shows up as bit 15 alone: masked. */
         uint32_t acc = 0;
         for (q = 0; 2u * q + 1u < W; ++q) {
-            uint32_t x = fe_ld(st->input + 2u * q), w = fe_ld(win + 2u * q);
+            uint32_t x = fft16_ld(st->input + 2u * q), w = fft16_ld(win + 2u * q);
             int32_t lo = (int32_t)(int16_t)x * (int16_t)w;                 /* SMULBB */
             int32_t hi = ((int32_t)x >> 16) * ((int32_t)w >> 16);           /* SMULTT */
             uint32_t v = ((uint32_t)(lo >> FE_WINDOW_BITS) & 0xFFFFu) |
                          (((uint32_t)hi << (16 - FE_WINDOW_BITS)) & 0xFFFF0000u);
             uint32_t sign = (uint32_t)__ssat16((int32_t)v, 1); /* -1 per negative lane */
             acc |= __ssub16(v ^ sign, sign);
-            fe_st(buf + 2u * scatter[q], v);
+            fft16_st(buf + 2u * scatter[q], v);
         }
         max_abs = (int32_t)((acc | (acc >> 16)) & 0x7FFFu);
     }
@@ -233,12 +143,12 @@ static void fe_frame(kws_frontend_state_t *st, const kws_frontend_config_t *cfg,
     }
 
     /* 2. Normalise so the FFT uses the full 16 bits. */
-    shift = 15 - fe_msb32((uint32_t)max_abs);
+    shift = 15 - kws_msb32((uint32_t)max_abs);
     if (shift > 0) {
-#ifdef FE_DSP
+#ifdef FFT16_DSP
         for (q = 0; q < 2u * n; q += 2u) {
-            uint32_t w = fe_ld(buf + q);
-            fe_st(buf + q, ((w & 0xFFFF0000u) << shift) | ((w << shift) & 0xFFFFu));
+            uint32_t w = fft16_ld(buf + q);
+            fft16_st(buf + q, ((w & 0xFFFF0000u) << shift) | ((w << shift) & 0xFFFFu));
         }
 #else
         for (q = 0; q < 2u * n; ++q) {
@@ -305,14 +215,14 @@ static void fe_frame(kws_frontend_state_t *st, const kws_frontend_config_t *cfg,
             sig = sub > floor_v ? sub : floor_v;
 
             if (cfg->enable_pcan) {
-                const uint32_t gain = (uint32_t)fe_pcan_gain(st->noise_estimate[c], plut);
-                sig = fe_pcan_shrink((uint32_t)(((uint64_t)sig * gain) >> cfg->snr_shift));
+                const uint32_t gain = (uint32_t)(int32_t)kws_pcan_gain(st->noise_estimate[c], plut, 3);
+                sig = kws_pcan_shrink((uint32_t)(((uint64_t)sig * gain) >> cfg->snr_shift));
             }
 
             v = sig;
             if (cfg->enable_log) {
                 v = corr < 0 ? v >> -corr : v << corr;
-                v = v > 1u ? fe_log(v, cfg->scale_shift, cfg->log_lut) : 0u;
+                v = v > 1u ? kws_log_scaled(v, 1u << cfg->scale_shift, cfg->log_lut) : 0u;
             }
             if (v > 0xFFFFu) {
                 v = 0xFFFFu;

@@ -6,26 +6,9 @@
  * narrower signed types wrapping. */
 #include <string.h>
 
+#include "kws_audio_fixed.h"
 #include "kws_fft16.h"
 #include "kws_signal.h"
-
-/* Bits of x (0 for 0), like TFLite Micro's MostSignificantBit32 except at 0,
- * where the callers below handle 0 themselves. */
-static int sig_msb32(uint32_t x)
-{
-    int n = 0;
-    while (x) {
-        ++n;
-        x >>= 1;
-    }
-    return n;
-}
-
-static int sig_msb64(uint64_t x)
-{
-    uint32_t hi = (uint32_t)(x >> 32);
-    return hi ? 32 + sig_msb32(hi) : sig_msb32((uint32_t)x);
-}
 
 void kws_sig_window(const kws_sig_window_params_t *p, const void *input, void *output)
 {
@@ -55,7 +38,7 @@ void kws_sig_fft_auto_scale(const kws_sig_count_params_t *p, const void *input, 
         }
     }
     /* a zero or "negative" maximum has 32 significant bits in the reference */
-    bits = 15 - (max > 0 ? sig_msb32((uint32_t)max) : 32);
+    bits = 15 - (max > 0 ? kws_msb32((uint32_t)max) : 32);
     if (bits < 0) {
         bits = 0;
     }
@@ -130,7 +113,7 @@ static uint64_t sig_isqrt64(uint64_t x, uint64_t *rem)
         *rem = 0;
         return 0;
     }
-    bit = (uint64_t)1 << ((sig_msb64(x) - 1) & ~1); /* the largest power of 4 <= x */
+    bit = (uint64_t)1 << ((kws_msb64(x) - 1) & ~1); /* the largest power of 4 <= x */
     while (bit) {
         if (x >= r + bit) {
             x -= r + bit;
@@ -193,29 +176,6 @@ void kws_sig_spectral_subtraction(const kws_sig_spectral_subtraction_params_t *p
     }
 }
 
-#define SIG_PCAN_SNR_BITS 12
-#define SIG_PCAN_OUT_BITS 6
-
-/* The gain curve: lut[0..2] for x <= 2, then 4 values per power of two
- * (a quadratic through 3 of them). */
-static int16_t sig_pcan_gain(uint32_t x, const int16_t *lut)
-{
-    int32_t interval, frac, y;
-    const int16_t *seg;
-    if (x <= 2u) {
-        return lut[x];
-    }
-    interval = sig_msb32(x);
-    seg = lut + 4 * interval - 6;
-    frac = (int32_t)(((interval < 11) ? (x << (11 - interval)) : (x >> (interval - 11))) & 0x3FFu);
-    y = ((int32_t)seg[2] * frac) >> 5;
-    y += (int32_t)((uint32_t)(int32_t)seg[1] << 5);
-    y *= frac;
-    y = (y + (1 << 14)) >> 15;
-    y += seg[0];
-    return (int16_t)y;
-}
-
 void kws_sig_pcan(const kws_sig_pcan_params_t *p, const void *input, const void *noise, void *output)
 {
     const uint32_t *in = (const uint32_t *)input;
@@ -223,48 +183,13 @@ void kws_sig_pcan(const kws_sig_pcan_params_t *p, const void *input, const void 
     uint32_t *out = (uint32_t *)output;
     int32_t i;
     for (i = 0; i < p->channels; ++i) {
-        const uint32_t gain = (uint32_t)(int32_t)sig_pcan_gain(est[i], p->gain_lut);
+        const uint32_t gain = (uint32_t)(int32_t)kws_pcan_gain(est[i], p->gain_lut, 4);
         const uint32_t snr = (uint32_t)(((uint64_t)in[i] * gain) >> p->snr_shift);
-        out[i] = snr < (2u << SIG_PCAN_SNR_BITS)
-                     ? (snr * snr) >> (2 + 2 * SIG_PCAN_SNR_BITS - SIG_PCAN_OUT_BITS)
-                     : (snr >> (SIG_PCAN_SNR_BITS - SIG_PCAN_OUT_BITS)) - (1u << SIG_PCAN_OUT_BITS);
+        out[i] = kws_pcan_shrink(snr);
     }
 }
 
 /* ------------------------------------------------------------------ log --- */
-
-/* log2 correction per 1/128 of an octave, Q16 */
-static const uint16_t sig_log_lut[130] = {
-    0,    224,  442,  654,  861,  1063, 1259, 1450, 1636, 1817, 1992, 2163, 2329, 2490, 2646, 2797,
-    2944, 3087, 3224, 3358, 3487, 3611, 3732, 3848, 3960, 4068, 4172, 4272, 4368, 4460, 4549, 4633,
-    4714, 4791, 4864, 4934, 5001, 5063, 5123, 5178, 5231, 5280, 5326, 5368, 5408, 5444, 5477, 5507,
-    5533, 5557, 5578, 5595, 5610, 5622, 5631, 5637, 5640, 5641, 5638, 5633, 5626, 5615, 5602, 5586,
-    5568, 5547, 5524, 5498, 5470, 5439, 5406, 5370, 5332, 5291, 5249, 5203, 5156, 5106, 5054, 5000,
-    4944, 4885, 4825, 4762, 4697, 4630, 4561, 4490, 4416, 4341, 4264, 4184, 4103, 4020, 3935, 3848,
-    3759, 3668, 3575, 3481, 3384, 3286, 3186, 3084, 2981, 2875, 2768, 2659, 2549, 2437, 2323, 2207,
-    2090, 1971, 1851, 1729, 1605, 1480, 1353, 1224, 1094, 963,  830,  695,  559,  421,  282,  142,
-    0,    0};
-
-/* ln(x) * out_scale in Q0 (x > 1): log2 by its integer part and the table */
-static uint32_t sig_log(uint32_t x, uint32_t out_scale)
-{
-    const uint32_t integer = (uint32_t)sig_msb32(x) - 1u;
-    int32_t frac = (int32_t)(x - (1u << integer));
-    uint32_t seg, log2, loge;
-    int32_t c0, c1, rel;
-    if (integer < 16u) {
-        frac = (int32_t)((uint32_t)frac << (16u - integer));
-    } else {
-        frac >>= integer - 16u;
-    }
-    seg = (uint32_t)frac >> 9;
-    c0 = sig_log_lut[seg];
-    c1 = sig_log_lut[seg + 1u];
-    rel = ((c1 - c0) * (frac - (int32_t)(seg << 9))) >> 16;
-    log2 = (integer << 16) + (uint32_t)(frac + c0 + rel);
-    loge = (uint32_t)(((uint64_t)45426u * log2 + 32768u) >> 16); /* 45426: ln 2 in Q16 */
-    return (out_scale * loge + 32768u) >> 16;
-}
 
 void kws_sig_filter_bank_log(const kws_sig_log_params_t *p, const void *input, void *output)
 {
@@ -273,7 +198,7 @@ void kws_sig_filter_bank_log(const kws_sig_log_params_t *p, const void *input, v
     int32_t i;
     for (i = 0; i < p->channels; ++i) {
         const uint32_t x = in[i] << p->correction_bits;
-        uint32_t v = x > 1u ? sig_log(x, (uint32_t)p->output_scale) : 0u;
+        uint32_t v = x > 1u ? kws_log_scaled(x, (uint32_t)p->output_scale, p->log_lut) : 0u;
         out[i] = (int16_t)(v < 32767u ? v : 32767u);
     }
 }

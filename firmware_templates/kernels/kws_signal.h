@@ -68,6 +68,7 @@ typedef struct {
     int32_t channels;
     int32_t correction_bits;
     int32_t output_scale;
+    const uint16_t *log_lut; /* generator/frontend/tables.py log_lut, as the frontend's */
 } kws_sig_log_params_t;
 
 void kws_sig_window(const kws_sig_window_params_t *p, const void *input, void *output);

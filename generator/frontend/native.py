@@ -29,10 +29,10 @@ TEMPLATE_DIR = TEMPLATES / "frontend"
 DEVICE_SOURCES = ("kws_frontend.c", "cmd_features.c")
 HOST_SOURCES = ("kws_frontend.c", "kws_frontend_host.c")
 HEADERS = ("kws_frontend.h",)
-# The 16-bit FFT the frontend shares with the model's Signal RFFT kernel
-# (a header of static inline functions, beside the kernels).
+# The 16-bit FFT and the fixed-point helpers the frontend shares with the
+# model's Signal kernels (headers of static inline functions, beside the kernels).
 SHARED_DIR = TEMPLATES / "kernels"
-SHARED_HEADERS = ("kws_fft16.h",)
+SHARED_HEADERS = ("kws_fft16.h", "kws_audio_fixed.h")
 
 # The host library is built for the largest configuration validate() allows.
 HOST_MAX_WINDOW = 4096

@@ -34,7 +34,7 @@ KERNEL_FILES = {k.id: k.source for k in KERNELS.values()}
 # 16-bit FFT (which the frontend shares), what the float kernel files share,
 # the int16 sigmoid/tanh.
 SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_dsp.h", "kws_simd.h",
-                  "kws_fft16.h", "kws_f32_impl.h", "kws_act_s16.h")
+                  "kws_fft16.h", "kws_audio_fixed.h", "kws_f32_impl.h", "kws_act_s16.h")
 
 _ARENA_ALIGN = 4
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ...frontend.tables import fft_scatter_table, fft_super_twiddles, fft_twiddles
+from ...frontend.tables import fft_scatter_table, fft_super_twiddles, fft_twiddles, log_lut
 from ..reader import Operator, Tensor
 from ..step import CArray, Issue, Step
 from .checks import need, plain_int
@@ -237,10 +237,13 @@ def lower_log(ctx: LoweringContext, op: Operator) -> Step:
     _act(x, "uint32", "input", op)
     _act(y, "int16", "output", op)
     need(x.size == y.size, f"{_name(op)}: input and output sizes differ")
+    nm = ctx.prefix(op)
     return Step(LOG, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
                 fields=[("channels", y.size),
                         ("correction_bits", _int(opts, op, "input_correction_bits", 0, 31)),
-                        ("output_scale", _int(opts, op, "output_scale", 0, (1 << 31) - 1))],
+                        ("output_scale", _int(opts, op, "output_scale", 0, (1 << 31) - 1)),
+                        ("log_lut", nm + "log_lut")],
+                arrays=[CArray(nm + "log_lut", "uint16_t", log_lut().astype(np.int64), "lut")],
                 reads={0: _elementwise(y.size, 4)}, out_elem_bytes=2)
 
 
