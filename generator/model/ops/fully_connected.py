@@ -37,6 +37,17 @@ FULLY_CONNECTED_S16 = Kernel(
 )
 
 
+def _geometry(op: Operator, x, w, y) -> tuple[int, int, int]:
+    """Output channels, depth and batches, checked against the shapes."""
+    check_activation(op.options["activation"])
+    need(op.options.get("weights_format", 0) == 0, "shuffled weight formats are not supported")
+    co, depth = w.shape
+    need(y.size % co == 0 and y.shape[-1] == co, f"output shape {y.shape} does not end in {co}")
+    batches = y.size // co
+    need(x.size == batches * depth, f"input has {x.size} values, expected {batches} x {depth}")
+    return co, depth, batches
+
+
 def lower_fully_connected_s16(ctx: LoweringContext, op: Operator) -> Step:
     """16x8: int16 input and output (zero points 0), int8 weights, an int64
     bias or none: TFLite Micro's 64-bit accumulation. (An int32 bias, or
@@ -50,12 +61,7 @@ def lower_fully_connected_s16(ctx: LoweringContext, op: Operator) -> Step:
     need(w.data is not None and w.dtype == "int8" and w.quantized and len(w.shape) == 2,
          f"weights '{w.name}' must be constant int8 [out, depth] (16x8 models have int8 weights)")
     o = op.options
-    check_activation(o["activation"])
-    need(o.get("weights_format", 0) == 0, "shuffled weight formats are not supported")
-    co, depth = w.shape
-    need(y.size % co == 0 and y.shape[-1] == co, f"output shape {y.shape} does not end in {co}")
-    batches = y.size // co
-    need(x.size == batches * depth, f"input has {x.size} values, expected {batches} x {depth}")
+    co, depth, batches = _geometry(op, x, w, y)
     w_scales = weight_scales(w, co, 0, "FULLY_CONNECTED")
     # per tensor the scale product in float (GetQuantizedConvolutionMultipler), per channel in double
     if len(w.scales) == 1:
@@ -104,12 +110,7 @@ def lower_fully_connected(ctx: LoweringContext, op: Operator) -> Step:
                       "convert the model with full-integer quantization")
     need(len(w.shape) == 2, f"weights shape {w.shape} is not 2-D")
     o = op.options
-    check_activation(o["activation"])
-    need(o.get("weights_format", 0) == 0, "shuffled weight formats are not supported")
-    co, depth = w.shape
-    need(y.size % co == 0 and y.shape[-1] == co, f"output shape {y.shape} does not end in {co}")
-    batches = y.size // co
-    need(x.size == batches * depth, f"input has {x.size} values, expected {batches} x {depth}")
+    co, depth, batches = _geometry(op, x, w, y)
     # Per tensor, GetQuantizedConvolutionMultipler takes the product in float.
     mults, shifts, mstride, act_min, act_max, bias = weighted_requant(
         ctx.graph, op, x, w, y, co, 0, "FULLY_CONNECTED", float_product=len(w.scales) == 1)
