@@ -576,6 +576,10 @@ def load_board(board_id: str, boards_dir: Path | None = None) -> Board:
                          "file is JSON") from exc
     except json.JSONDecodeError as exc:
         raise BoardError(f"{path}: not valid JSON: {exc}") from exc
+    surrogate = _lone_surrogate(data, "")
+    if surrogate is not None:
+        raise BoardError(f"{path}: field '{surrogate}' holds a lone surrogate escape (\\ud800-\\udfff), "
+                         "which no UTF-8 file can hold; write the character itself")
     errors: list[str] = []
     _check(data, SCHEMA, "", errors)
     if not errors:
@@ -583,6 +587,27 @@ def load_board(board_id: str, boards_dir: Path | None = None) -> Board:
     if errors:
         raise BoardError(f"{path}: " + "; ".join(errors))
     return Board(id=board_id, path=path, data=data)
+
+
+def _lone_surrogate(value, where: str) -> str | None:
+    """The field of the first string (key or value) that UTF-8 cannot encode:
+    JSON allows escapes such as \\ud800 that stand for half a character, and
+    the board's strings go into platformio.ini and the generated C."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return where or "(the whole file)"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        field = f"{where}.{key}" if where else str(key)
+        if isinstance(key, str) and _lone_surrogate(key, field) is not None:
+            return field
+        found = _lone_surrogate(item, field)
+        if found is not None:
+            return found
+    return None
 
 
 def list_board_ids(boards_dir: Path | None = None) -> list[str]:

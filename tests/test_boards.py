@@ -122,6 +122,18 @@ def test_board_file_that_is_not_utf8_is_named(tmp_path, monkeypatch, capsys):
     assert "latin1.json: not UTF-8 text" in capsys.readouterr().err
 
 
+def test_board_string_with_a_lone_surrogate_escape_is_named(tmp_path, monkeypatch, capsys):
+    """Found by fuzz/py/fuzz_board.py: a \\ud800 escape in a board's name loaded, then
+    rendering died writing platformio.ini (UnicodeEncodeError)."""
+    (tmp_path / "half.json").write_bytes(_nucleo_text().replace(b"ST Nucleo", b"ST \\ud800Nucleo"))
+    with pytest.raises(BoardError, match=r"half.json: field 'name' holds a lone surrogate escape"):
+        load_board("half", tmp_path)
+    monkeypatch.setattr(boards, "BOARDS_DIR", tmp_path)
+    assert gen_firmware(["--board", "half", "--out", str(tmp_path / "out")]) == 3
+    assert "field 'name' holds a lone surrogate" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def _nucleo_text() -> bytes:
     return load_board("nucleo_f746").path.read_bytes()
 

@@ -86,7 +86,9 @@ def _stream_info() -> dict:
     from generator.boards import load_board
     from generator.firmware import render_default
     project = render_default(load_board("host"), scratch("reply") / "fw")
-    return json.loads((project / "tinykws.json").read_text())["info"]
+    info = json.loads((project / "tinykws.json").read_text())["info"]
+    # the firmware appends its time base when it answers (cmd_basic.c)
+    return {**info, "ticks": "host_ns", "ticks_hz": 1_000_000_000}
 
 
 INFO = _stream_info()
