@@ -29,7 +29,7 @@ TEST_CLIP = REPO / "tests" / "data" / "kws_test_set" / "yes"
 # Operator families of the model compiler, one small model each (bench/common/keras_zoo.py).
 ZOO_SEEDS = ("conv_valid_s2_relu6", "dw_m2_s2", "dense_per_tensor", "dense_3d", "pooling_same",
              "mean", "residual", "concat", "pad", "misc", "requantize", "activations", "float_io",
-             "flatten_dynamic_batch", "resize_modes")
+             "flatten_dynamic_batch", "resize_modes", "f32_conv_maxpool")
 
 
 def _u16(v: int) -> bytes:

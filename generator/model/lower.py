@@ -96,7 +96,7 @@ def _fold_shape_ops(graph: Graph) -> tuple[list[Operator], list[str]]:
                     if c.index in removable:
                         continue
                     if c.opcode == "RESHAPE" and pos == 1:
-                        if any(d <= 0 for d in graph.tensors[c.outputs[0]].shape):
+                        if not c.outputs or any(d <= 0 for d in graph.tensors[c.outputs[0]].shape):
                             ok = False
                         continue
                     ok = False
@@ -191,6 +191,8 @@ def _int16_edges(graph: Graph, ops: list[Operator]) -> set[int]:
 
     found = set()
     for op in ops:
+        if not op.inputs or op.inputs[0] < 0 or not op.outputs:
+            continue  # a malformed node: its lowering names the problem
         if op.opcode == "SVDF" and len(op.inputs) > 4 and op.inputs[4] >= 0 \
                 and graph.tensors[op.inputs[0]].dtype == "int8" and graph.tensors[op.inputs[4]].is_variable:
             found.add(op.inputs[4])
@@ -349,7 +351,8 @@ def lower_graph(graph: Graph) -> tuple[list[Step], dict[int, int], list[str]]:
                 op.opcode == "QUANTIZE" for op in ops if tid in op.inputs):
             continue
         if tid in signal_edges or (t.dtype == "int8" and not t.quantized and any(
-                o.opcode == "CAST" and tid in o.outputs and o.inputs[0] in signal_edges for o in ops)):
+                o.opcode == "CAST" and tid in o.outputs and o.inputs[:1] and o.inputs[0] in signal_edges
+                for o in ops)):
             continue  # a Signal front end's audio input, its plain int8 features
         if t.dtype == "int16" and tid in _sixteen_by_eight(graph, ops):
             continue
