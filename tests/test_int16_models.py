@@ -1,8 +1,8 @@
 """16x8 models (issue 29): int16 activations with int8 weights, converted
 here from small Keras models with EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_
-INT16_WEIGHTS_INT8 (int16 input and output), built on the host under
-ASan/UBSan and compared with TFLite Micro bit for bit on random int16
-inputs over the whole range."""
+INT16_WEIGHTS_INT8 (int16 input and output, or the converter's default
+float32 ones), built on the host under ASan/UBSan and compared with TFLite
+Micro bit for bit on random inputs over the whole int16 range."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from generator.model import compile_model, load_model
 from generator.model.reader import read_graph
 
 
-def convert_16x8(model, shape: tuple[int, ...], spread: float = 1.0) -> bytes:
+def convert_16x8(model, shape: tuple[int, ...], spread: float = 1.0, float_edges: bool = False) -> bytes:
     tf, _ = _tf()
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -30,8 +30,9 @@ def convert_16x8(model, shape: tuple[int, ...], spread: float = 1.0) -> bytes:
 
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
-    conv.inference_input_type = tf.int16
-    conv.inference_output_type = tf.int16
+    if not float_edges:
+        conv.inference_input_type = tf.int16
+        conv.inference_output_type = tf.int16
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return conv.convert()
@@ -103,3 +104,30 @@ def test_int16_mul_add_and_a_small_network_are_bit_exact(tmp_path):
     """int16 MUL and ADD (two activations, a constant vector, a broadcast
     scalar) between FULLY_CONNECTED, TANH and LOGISTIC (gate_model)."""
     check_bit_exact(gate_model(), tmp_path, "gate", GATE_OPS)
+
+
+def test_int16_model_with_float_edges_is_bit_exact(tmp_path):
+    """A 16x8 model converted with float32 input and output (the converter's
+    default): QUANTIZE float32 -> int16 in front, DEQUANTIZE int16 -> float32
+    behind, rounding ties away from zero and saturating like the reference."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(3)
+    i = keras.Input((40,), batch_size=1)
+    x = keras.layers.Dense(32, activation="tanh", bias_initializer="random_normal")(i)
+    raw = convert_16x8(keras.Model(i, keras.layers.Dense(8)(x)), (40,), float_edges=True)
+    graph = read_graph(raw)
+    assert {op.opcode for op in graph.operators} == {"QUANTIZE", "FULLY_CONNECTED", "TANH", "DEQUANTIZE"}
+    compiled = compile_model(load_model(raw))
+    spec_in, spec_out = compiled.input, compiled.output
+    assert (spec_in.dtype, spec_in.quantized_dtype) == ("float32", "int16")
+    assert (spec_out.dtype, spec_out.quantized_dtype) == ("float32", "int16")
+    # beyond the int16 range on both sides, exact rounding ties, zeros
+    q = int16_inputs(spec_in.shape).astype(np.float64) * 1.2
+    x = (q * spec_in.scale).astype(np.float32)
+    x.reshape(len(x), -1)[:, :4] = (np.array([0.5, -0.5, 2.5, 0.0]) * np.float32(spec_in.scale)).astype(np.float32)
+    got = run_driver(HostBuilder(tmp_path).build("float_edges", compiled), x, spec_out.shape, np.float32)
+    want = tflm_tensors(raw, x, graph.outputs).astype(np.float32)
+    assert np.array_equal(got.reshape(want.shape).view(np.int32), want.view(np.int32))
+    assert len(np.unique(want)) > 50
+    hidden = tflm_tensors(raw, x, [graph.operators[0].outputs[0]])
+    assert hidden.min() == -32768 and hidden.max() == 32767  # the input saturated both ways
