@@ -131,3 +131,33 @@ def test_int16_model_with_float_edges_is_bit_exact(tmp_path):
     assert len(np.unique(want)) > 50
     hidden = tflm_tensors(raw, x, [graph.operators[0].outputs[0]])
     assert hidden.min() == -32768 and hidden.max() == 32767  # the input saturated both ways
+
+
+def test_int16_softmax_is_bit_exact(tmp_path):
+    """int16 SOFTMAX (TFLite Micro's exp and 1/(1+x) tables, regenerated at
+    compile time): Dense -> Softmax over 10 classes, 4 rows of 10 after a
+    reshape, so that rows are independent."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(11)
+    i = keras.Input((48,), batch_size=1)
+    x = keras.layers.Dense(40, bias_initializer="random_normal")(i)
+    x = keras.layers.Softmax()(keras.layers.Reshape((4, 10))(x))
+    raw = convert_16x8(keras.Model(i, x), (48,), spread=2.0)
+    check_bit_exact(raw, tmp_path, "softmax", {"FULLY_CONNECTED", "RESHAPE", "SOFTMAX"}, 100)
+
+
+def test_int16_softmax_tables_match_libm():
+    """The exp table is built with exp in double rounded to float; libm's
+    expf (what TFLite Micro calls) gives the same table."""
+    import ctypes
+    import ctypes.util
+
+    from generator.model import qmath
+
+    libm = ctypes.CDLL(ctypes.util.find_library("m"))
+    libm.expf.restype, libm.expf.argtypes = ctypes.c_float, [ctypes.c_float]
+    f = np.float32
+    _, _, exp_lut, recip_lut = qmath.softmax_s16_tables(1.0, 0.001)
+    libm_lut = qmath.int16_lut(f(10) / f(65535), 32767, f(2) / f(65535), 0, lambda v: f(libm.expf(float(v))))
+    assert np.array_equal(exp_lut, libm_lut)
+    assert (exp_lut[-1], recip_lut[0], recip_lut[-1]) == (32767, 32767, 16384)
