@@ -7,14 +7,16 @@ Micro bit for bit on random inputs over the whole int16 range."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
+import struct
 import warnings
 
 import numpy as np
 import pytest
 from model_zoo import HostBuilder, _tf, run_driver, tflm_tensors
 
-from generator.model import compile_model, load_model
+from generator.model import ModelError, compile_model, load_model
 from generator.model.reader import read_graph
 
 
@@ -133,17 +135,31 @@ def test_int16_model_with_float_edges_is_bit_exact(tmp_path):
     assert hidden.min() == -32768 and hidden.max() == 32767  # the input saturated both ways
 
 
-def test_int16_softmax_is_bit_exact(tmp_path):
-    """int16 SOFTMAX (TFLite Micro's exp and 1/(1+x) tables, regenerated at
-    compile time): Dense -> Softmax over 10 classes, 4 rows of 10 after a
-    reshape, so that rows are independent."""
+@functools.cache
+def softmax_model() -> bytes:
+    """Dense -> Softmax over 10 classes, 4 rows of 10 after a reshape, so
+    that rows are independent."""
     _, keras = _tf()
     keras.utils.set_random_seed(11)
     i = keras.Input((48,), batch_size=1)
     x = keras.layers.Dense(40, bias_initializer="random_normal")(i)
     x = keras.layers.Softmax()(keras.layers.Reshape((4, 10))(x))
-    raw = convert_16x8(keras.Model(i, x), (48,), spread=2.0)
-    check_bit_exact(raw, tmp_path, "softmax", {"FULLY_CONNECTED", "RESHAPE", "SOFTMAX"}, 100)
+    return convert_16x8(keras.Model(i, x), (48,), spread=2.0)
+
+
+def test_int16_softmax_is_bit_exact(tmp_path):
+    """int16 SOFTMAX (TFLite Micro's exp and 1/(1+x) tables, regenerated at
+    compile time)."""
+    check_bit_exact(softmax_model(), tmp_path, "softmax", {"FULLY_CONNECTED", "RESHAPE", "SOFTMAX"}, 100)
+
+
+def test_int16_softmax_with_another_output_scale_is_refused():
+    """TFLite Micro requires scale 1/32768 and zero point 0 on the output."""
+    raw = softmax_model()
+    scale = struct.pack("<f", 1.0 / 32768.0)
+    assert raw.count(scale) == 1
+    with pytest.raises(ModelError, match="int16 SOFTMAX output must have scale 1/32768 and zero point 0"):
+        load_model(raw.replace(scale, struct.pack("<f", 1.0 / 65536.0)))
 
 
 def test_int16_softmax_tables_match_libm():
