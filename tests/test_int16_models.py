@@ -18,6 +18,8 @@ from model_zoo import HostBuilder, _tf, run_driver, tflm_tensors
 
 from generator.model import ModelError, compile_model, load_model
 from generator.model.reader import read_graph
+from harness.validate import random_inputs, validate
+from test_model_validate import HostDevice
 
 
 def convert_16x8(model, shape: tuple[int, ...], spread: float = 1.0, float_edges: bool = False) -> bytes:
@@ -127,12 +129,19 @@ def test_int16_model_with_float_edges_is_bit_exact(tmp_path):
     q = int16_inputs(spec_in.shape).astype(np.float64) * 1.2
     x = (q * spec_in.scale).astype(np.float32)
     x.reshape(len(x), -1)[:, :4] = (np.array([0.5, -0.5, 2.5, 0.0]) * np.float32(spec_in.scale)).astype(np.float32)
-    got = run_driver(HostBuilder(tmp_path).build("float_edges", compiled), x, spec_out.shape, np.float32)
+    exe = HostBuilder(tmp_path).build("float_edges", compiled)
+    got = run_driver(exe, x, spec_out.shape, np.float32)
     want = tflm_tensors(raw, x, graph.outputs).astype(np.float32)
     assert np.array_equal(got.reshape(want.shape).view(np.int32), want.view(np.int32))
     assert len(np.unique(want)) > 50
     hidden = tflm_tensors(raw, x, [graph.operators[0].outputs[0]])
     assert hidden.min() == -32768 and hidden.max() == 32767  # the input saturated both ways
+    # kws-harness validate's random float inputs span the int16 range, not int8's
+    xs = random_inputs(spec_in, 200)
+    assert np.abs(xs).max() > 1000 * spec_in.scale
+    (tmp_path / "m.tflite").write_bytes(raw)
+    report = validate(HostDevice(exe, spec_in), tmp_path / "m.tflite", count=6, seed=2, measure_tflm_arena=False)
+    assert report["count"] == 6 and report["bit_exact_rate"] == 1.0
 
 
 @functools.cache
