@@ -84,4 +84,5 @@ def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:
                 arrays=arrays, reads={0: np.arange(x.size, dtype=np.float64)}, out_elem_bytes=out_bytes)
 
 
-FAMILY = OpFamily(lowerings={"SOFTMAX": lower_softmax}, kernels=(SOFTMAX, SOFTMAX_S16, SOFTMAX_S16_S16, f32.SOFTMAX_F32))
+FAMILY = OpFamily(lowerings={"SOFTMAX": lower_softmax},
+                  kernels=(SOFTMAX, SOFTMAX_S16, SOFTMAX_S16_S16, f32.SOFTMAX_F32))
