@@ -89,9 +89,10 @@ def test_int16_fully_connected_is_bit_exact(tmp_path):
 GATE_OPS = {"FULLY_CONNECTED", "TANH", "LOGISTIC", "MUL", "ADD", "RESHAPE"}
 
 
-def gate_model() -> bytes:
+def gate_model(softmax: bool = False) -> bytes:
     """An LSTM-like gate, tanh(W1 x) * sigmoid(W2 x) + W1 x, then constant
-    operands: a [40] int16 vector (MUL) and a broadcast scalar (ADD)."""
+    operands: a [40] int16 vector (MUL) and a broadcast scalar (ADD); with
+    softmax, a SOFTMAX over the 40 values last."""
     _, keras = _tf()
     keras.utils.set_random_seed(5)
     i = keras.Input((64,), batch_size=1)
@@ -101,6 +102,8 @@ def gate_model() -> bytes:
     x = keras.layers.Activation("tanh")(keras.layers.Dense(40)(x))
     c = np.linspace(-1.5, 2.0, 40).astype(np.float32)
     x = keras.layers.Lambda(lambda t: t * c + 0.3)(x)
+    if softmax:
+        x = keras.layers.Softmax()(x)
     return convert_16x8(keras.Model(i, x), (64,))
 
 
