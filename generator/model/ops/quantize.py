@@ -1,10 +1,13 @@
-"""QUANTIZE and DEQUANTIZE: float32 <-> int8 or int16 (a 16x8 model with
-float edges) at the model's edges (kernels in kws_quantize.c; kws_quantize.h), and int8 -> int8 (or -> uint8 at the
-model output) requantization as a table lookup; int16 -> int8 and
-int16 -> int32 (TFLite Micro's Requantize: an int16 model input, an int16
-SOFTMAX's scores to an int32 model output)."""
+"""QUANTIZE and DEQUANTIZE: float32 <-> int8, or int16 (a 16x8 model with
+float edges), at the model's edges (kernels in kws_quantize.c;
+kws_quantize.h); int8 -> int8 (or -> uint8 at the model output)
+requantization as a table lookup; int16 -> int8 and int16 -> int32
+(TFLite Micro's Requantize: an int16 model input, an int16 SOFTMAX's
+scores to an int32 model output)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -67,7 +70,8 @@ def lower_quantize(ctx: LoweringContext, op: Operator) -> Step:
         act_tensor(x, "input", "float32")
         if y.dtype == "int16":
             act_tensor(y, "output", "int16")
-            need(y.quantized and len(y.scales) == 1, "float -> int16 QUANTIZE needs a per-tensor output scale")
+            need(y.quantized and len(y.scales) == 1 and math.isfinite(y.scale) and y.scale > 0,
+                 f"float -> int16 QUANTIZE needs one positive output scale ('{y.name}')")
             kernel, out_bytes = QUANTIZE_S16, 2
         else:
             act_tensor(y, "output")
@@ -86,7 +90,8 @@ def lower_dequantize(ctx: LoweringContext, op: Operator) -> Step:
     x, y = ctx.input(op, 0), ctx.output(op)
     if x.dtype == "int16":
         act_tensor(x, "input", "int16")
-        need(x.quantized and len(x.scales) == 1, "int16 DEQUANTIZE needs a per-tensor input scale")
+        need(x.quantized and len(x.scales) == 1 and math.isfinite(x.scale) and x.scale > 0,
+             f"int16 DEQUANTIZE needs one positive input scale ('{x.name}')")
         kernel, in_bytes = DEQUANTIZE_S16, 2
     else:
         act_tensor(x, "input")
