@@ -57,12 +57,13 @@ def read_output(device, nbytes: int, timeout: float) -> bytes:
 
 def random_inputs(spec, count: int, seed: int = 0) -> np.ndarray:
     """count random input tensors: uniform int8 (int16 for an int16 input), or
-    floats spanning the input's quantized range."""
+    floats spanning the input's quantized range (int8 or int16)."""
     rng = np.random.default_rng(seed)
     shape = (count,) + tuple(spec.shape)
     if spec.dtype == "float32":
-        lo = (-128 - spec.zero_point) * spec.scale
-        hi = (127 - spec.zero_point) * spec.scale
+        info = np.iinfo(np.int16 if spec.quantized_dtype == "int16" else np.int8)
+        lo = (int(info.min) - spec.zero_point) * spec.scale
+        hi = (int(info.max) - spec.zero_point) * spec.scale
         return rng.uniform(lo, hi, size=shape).astype(np.float32)
     if spec.dtype == "int16":
         return rng.integers(-32768, 32768, size=shape, dtype=np.int64).astype(np.int16)

@@ -442,13 +442,15 @@ def test_micro_speech_lstm_in_qemu_row_by_row(tmp_path, core):
 @pytest.mark.slow
 @pytest.mark.parametrize("core", list(CORES))
 def test_int16_network_in_qemu(tmp_path, core):
-    """A 16x8 network (int16 FULLY_CONNECTED, ADD, MUL, LOGISTIC, TANH;
-    tests/test_int16_models.py's gate_model) on both cores, bit-exact."""
+    """A 16x8 network (int16 FULLY_CONNECTED, ADD, MUL, LOGISTIC, TANH,
+    SOFTMAX; tests/test_int16_models.py's gate_model) on both cores,
+    bit-exact."""
     from generator.model import compile_model, load_model
     from generator.model.reader import read_graph
     from test_int16_models import gate_model, int16_inputs
 
-    raw = gate_model()
+    raw = gate_model(softmax=True)
+    assert "SOFTMAX" in {op.opcode for op in read_graph(raw).operators}
     compiled = compile_model(load_model(raw), features=frozenset({"dsp"}))
     x = int16_inputs(tuple(compiled.input.shape))
     instructions, y = _run_in_qemu(compiled, x, core, tmp_path)

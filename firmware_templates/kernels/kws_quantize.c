@@ -1,5 +1,5 @@
-/* QUANTIZE (float32 -> int8) and DEQUANTIZE (int8 -> float32) at the edges
- * of a model, in single precision like the reference: q = round(x / scale)
+/* QUANTIZE (float32 -> int8 or int16) and DEQUANTIZE (int8 or int16 ->
+ * float32) at the edges of a model, in single precision like the reference: q = round(x / scale)
  * + zero_point with ties away from zero, and x = scale * (q - zero_point). */
 #include "kws_quantize.h"
 #include "kws_qmath.h"
@@ -19,22 +19,39 @@ static int32_t round_away(float v)
     return t;
 }
 
+/* x / scale rounded half away from zero, plus the zero point, clamped to
+ * [lo, hi]. */
+static int32_t quantize_one(float x, float scale, int32_t zero_point, int32_t lo, int32_t hi)
+{
+    float v = x / scale;
+    int32_t q;
+    /* Anything beyond +-2^20 saturates after the zero point anyway; NaN
+     * maps to the minimum like the reference on x86 hosts. */
+    if (!(v > -1048576.0f)) {
+        v = -1048576.0f;
+    } else if (v > 1048576.0f) {
+        v = 1048576.0f;
+    }
+    q = round_away(v) + zero_point;
+    return q < lo ? lo : (q > hi ? hi : q);
+}
+
 void kws_quantize_f32_s8(const float *input, int8_t *output, int32_t count, float scale,
                          int32_t zero_point)
 {
     int32_t i;
     for (i = 0; i < count; ++i) {
-        float v = input[i] / scale;
-        int32_t q;
-        /* Anything beyond +-2^20 saturates after the zero point anyway; NaN
-         * maps to the minimum like the reference on x86 hosts. */
-        if (!(v > -1048576.0f)) {
-            v = -1048576.0f;
-        } else if (v > 1048576.0f) {
-            v = 1048576.0f;
-        }
-        q = round_away(v) + zero_point;
-        output[i] = (int8_t)(q < -128 ? -128 : (q > 127 ? 127 : q));
+        output[i] = (int8_t)quantize_one(input[i], scale, zero_point, -128, 127);
+    }
+}
+
+void kws_quantize_f32_s16(const float *input, void *output, int32_t count, float scale,
+                          int32_t zero_point)
+{
+    int16_t *y = (int16_t *)output;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        y[i] = (int16_t)quantize_one(input[i], scale, zero_point, -32768, 32767);
     }
 }
 
@@ -44,6 +61,19 @@ void kws_dequantize_s8_f32(const int8_t *input, float *output, int32_t count, fl
     int32_t i;
     for (i = 0; i < count; ++i) {
         output[i] = scale * (float)((int32_t)input[i] - zero_point);
+    }
+}
+
+/* The reference multiplies in double and rounds to float; the product of a
+ * float scale and an integer below 2^24 is exact in double, so one float
+ * multiply rounds to the same value. */
+void kws_dequantize_s16_f32(const void *input, float *output, int32_t count, float scale,
+                            int32_t zero_point)
+{
+    const int16_t *x = (const int16_t *)input;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        output[i] = scale * (float)((int32_t)x[i] - zero_point);
     }
 }
 

@@ -13,6 +13,11 @@ void kws_quantize_f32_s8(const float *input, int8_t *output, int32_t count, floa
                          int32_t zero_point);
 void kws_dequantize_s8_f32(const int8_t *input, float *output, int32_t count, float scale,
                            int32_t zero_point);
+/* The same for int16 (int16_t data behind the void pointer). */
+void kws_quantize_f32_s16(const float *input, void *output, int32_t count, float scale,
+                          int32_t zero_point);
+void kws_dequantize_s16_f32(const void *input, float *output, int32_t count, float scale,
+                            int32_t zero_point);
 /* QUANTIZE int16 -> int8 and int16 -> int32 (a requantization); input
  * int16_t, output int8_t or int32_t. In place (input == output) is safe for
  * int16 -> int8; int16 -> int32 is never placed over its input. */

@@ -49,6 +49,8 @@ class TensorSpec:
     # QUANTIZE reads) or "int32" (an output QUANTIZE writes)
     scale: float
     zero_point: int
+    # the integer type behind a float32 edge (what QUANTIZE writes, DEQUANTIZE reads)
+    quantized_dtype: str = "int8"
 
     @property
     def size(self) -> int:
@@ -89,16 +91,17 @@ class Model:
         t = self.graph.tensors[tid]
         scale = float(t.scale) if t.quantized else 0.0
         zp = t.zero_point if t.quantized else 0
+        qdtype = "int8"
         if t.dtype == "float32":
             # the quantization that matters is the one QUANTIZE/DEQUANTIZE applies
             for s in self.steps:
-                if s.kind == "quantize" and self.root(s.inputs[0]) == self.root(tid):
+                if s.kind in ("quantize", "quantize_s16") and self.root(s.inputs[0]) == self.root(tid):
                     q = self.graph.tensors[s.output]
-                    scale, zp = float(q.scale), q.zero_point
-                if s.kind == "dequantize" and s.output == tid:
+                    scale, zp, qdtype = float(q.scale), q.zero_point, q.dtype
+                if s.kind in ("dequantize", "dequantize_s16") and s.output == tid:
                     q = self.graph.tensors[s.inputs[0]]
-                    scale, zp = float(q.scale), q.zero_point
-        return TensorSpec(t.name, tuple(t.shape), t.dtype, scale, zp)
+                    scale, zp, qdtype = float(q.scale), q.zero_point, q.dtype
+        return TensorSpec(t.name, tuple(t.shape), t.dtype, scale, zp, qdtype)
 
     def with_steps(self, steps: list[Step]) -> "Model":
         """The same model running other kernel steps (variants of its own)."""

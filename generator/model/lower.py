@@ -233,12 +233,14 @@ def _signal_edges(graph: Graph, ops: list[Operator]) -> set[int]:
 
 
 # operators with an int16 (16x8) lowering, and aliases
-INT16_OPS = ("FULLY_CONNECTED", "ADD", "MUL", "LOGISTIC", "TANH", "RESHAPE", "SQUEEZE", "EXPAND_DIMS")
+INT16_OPS = ("FULLY_CONNECTED", "ADD", "MUL", "LOGISTIC", "TANH", "SOFTMAX", "RESHAPE", "SQUEEZE",
+             "EXPAND_DIMS")
 
 
 def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
     """int16 activations (16x8 models) that only operators with an int16
-    lowering write and read (QUANTIZE may read them too)."""
+    lowering write and read (QUANTIZE may read them too; at float model
+    edges, QUANTIZE from float32 writes them and DEQUANTIZE reads them)."""
     touching: dict[int, list[tuple[Operator, bool]]] = {}
     for op in ops:
         for t in op.inputs:
@@ -246,9 +248,17 @@ def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
                 touching.setdefault(t, []).append((op, True))
         for t in op.outputs:
             touching.setdefault(t, []).append((op, False))
+
+    def handled(o: Operator, reads: bool) -> bool:
+        if o.opcode in INT16_OPS:
+            return True
+        if o.opcode == "QUANTIZE":
+            return reads or graph.tensors[o.inputs[0]].dtype == "float32"
+        return reads and o.opcode == "DEQUANTIZE"
+
     return {t for t, uses in touching.items()
             if graph.tensors[t].dtype == "int16" and graph.tensors[t].data is None
-            and all(o.opcode in INT16_OPS or (reads and o.opcode == "QUANTIZE") for o, reads in uses)}
+            and all(handled(o, reads) for o, reads in uses)}
 
 
 def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:

@@ -363,3 +363,55 @@ def leaky_relu_lut(in_scale: float, in_zp: int, out_scale: float, out_zp: int, a
             out += -scaled if negative else scaled
         lut[x & 0xFF] = max(-128, min(127, out))
     return lut
+
+
+def int16_lut(input_scale: float, input_zero_point: int, output_scale: float, output_zero_point: int,
+              fn) -> np.ndarray:
+    """The reference's 513-entry int16 -> int16 table of fn (LUTPopulate in
+    single precision): 512 samples over the input range, each biased by half
+    the error of linear interpolation at its midpoint, plus the end point.
+    fn maps a float32 to a float32."""
+    f = np.float32
+
+    def rnd(v) -> np.float32:
+        return f(round_half_away(float(v)))
+
+    def clamp(v) -> int:
+        return int(min(max(float(v), -32768.0), 32767.0))
+
+    in_scale, out_scale = f(input_scale), f(output_scale)
+    input_min = in_scale * f(-32768 - input_zero_point)
+    input_max = in_scale * f(32767 - input_zero_point)
+    output_min = out_scale * f(-32768 - output_zero_point)
+    output_max = out_scale * f(32767 - output_zero_point)
+    step = (input_max - input_min) / f(512)
+    half_step = step / f(2)
+    inv = f(65536) / (output_max - output_min)
+    lut = np.zeros(513, dtype=np.int16)
+    with np.errstate(all="ignore"):
+        for i in range(512):
+            start = input_min + f(i) * step
+            val, mid, nxt = fn(start), fn(start + half_step), fn(input_min + f(i + 1) * step)
+            sample = rnd(val * inv)
+            interpolated = rnd((nxt * inv + sample) / f(2))
+            bias = rnd((interpolated - rnd(mid * inv)) / f(2))
+            lut[i] = clamp(sample - bias)
+        lut[512] = clamp(rnd(fn(input_max) * inv))
+    return lut
+
+
+def _expf(v) -> np.float32:
+    # exp in double rounded once to float: libm's expf except in rare double-rounding cases
+    return np.float32(math.exp(float(v)))
+
+
+def softmax_s16_tables(beta: float, input_scale: float) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """int16 SOFTMAX's input multiplier and shift (max - x scaled so that
+    65535 steps span exp's [-10, 0]) and its two tables: exp over [-10, 0]
+    and 1 / (1 + x) over [0, 1], both indexed by a symmetric int16."""
+    multiplier, shift = quantize_multiplier(float(input_scale) * float(beta) / (10.0 / 65535.0))
+    span = np.float32(65535)
+    exp_lut = int16_lut(np.float32(10) / span, 32767, np.float32(2) / span, 0, _expf)
+    recip_lut = int16_lut(np.float32(1) / span, -32768, np.float32(2) / span, 0,
+                          lambda v: np.float32(1) / (np.float32(1) + v))
+    return multiplier, shift, exp_lut, recip_lut
