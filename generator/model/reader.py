@@ -49,7 +49,7 @@ ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5
 PADDINGS = {0: "SAME", 1: "VALID"}
 
 _MAX_DIM = 1 << 24
-_MAX_ELEMENTS = 1 << 26
+_MAX_BYTES = 1 << 24  # 16 MiB: more than any board's RAM; the compiler's per-element tables stay small
 
 
 @dataclass
@@ -370,9 +370,11 @@ def _read_subgraph(model, raw: bytes, index: int) -> Graph:
         shape = tuple(int(d) for d in (t.ShapeAsNumpy() if t.ShapeLength() else []))
         if any(d < 0 or d > _MAX_DIM for d in shape) or len(shape) > 8:
             raise ModelError(f"{where}tensor {i} has an impossible shape {shape}")
-        if math.prod(shape) > _MAX_ELEMENTS:
+        nbytes = math.prod(shape) * (np.dtype(np_type).itemsize if np_type is not None else 2)
+        if nbytes > _MAX_BYTES:
             raise ModelError(
-                f"tensor {i} has shape {shape}: far too large for a microcontroller (or the file is corrupted)"
+                f"tensor {i} has shape {shape} ({nbytes:,} bytes): far too large for a microcontroller "
+                "(or the file is corrupted)"
             )
         sig = None
         if t.ShapeSignatureLength():
