@@ -37,8 +37,9 @@ from generator.shared import (ATTRIBUTION, SPEECH_COMMANDS_DEV, ZOO, missing_rea
                               shared_path)
 from generator.train.make_default import TEACHER_MODELS  # noqa: E402
 from harness.pipeline import HostPipeline  # noqa: E402
+from generator.train.published_teachers import published_top1  # noqa: E402
 from harness.realspeech import (clip_accuracy, is_unseen, other_word_share,  # noqa: E402
-                                published_top1, real_clips, stream_figures, unseen_split)
+                                real_clips, stream_figures, unseen_split)
 from harness.stream import settings_for  # noqa: E402
 
 SNRS = (20.0, 10.0)

@@ -100,18 +100,6 @@ def clip_accuracy(pipeline: HostPipeline, clips: list[RealClip]) -> dict:
                            for (t, p), c in confusion.most_common() if t != p][:15]}
 
 
-def published_top1(spec: str, clips: list[RealClip], labels: list[str]) -> dict:
-    """Top-1 of a published model (`kws-train --teacher-model` RECIPE:MODEL, on its own
-    front end) over the same clips, its labels mapped onto `labels`: the yardstick of a
-    model trained on all of Speech Commands' training speakers."""
-    from generator.train.published_teachers import PublishedTeacher
-
-    pcm = np.stack([fit_length(load_wav(c.path, 16000), 16000) for c in clips])
-    pred = PublishedTeacher(spec, labels).scores(pcm).argmax(1)
-    right = [labels[int(p)] == truth_label(c.label, labels) for p, c in zip(pred, clips)]
-    return {"model": spec, "clips": len(clips), "top1": float(np.mean(right)) if right else None}
-
-
 def other_word_share(clips: list[RealClip], keywords: list[str]) -> float:
     """The share of other words among the spoken clips, as the data holds them."""
     words = [c for c in clips if c.label != SILENCE_LABEL]

@@ -73,7 +73,7 @@ def test_published_model_on_the_same_clips_maps_its_labels():
     """MLPerf Tiny's model, on its own front end, is right on most real clips; an 8-keyword
     student's labels take its on/off as _unknown_."""
     from generator.shared import ZOO
-    from harness.realspeech import published_top1
+    from generator.train.published_teachers import published_top1
 
     root, zoo = shared_path(SPEECH_COMMANDS_DEV), shared_path(ZOO)
     if root is None or zoo is None:

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from ..wav import fit_length, load_wav
 from .errors import TrainError
+
+if TYPE_CHECKING:
+    from harness.realspeech import RealClip
 
 
 def mlperf_kws_mfcc(pcm: np.ndarray) -> np.ndarray:
@@ -160,3 +164,15 @@ class PublishedTeacher:
                 parts.append(y)
         p = np.stack(parts) @ self.to_student if parts else np.zeros((0, self.to_student.shape[1]))
         return p / np.maximum(p.sum(1, keepdims=True), 1e-12)
+
+
+def published_top1(spec: str, clips: list[RealClip], labels: list[str]) -> dict:
+    """Top-1 of a published model (`kws-train --teacher-model` RECIPE:MODEL, on its own
+    front end) over the same clips, its labels mapped onto `labels`: the yardstick of a
+    model trained on all of Speech Commands' training speakers."""
+    from harness.realspeech import truth_label  # the harness's clip labelling, as its figures use
+
+    pcm = np.stack([fit_length(load_wav(c.path, 16000), 16000) for c in clips])
+    pred = PublishedTeacher(spec, labels).scores(pcm).argmax(1)
+    right = [labels[int(p)] == truth_label(c.label, labels) for p, c in zip(pred, clips)]
+    return {"model": spec, "clips": len(clips), "top1": float(np.mean(right)) if right else None}
