@@ -13,6 +13,7 @@ from .build import BuildError, build_project
 from .bundle import ModelBundle
 from .firmware import default_model, recognizer_for, render_default
 from .frontend import FrontendConfig, FrontendConfigError, StftConfig, config_from_dict
+from .info import ModelInfo
 from .labels import LabelsError
 from .model import ModelError, load_model, model_warnings, tflm_arena_bytes
 from .render import DEFAULT_QEMU_PORT, MANIFEST, RERENDER_RULE, RenderError, say_waiting
@@ -160,7 +161,7 @@ def _note_missing_labels(model: Path | None, info: dict) -> None:
     pipeline = info.get("pipeline")
     if model is None or pipeline is None or ModelBundle(model).labels is not None:
         return
-    count = len(pipeline["labels"])
+    count = ModelInfo.from_dict(info["model"]).output.count
     print(f"gen-firmware: note: no labels.json beside {model}: the firmware calls its {count} "
           f"outputs class0..class{count - 1}; put a JSON list of {count} label strings there "
           "(kws-train writes it) and render again", file=sys.stderr)
@@ -232,12 +233,12 @@ def _render_and_build(args, board, out: Path) -> int:
                       text=result.sizes.text, data=result.sizes.data, bss=result.sizes.bss,
                       flash_bytes=result.sizes.flash, ram_bytes=result.sizes.ram,
                       board_flash_bytes=board.flash_bytes, board_ram_bytes=board.ram_bytes)
-        model_info = info["model"]
-        if model_info is not None:
-            report["weights_bytes"] = model_info["weights_bytes"]
-            report["code_bytes"] = result.sizes.flash - model_info["weights_bytes"]
-            report["arena_bytes"] = model_info["arena_bytes"]
-            report["state_bytes"] = model_info["state_bytes"]
+        if info["model"] is not None:
+            model_info = ModelInfo.from_dict(info["model"])
+            report["weights_bytes"] = model_info.weights_bytes
+            report["code_bytes"] = result.sizes.flash - model_info.weights_bytes
+            report["arena_bytes"] = model_info.arena_bytes
+            report["state_bytes"] = model_info.state_bytes
             if not args.no_tflm_compare:
                 model_path = args.model or default_model()
                 report["tflm_arena_bytes"] = tflm_arena_bytes(model_path.read_bytes())

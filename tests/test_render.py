@@ -200,3 +200,15 @@ def test_qemu_port_must_be_a_tcp_port(tmp_path, capsys, port):
     with pytest.raises(RenderError, match="QEMU port 99999 is not a TCP port"):
         render_project(load_board("qemu_m7"), tmp_path / "p", qemu_port=99999)
     assert not (tmp_path / "p").exists()
+
+
+def test_build_report_splits_flash_into_weights_and_code(tmp_path, capsys):
+    """gen-firmware --build --json: the sizes from the ELF, the model's from INFO."""
+    from generator.cli import main as gen_firmware
+    assert gen_firmware(["--board", "host", "--out", str(tmp_path / "h"), "--build", "--json",
+                         "--no-tflm-compare"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    info = json.loads((tmp_path / "h" / "tinykws.json").read_text())["info"]["model"]
+    assert report["weights_bytes"] == info["weights_bytes"] > 0
+    assert report["code_bytes"] == report["flash_bytes"] - info["weights_bytes"] > 0
+    assert (report["arena_bytes"], report["state_bytes"]) == (info["arena_bytes"], 0)
