@@ -26,6 +26,7 @@ from ..reader import Operator, Tensor
 from ..step import CArray, Step
 from .checks import act_tensor, need
 from .context import LoweringContext
+from .quant import multiplier
 from .kernel import Kernel, OpFamily, Variant
 from .variables import add_state
 
@@ -46,12 +47,6 @@ BIASES = (12, 13, 14, 15)
 HIDDEN, CELL = 18, 19
 
 
-def _multiplier(real: float, what: str) -> tuple[int, int]:
-    mult, shift = qmath.quantize_multiplier(real)
-    need(-31 <= shift <= 30, f"{what} scale {real:g} is out of range")
-    return mult, shift
-
-
 def _present(op: Operator, pos: int) -> bool:
     return len(op.inputs) > pos and op.inputs[pos] >= 0
 
@@ -70,7 +65,7 @@ def _fc_multiplier(a: Tensor, w: Tensor, what: str) -> tuple[int, int]:
     # the scale product in single precision, as TFLite Micro's fully connected
     # parameters (without a bias) compute it and as ops/fully_connected.py does
     # (on tflm_micro_speech_lstm a double product gives the same outputs)
-    return _multiplier(qmath.f32_mul(a.scale, w.scale) / GATE_SCALE, what)
+    return multiplier(qmath.f32_mul(a.scale, w.scale) / GATE_SCALE, what)
 
 
 def _row_sums(w: np.ndarray) -> np.ndarray:
@@ -133,9 +128,9 @@ def lower_lstm(ctx: LoweringContext, op: Operator) -> Step:
     in_q = [_fc_multiplier(x, w, "input gate") for w in w_in]
     rec_q = [_fc_multiplier(hidden, w, "recurrent gate") for w in w_rec]
     cs = float(cell.scale)
-    forget_q = _multiplier(ACT_SCALE * cs / cs, "forget * cell")
-    input_q = _multiplier(ACT_SCALE * ACT_SCALE / cs, "input * cell gate")
-    hidden_q = _multiplier(ACT_SCALE * ACT_SCALE / float(hidden.scale), "hidden")
+    forget_q = multiplier(ACT_SCALE * cs / cs, "forget * cell")
+    input_q = multiplier(ACT_SCALE * ACT_SCALE / cs, "input * cell gate")
+    hidden_q = multiplier(ACT_SCALE * ACT_SCALE / float(hidden.scale), "hidden")
     # tanh(cell): the reference scales its Q(-power) input to Q3.12 times 3
     shift = 12 + int(power)
     tanh_mult, tanh_shift = (3 << shift, 0) if shift >= 0 else (3, -shift)

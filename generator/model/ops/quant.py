@@ -13,16 +13,18 @@ from ..step import CArray
 from .checks import need
 
 
+def multiplier(real: float, what: str) -> tuple[int, int]:
+    """QuantizeMultiplier of one real factor, refusing the unrepresentable."""
+    need(math.isfinite(real) and real >= 0, f"{what}: invalid rescale factor {real}")
+    m, s = qmath.quantize_multiplier(real)
+    need(-31 <= s <= 30, f"{what}: rescale factor {real:g} is out of the representable range")
+    return m, s
+
+
 def multipliers(reals: list[float], what: str) -> tuple[np.ndarray, np.ndarray]:
-    """QuantizeMultiplier of every real factor, refusing the unrepresentable."""
-    mults, shifts = [], []
-    for r in reals:
-        need(math.isfinite(r) and r >= 0, f"{what}: invalid rescale factor {r}")
-        m, s = qmath.quantize_multiplier(r)
-        need(-31 <= s <= 30, f"{what}: rescale factor {r:g} is out of the representable range")
-        mults.append(m)
-        shifts.append(s)
-    return np.array(mults, dtype=np.int64), np.array(shifts, dtype=np.int64)
+    """multiplier() of every real factor."""
+    pairs = [multiplier(r, what) for r in reals]
+    return (np.array([m for m, _ in pairs], dtype=np.int64), np.array([s for _, s in pairs], dtype=np.int64))
 
 
 def compress_quant(mults: np.ndarray, shifts: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

@@ -12,22 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import qmath
 from ..reader import Operator
 from ..step import CArray, Step
 from .checks import act_tensor, need
 from .context import LoweringContext
+from .quant import multiplier
 from .kernel import Kernel, OpFamily
 from .variables import add_state
 
 SVDF = Kernel("svdf", func="kws_svdf_s8", struct="kws_svdf_params_t", source="kws_svdf_s8.c",
               header="kws_svdf_s8.h", args=("params", "in0", "in1", "out"))
-
-
-def _multiplier(real: float, what: str) -> tuple[int, int]:
-    mult, shift = qmath.quantize_multiplier(real)
-    need(-31 <= shift <= 30, f"{what} scale {real:g} is out of range")
-    return mult, shift
 
 
 def lower_svdf(ctx: LoweringContext, op: Operator) -> Step:
@@ -63,8 +57,8 @@ def lower_svdf(ctx: LoweringContext, op: Operator) -> Step:
     # them: its results differ from float products in the last bit of the
     # multiplier (checked on tflm_keyword_scrambled's state; newer TFLite Micro
     # sources cast a float product to double instead).
-    m1, s1 = _multiplier(float(x.scale) * float(wf.scale) / float(state.scale), "feature")
-    m2, s2 = _multiplier(float(state.scale) * float(wt.scale) / float(y.scale), "time")
+    m1, s1 = multiplier(float(x.scale) * float(wf.scale) / float(state.scale), "feature")
+    m2, s2 = multiplier(float(state.scale) * float(wt.scale) / float(y.scale), "time")
     add_state(ctx, state.index, np.full(state.size, state.zero_point, dtype="<i2"))
     nm = ctx.prefix(op)
     arrays = [CArray(nm + "weights_feature", "int8_t", np.asarray(wf.data, dtype=np.int64).reshape(-1)),
