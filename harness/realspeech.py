@@ -20,8 +20,6 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from generator.wav import fit_length, load_wav
 from generator.labels import SILENCE_LABEL, UNKNOWN_LABEL
 from generator.speakers import real_split, speaker_of

@@ -16,7 +16,7 @@ from ..step import CArray, Step
 from .checks import act_tensor, c_float, check_activation, need
 from .context import LoweringContext
 from .kernel import Kernel
-from .window import padding, pixel_min_read, pool_geometry, window_geometry
+from .window import pixel_min_read, pool_geometry, window_geometry
 
 _HDR = "kws_f32.h"
 
