@@ -87,3 +87,79 @@ def test_svdf_mixed_time_weight_and_state_types_are_refused(time_dtype, state_dt
     with pytest.raises(ModelError, match=f"weights_time 'weights_time' is {time_dtype} but the state "
                                          f"'state' is {state_dtype}"):
         compile_model(load_model(raw))
+
+
+# --------------------------------------------------------------------------- QUANTIZE
+
+
+def all_values(dtype: str) -> np.ndarray:
+    """One row holding every value of the type (min, max, every zero point)."""
+    info = np.iinfo(dtype)
+    return np.arange(info.min, info.max + 1).astype(dtype)
+
+
+# (input type, scale, zero point) -> (output type, scale, zero point): scale
+# ratios above and below 1, saturating ones, equal scales with zero points
+# 0 or 128 apart (TFLite Micro's top-bit shortcut is only for int8 <-> uint8)
+REQUANTIZE_CASES = [
+    (("int8", 0.05, -3), ("int16", 0.0003, 0)),
+    (("int8", 0.5, 20), ("int16", 2e-3, 100)),
+    (("int8", 0.1, 5), ("int16", 0.1, -123)),
+    (("int8", 0.05, -3), ("int32", 0.05 / 1000, 7)),
+    (("int16", 1e-3, 0), ("int16", 3e-3, -50)),
+    (("int16", 1e-3, 100), ("int16", 1e-3, -28)),
+    (("int16", 1e-4, -7), ("int16", 2.5e-5, 0)),
+    (("int16", 1e-3, 0), ("int8", 0.25, 3)),
+    (("int16", 0.01, 0), ("int8", 0.01, -128)),
+    (("int16", 1e-3, 5), ("int32", 1e-6, -9)),
+]
+
+
+@pytest.mark.parametrize("src,dst", REQUANTIZE_CASES,
+                         ids=[f"{s[0]}-{d[0]}-{i}" for i, (s, d) in enumerate(REQUANTIZE_CASES)])
+def test_quantize_between_integer_types_is_bit_exact(tmp_path, src, dst):
+    """One QUANTIZE over every input value, as TFLite Micro's."""
+    n = np.iinfo(src[0]).max - np.iinfo(src[0]).min + 1
+    tensors = [TensorDef("x", (1, n), *src), TensorDef("y", (1, n), *dst)]
+    raw = build_model(tensors, [OpDef("QUANTIZE", [0], [1])], inputs=[0], outputs=[1])
+    compiled = compile_model(load_model(raw))
+    assert (compiled.input.dtype, compiled.output.dtype) == (src[0], dst[0])
+    x = all_values(src[0]).reshape(1, 1, n)
+    got = run_driver(HostBuilder(tmp_path).build("requantize", compiled), x, compiled.output.shape,
+                     np.dtype(dst[0]))
+    want = tflm_tensors(raw, x, [1])
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > 100
+
+
+def mixed_model() -> bytes:
+    """int8 x -> LOGISTIC (int8) -> QUANTIZE int8 -> int16 -> TANH (int16)
+    -> QUANTIZE int16 -> int16 (a zero point) -> QUANTIZE int16 -> int8 -> y:
+    an int16 part inside an int8 model."""
+    n = 256
+    tensors = [
+        TensorDef("x", (1, n), "int8", 0.05, -3),
+        TensorDef("sigmoid", (1, n), "int8", 1 / 256, -128),
+        TensorDef("wide", (1, n), "int16", 1 / 4096, 0),
+        TensorDef("tanh", (1, n), "int16", 1 / 32768, 0),
+        TensorDef("shifted", (1, n), "int16", 1 / 20000, -50),
+        TensorDef("y", (1, n), "int8", 1 / 330, -125),
+    ]
+    ops = [OpDef("LOGISTIC", [0], [1]), OpDef("QUANTIZE", [1], [2]), OpDef("TANH", [2], [3]),
+           OpDef("QUANTIZE", [3], [4]), OpDef("QUANTIZE", [4], [5])]
+    return build_model(tensors, ops, inputs=[0], outputs=[5])
+
+
+def test_int16_part_between_quantizes_in_an_int8_model_is_bit_exact(tmp_path):
+    """The 16x8 scan takes int16 tensors QUANTIZE writes from int8 or int16
+    and reads to int8; every int8 input value, then random rows."""
+    raw = mixed_model()
+    compiled = compile_model(load_model(raw))
+    assert (compiled.input.dtype, compiled.output.dtype) == ("int8", "int8")
+    rng = np.random.default_rng(12)
+    x = np.concatenate([all_values("int8").reshape(1, 1, 256),
+                        rng.integers(-128, 128, (5, 1, 256))]).astype(np.int8)
+    got = run_driver(HostBuilder(tmp_path).build("mixed", compiled), x, compiled.output.shape, np.int8)
+    want = tflm_tensors(raw, x, [5])
+    assert np.array_equal(got.reshape(want.shape), want)
+    assert len(np.unique(want)) > 100  # the int8 LOGISTIC limits it
