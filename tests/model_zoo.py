@@ -112,24 +112,26 @@ def reference_outputs(model_bytes: bytes, inputs: np.ndarray) -> np.ndarray:
     return np.stack([np.asarray(ref.run(x)) for x in inputs])
 
 
-def expose_state(compiled):
-    """The compiled model with its state buffer (all of kws_state, int16
-    values) as the output, read after each invoke: so tests compare a
-    streaming model's state with TFLite Micro's variable tensors."""
+def expose_state(compiled, dtype: str = "int16"):
+    """The compiled model with its state buffer (all of kws_state, values of
+    `dtype`: int16, or int8 for an int8 SVDF state) as the output, read
+    after each invoke: so tests compare a streaming model's state with
+    TFLite Micro's variable tensors."""
     import dataclasses
     import re
 
     from generator.model.compiler import TensorSpec
 
-    count = compiled.state_bytes // 2
+    width = np.dtype(dtype).itemsize
+    count = compiled.state_bytes // width
     src = dict(compiled.sources)
     src["model.c"], n = re.subn(r"\(const void \*\)&kws_arena\.i8\[\d+\];",
                                 "(const void *)&kws_state.i8[0];", src["model.c"])
     assert n == 1
     h = re.sub(r"#define KWS_MODEL_OUTPUT_COUNT \d+u", f"#define KWS_MODEL_OUTPUT_COUNT {count}u", src["model.h"])
-    h = re.sub(r"#define KWS_MODEL_OUTPUT_BYTES \d+u", f"#define KWS_MODEL_OUTPUT_BYTES {2 * count}u", h)
-    src["model.h"] = re.sub(r"typedef \w+ kws_model_output_t;", "typedef int16_t kws_model_output_t;", h)
-    return dataclasses.replace(compiled, sources=src, output=TensorSpec("state", (count,), "int16", 0.0, 0))
+    h = re.sub(r"#define KWS_MODEL_OUTPUT_BYTES \d+u", f"#define KWS_MODEL_OUTPUT_BYTES {width * count}u", h)
+    src["model.h"] = re.sub(r"typedef \w+ kws_model_output_t;", f"typedef {dtype}_t kws_model_output_t;", h)
+    return dataclasses.replace(compiled, sources=src, output=TensorSpec("state", (count,), dtype, 0.0, 0))
 
 
 def tflm_tensors(model_bytes: bytes, inputs: np.ndarray, tensors: list[int]) -> np.ndarray:

@@ -1,6 +1,7 @@
 /* QUANTIZE (float32 -> int8 or int16) and DEQUANTIZE (int8 or int16 ->
  * float32) at the edges of a model, in single precision like the reference: q = round(x / scale)
- * + zero_point with ties away from zero, and x = scale * (q - zero_point). */
+ * + zero_point with ties away from zero, and x = scale * (q - zero_point); and
+ * QUANTIZE between integer types (a requantization). */
 #include "kws_quantize.h"
 #include "kws_qmath.h"
 
@@ -77,28 +78,39 @@ void kws_dequantize_s16_f32(const void *input, float *output, int32_t count, flo
     }
 }
 
-/* QUANTIZE from int16 (TFLite Micro's Requantize): (x - in_zp) through
- * MultiplyByQuantizedMultiplier, plus out_zp, clamped to the output type. */
-void kws_requantize_s16_s8(const void *input, int8_t *output, int32_t count, int32_t in_zp,
-                           int32_t multiplier, int32_t shift, int32_t out_zp)
+/* Element i of an int8, int16 or int32 array (bytes: 1, 2 or 4). */
+KWS_INLINE int32_t load_int(const void *a, int32_t bytes, int32_t i)
 {
-    const int16_t *x = (const int16_t *)input;
-    int32_t i;
-    for (i = 0; i < count; ++i) {
-        int32_t v = kws_mul_by_quantized_mul((int32_t)x[i] - in_zp, multiplier, shift);
-        v = (int32_t)((uint32_t)v + (uint32_t)out_zp);
-        output[i] = (int8_t)kws_clamp_i32(v, -128, 127);
+    if (bytes == 1) {
+        return ((const int8_t *)a)[i];
+    }
+    return bytes == 2 ? (int32_t)((const int16_t *)a)[i] : ((const int32_t *)a)[i];
+}
+
+/* Stores v, already within the type's range. */
+KWS_INLINE void store_int(void *a, int32_t bytes, int32_t i, int32_t v)
+{
+    if (bytes == 1) {
+        ((int8_t *)a)[i] = (int8_t)v;
+    } else if (bytes == 2) {
+        ((int16_t *)a)[i] = (int16_t)v;
+    } else {
+        ((int32_t *)a)[i] = v;
     }
 }
 
-void kws_requantize_s16_s32(const void *input, void *output, int32_t count, int32_t in_zp,
-                            int32_t multiplier, int32_t shift, int32_t out_zp)
+/* QUANTIZE between integer types (TFLite Micro's Requantize): (x - in_zp)
+ * through MultiplyByQuantizedMultiplier, plus out_zp (wrapping, as the
+ * reference's int32 sum does on its targets), clamped to the output type. */
+void kws_requantize(const void *input, void *output, int32_t count, int32_t in_bytes, int32_t out_bytes,
+                    int32_t in_zp, int32_t multiplier, int32_t shift, int32_t out_zp)
 {
-    const int16_t *x = (const int16_t *)input;
-    int32_t *y = (int32_t *)output;
+    const int32_t lo = out_bytes == 1 ? INT8_MIN : (out_bytes == 2 ? INT16_MIN : INT32_MIN);
+    const int32_t hi = out_bytes == 1 ? INT8_MAX : (out_bytes == 2 ? INT16_MAX : INT32_MAX);
     int32_t i;
     for (i = 0; i < count; ++i) {
-        const int64_t v = (int64_t)kws_mul_by_quantized_mul((int32_t)x[i] - in_zp, multiplier, shift) + out_zp;
-        y[i] = (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));
+        int32_t v = kws_mul_by_quantized_mul(load_int(input, in_bytes, i) - in_zp, multiplier, shift);
+        v = (int32_t)((uint32_t)v + (uint32_t)out_zp);
+        store_int(output, out_bytes, i, kws_clamp_i32(v, lo, hi));
     }
 }

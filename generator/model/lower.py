@@ -239,8 +239,10 @@ INT16_OPS = ("FULLY_CONNECTED", "ADD", "MUL", "LOGISTIC", "TANH", "SOFTMAX", "RE
 
 def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
     """int16 activations (16x8 models) that only operators with an int16
-    lowering write and read (QUANTIZE may read them too; at float model
-    edges, QUANTIZE from float32 writes them and DEQUANTIZE reads them)."""
+    lowering write and read (QUANTIZE may read them too, to int8, int16 or
+    int32, and write them from int8 or int16: an int16 part of an int8 model;
+    at float model edges, QUANTIZE from float32 writes them and DEQUANTIZE
+    reads them)."""
     touching: dict[int, list[tuple[Operator, bool]]] = {}
     for op in ops:
         for t in op.inputs:
@@ -252,8 +254,8 @@ def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
     def handled(o: Operator, reads: bool) -> bool:
         if o.opcode in INT16_OPS:
             return True
-        if o.opcode == "QUANTIZE":
-            return reads or graph.tensors[o.inputs[0]].dtype == "float32"
+        if o.opcode == "QUANTIZE":  # from float32 at the edge, or from an int8 or int16 part
+            return reads or graph.tensors[o.inputs[0]].dtype in ("float32", "int8", "int16")
         return reads and o.opcode == "DEQUANTIZE"
 
     return {t for t, uses in touching.items()

@@ -1,9 +1,11 @@
 """QUANTIZE and DEQUANTIZE: float32 <-> int8, or int16 (a 16x8 model with
 float edges), at the model's edges (kernels in kws_quantize.c;
 kws_quantize.h); int8 -> int8 (or -> uint8 at the model output)
-requantization as a table lookup; int16 -> int8 and int16 -> int32
-(TFLite Micro's Requantize: an int16 model input, an int16 SOFTMAX's
-scores to an int32 model output)."""
+requantization as a table lookup; the other requantizations between integer
+types TFLite Micro's QUANTIZE runs (its Requantize) in one kernel: int8 ->
+int16, int16 -> int16, int16 -> int8 (an int8 part of a model and an int16
+one meeting, an int16 model input), int16 -> int32 and int8 -> int32 (an
+int16 SOFTMAX's scores to an int32 model output)."""
 
 from __future__ import annotations
 
@@ -21,10 +23,8 @@ from .kernel import Kernel, OpFamily
 
 QUANTIZE = Kernel("quantize", func="kws_quantize_f32_s8", source="kws_quantize.c", header="kws_quantize.h",
                   args=("in0", "out", "extra"))
-REQUANTIZE_S16_S8 = Kernel("requantize_s16_s8", func="kws_requantize_s16_s8", source="kws_quantize.c",
-                           header="kws_quantize.h", args=("in0", "out", "extra"))
-REQUANTIZE_S16_S32 = Kernel("requantize_s16_s32", func="kws_requantize_s16_s32", source="kws_quantize.c",
-                            header="kws_quantize.h", args=("in0", "out", "extra"))
+REQUANTIZE = Kernel("requantize", func="kws_requantize", source="kws_quantize.c", header="kws_quantize.h",
+                    args=("in0", "out", "extra"))
 DEQUANTIZE = Kernel("dequantize", func="kws_dequantize_s8_f32", source="kws_quantize.c",
                     header="kws_quantize.h", args=("in0", "out", "extra"))
 QUANTIZE_S16 = Kernel("quantize_s16", func="kws_quantize_f32_s16", source="kws_quantize.c",
@@ -33,31 +33,38 @@ DEQUANTIZE_S16 = Kernel("dequantize_s16", func="kws_dequantize_s16_f32", source=
                         header="kws_quantize.h", args=("in0", "out", "extra"))
 
 
-def _from_int16(op: Operator, x, y) -> Step:
-    """int16 -> int8 or int32: Prepare's effective scale in double, then QuantizeMultiplier."""
-    act_tensor(x, "input", "int16")
-    need(x.quantized and len(x.scales) == 1 and y.quantized and len(y.scales) == 1,
-         "int16 QUANTIZE needs per-tensor quantization on both sides")
-    if y.dtype == "int8":
-        act_tensor(y, "output")
-        kernel, out_bytes = REQUANTIZE_S16_S8, 1
-    else:
-        act_tensor(y, "output", "int32")
-        kernel, out_bytes = REQUANTIZE_S16_S32, 4
+# integer QUANTIZE directions with the general kernel (int8 -> int8 is a table)
+REQUANTIZE_TYPES = {("int8", "int16"), ("int8", "int32"), ("int16", "int8"), ("int16", "int16"),
+                    ("int16", "int32")}
+BYTES = {"int8": 1, "int16": 2, "int32": 4}
+
+
+def _requantize(op: Operator, x, y) -> Step:
+    """Between integer types: Prepare's effective scale in double
+    (double(in_scale) / double(out_scale), each a float), then
+    QuantizeMultiplier; the reference's shortcut for equal scales (a flip of
+    the top bit) exists only between int8 and uint8, so equal scales take
+    the general path here too (multiplier 2^30, shift 1: exact)."""
+    act_tensor(x, "input", x.dtype)
+    act_tensor(y, "output", y.dtype)
+    for t, what in ((x, "input"), (y, "output")):
+        need(t.quantized and len(t.scales) == 1 and math.isfinite(t.scale) and t.scale > 0,
+             f"{x.dtype} -> {y.dtype} QUANTIZE needs one positive scale on its {what} ('{t.name}')")
     mult, shift = qmath.quantize_multiplier(float(x.scale) / float(y.scale))
     need(-31 <= shift <= 30, f"requantization scale {float(x.scale) / float(y.scale):g} is out of range")
     return Step(
-        kernel, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
-        extra_args=[str(x.size), str(x.zero_point), str(mult), str(shift), str(y.zero_point)],
-        reads={0: np.arange(x.size, dtype=np.float64) * 2}, out_elem_bytes=out_bytes,
+        REQUANTIZE, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
+        extra_args=[str(x.size), str(BYTES[x.dtype]), str(BYTES[y.dtype]), str(x.zero_point), str(mult),
+                    str(shift), str(y.zero_point)],
+        reads={0: np.arange(x.size, dtype=np.float64) * BYTES[x.dtype]}, out_elem_bytes=BYTES[y.dtype],
     )
 
 
 def lower_quantize(ctx: LoweringContext, op: Operator) -> Step:
     x, y = ctx.input(op, 0), ctx.output(op)
     need(x.size == y.size, "input and output sizes differ")
-    if x.dtype == "int16" and y.dtype in ("int8", "int32"):
-        return _from_int16(op, x, y)
+    if (x.dtype, y.dtype) in REQUANTIZE_TYPES:
+        return _requantize(op, x, y)
     if y.dtype == "uint8":  # int8 -> uint8 at the model output (microWakeWord's last node)
         need(y.index in ctx.graph.outputs, "a uint8 QUANTIZE output is only supported as the model output")
         act_tensor(x, "input")
@@ -108,5 +115,5 @@ def lower_dequantize(ctx: LoweringContext, op: Operator) -> Step:
 
 FAMILY = OpFamily(
     lowerings={"QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize},
-    kernels=(QUANTIZE, DEQUANTIZE, QUANTIZE_S16, DEQUANTIZE_S16, REQUANTIZE_S16_S8, REQUANTIZE_S16_S32),
+    kernels=(QUANTIZE, DEQUANTIZE, QUANTIZE_S16, DEQUANTIZE_S16, REQUANTIZE),
 )
