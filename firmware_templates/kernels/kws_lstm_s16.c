@@ -33,20 +33,32 @@ void kws_lstm_s16(const kws_lstm_s16_params_t *p, const void *input_v, void *hid
         const int16_t *x = input + (size_t)t * (size_t)n_in;
         int16_t *y = output + (size_t)t * (size_t)units;
         for (k = 0; k < units; ++k) {
+            const int8_t *wx = p->w_in + (size_t)k * (size_t)n_in;
+            const int8_t *wh = p->w_rec + (size_t)k * (size_t)units;
+            int64_t ax[4], ah[4];
             int32_t z[4];
             for (g = 0; g < 4; ++g) {
-                const int8_t *wx = p->w_in + (size_t)g * in_gate + (size_t)k * (size_t)n_in;
-                const int8_t *wh = p->w_rec + (size_t)g * rec_gate + (size_t)k * (size_t)units;
-                int64_t ax = p->bias_in[g * units + k];
-                int64_t ah = p->bias_rec[g * units + k];
-                for (j = 0; j < n_in; ++j) {
-                    ax += (int32_t)wx[j] * (int32_t)x[j];
-                }
-                for (j = 0; j < units; ++j) {
-                    ah += (int32_t)wh[j] * (int32_t)hidden[j];
-                }
-                z[g] = kws_clamp_i32(gate_sum(ax, p->in_mult[g], p->in_shift[g])
-                                     + gate_sum(ah, p->rec_mult[g], p->rec_shift[g]), INT16_MIN, INT16_MAX);
+                ax[g] = p->bias_in[g * units + k];
+                ah[g] = p->bias_rec[g * units + k];
+            }
+            /* one pass over the row for all four gates */
+            for (j = 0; j < n_in; ++j) {
+                const int32_t xv = x[j];
+                ax[0] += wx[j] * xv;
+                ax[1] += wx[in_gate + j] * xv;
+                ax[2] += wx[2 * in_gate + j] * xv;
+                ax[3] += wx[3 * in_gate + j] * xv;
+            }
+            for (j = 0; j < units; ++j) {
+                const int32_t hv = hidden[j];
+                ah[0] += wh[j] * hv;
+                ah[1] += wh[rec_gate + j] * hv;
+                ah[2] += wh[2 * rec_gate + j] * hv;
+                ah[3] += wh[3 * rec_gate + j] * hv;
+            }
+            for (g = 0; g < 4; ++g) {
+                z[g] = kws_clamp_i32(gate_sum(ax[g], p->in_mult[g], p->in_shift[g])
+                                     + gate_sum(ah[g], p->rec_mult[g], p->rec_shift[g]), INT16_MIN, INT16_MAX);
             }
             y[k] = (int16_t)kws_lstm_update(&p->update, z, &cell[k]);
         }
