@@ -1,6 +1,7 @@
 """Writes small .tflite models by hand (flatbuffers and the `tflite` schema
 package's builder functions), for operator variants the converter does not
-produce: one subgraph, builtin operators, per-tensor quantization.
+produce (it crashes calibrating Keras LSTMs here, and never writes an int8
+SVDF state): one subgraph, builtin operators, per-tensor quantization.
 
     t = [TensorDef("x", (1, 8), "int8", 0.5, -3), TensorDef("y", (1, 8), "int16", 1e-3)]
     raw = build_model(t, [OpDef("QUANTIZE", [0], [1])], inputs=[0], outputs=[1])
@@ -47,8 +48,16 @@ def _ints(b: flatbuffers.Builder, start: Callable, values) -> int:
     return b.EndVector()
 
 
+def _aligned_bytes(b: flatbuffers.Builder, data: bytes) -> int:
+    """A byte vector aligned to 16 (TFLite Micro reads int64 biases in place)."""
+    b.StartVector(1, len(data), 16)
+    b.head -= len(data)
+    b.Bytes[b.head:b.head + len(data)] = data
+    return b.EndVector()
+
+
 def _buffer(b: flatbuffers.Builder, data: bytes | None) -> int:
-    vec = b.CreateByteVector(data) if data else None
+    vec = _aligned_bytes(b, data) if data else None
     tflite.BufferStart(b)
     if vec is not None:
         tflite.BufferAddData(b, vec)

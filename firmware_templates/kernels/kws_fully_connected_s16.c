@@ -4,15 +4,6 @@
 #include "kws_fully_connected_s16.h"
 #include "kws_qmath.h"
 
-/* The reference's 64-bit MultiplyByQuantizedMultiplier: the multiplier
- * rounded to 16 bits, one rounding shift; the result truncated to int32. */
-static int32_t requantize_wide(int64_t acc, int32_t mult, int32_t shift)
-{
-    const int64_t reduced = mult < 0x7FFF0000 ? (int64_t)((mult + (1 << 15)) >> 16) : 0x7FFF;
-    const int total = 15 - (int)shift;
-    return (int32_t)(uint32_t)(uint64_t)((acc * reduced + ((int64_t)1 << (total - 1))) >> total);
-}
-
 void kws_fully_connected_s16(const kws_fc_s16_params_t *p, const void *input_v, void *output_v)
 {
     const int16_t *input = (const int16_t *)input_v;
@@ -30,7 +21,8 @@ void kws_fully_connected_s16(const kws_fc_s16_params_t *p, const void *input_v, 
             for (i = 0; i < p->depth; ++i) {
                 acc += (int32_t)w[i] * (int32_t)x[i];
             }
-            y[c] = (int16_t)kws_clamp_i32(requantize_wide(acc, mult, shift), p->act_min, p->act_max);
+            y[c] = (int16_t)kws_clamp_i32(kws_mul_by_quantized_mul_wide(acc, mult, (int)shift), p->act_min,
+                                          p->act_max);
         }
     }
 }

@@ -67,6 +67,17 @@ KWS_INLINE int32_t kws_mul_by_quantized_mul(int32_t x, int32_t multiplier, int s
     return kws_rounding_divide_by_pot(high, right_shift);
 }
 
+/* The reference's 64-bit requantization (16x8 kernels, whose accumulators
+ * are int64): the multiplier rounded to 16 bits, one rounding shift, the
+ * result truncated to int32. shift < 8 (the generator checks) and |acc| below
+ * 2^47 keep the product inside int64. */
+KWS_INLINE int32_t kws_mul_by_quantized_mul_wide(int64_t acc, int32_t multiplier, int shift)
+{
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (int64_t)((multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    const int total = 15 - shift;
+    return (int32_t)(uint32_t)(uint64_t)((acc * reduced + ((int64_t)1 << (total - 1))) >> total);
+}
+
 /* Saturating x * 2^exponent for 0 < exponent < 31 (gemmlowp's
  * SaturatingRoundingMultiplyByPOT with a positive exponent). */
 KWS_INLINE int32_t kws_sat_mul_by_pot(int32_t x, int exponent)

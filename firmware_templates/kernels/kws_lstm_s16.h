@@ -1,0 +1,40 @@
+#ifndef KWS_LSTM_S16_H
+#define KWS_LSTM_S16_H
+
+#include "kws_kernels.h"
+#include "kws_lstm.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* UNIDIRECTIONAL_SEQUENCE_LSTM of a 16x8 model: int16 input, output and
+ * hidden state, int8 weights, int64 biases, int16 cell state, one batch. The
+ * gate sums are int64 and requantized with the multiplier rounded to 16 bits
+ * (kws_mul_by_quantized_mul_wide), as TFLite Micro's 16x8 fully connected;
+ * the rest is the 8x8 kernel's update (kws_lstm.h). */
+typedef struct {
+    int32_t time_steps;
+    int32_t input_size;
+    int32_t units;
+    int32_t in_mult[4];  /* input * input weights -> gate scale 2^-12 */
+    int32_t in_shift[4];
+    int32_t rec_mult[4]; /* hidden * recurrent weights -> 2^-12 */
+    int32_t rec_shift[4];
+    kws_lstm_update_t update;
+    const int8_t *w_in;      /* [4][units][input_size] */
+    const int8_t *w_rec;     /* [4][units][units] */
+    const int64_t *bias_in;  /* [4][units]: bias - input_zp * row sum */
+    const int64_t *bias_rec; /* [4][units]: -hidden_zp * row sum */
+} kws_lstm_s16_params_t;
+
+/* Runs every time step; hidden (int16_t) and cell (int16_t) are the state
+ * buffers, carried over between invokes. Output element (t, k) is written
+ * after unit k's products with input row t, before unit k + 1's. */
+void kws_lstm_s16(const kws_lstm_s16_params_t *p, const void *input, void *hidden, void *cell, void *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_LSTM_S16_H */
