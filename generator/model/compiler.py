@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,29 @@ SHARED_HEADERS = ("kws_kernels.h", "kws_qmath.h", "kws_dot_s8.h", "kws_dot_s8_ds
                   "kws_fft16.h", "kws_audio_fixed.h", "kws_f32_impl.h", "kws_act_s16.h")
 
 _ARENA_ALIGN = 4
+_LOCAL_INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)
+
+
+def local_headers(files: list[Path]) -> list[str]:
+    """The KERNELS_DIR headers that files include, directly or through each
+    other (every quoted #include, whatever #if surrounds it), so a rendered
+    project copies every header its kernels reach."""
+    found: list[str] = []
+    todo = list(files)
+    while todo:
+        for name in _LOCAL_INCLUDE.findall(todo.pop().read_text()):
+            if name not in found and (KERNELS_DIR / name).is_file():
+                found.append(name)
+                todo.append(KERNELS_DIR / name)
+    return sorted(found)
+
+
+def project_headers(c_files: list[Path], headers: list[str]) -> list[Path]:
+    """The headers a project with these kernel files needs: the shared ones,
+    the kernels' own, and all they include."""
+    named = SHARED_HEADERS + tuple(headers)
+    reached = local_headers(list(c_files) + [KERNELS_DIR / h for h in named])
+    return [KERNELS_DIR / h for h in dict.fromkeys(named + tuple(reached))]
 
 
 @dataclass(frozen=True)
@@ -177,7 +201,7 @@ class CompiledModel:
         return sorted(set(self.kernels.values()) | support)
 
     def header_files(self) -> list[Path]:
-        return [KERNELS_DIR / h for h in SHARED_HEADERS + tuple(self.headers)]
+        return project_headers(self.c_files(), self.headers)
 
     def include_dirs(self) -> list[Path]:
         return sorted({p.parent for p in self.c_files()} | {KERNELS_DIR})
