@@ -1,0 +1,52 @@
+#ifndef KWS_REQUANT_S16_H
+#define KWS_REQUANT_S16_H
+
+#include "kws_kernels.h"
+#include "kws_qmath.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The output stage of the 16x8 weighted kernels (int16 activations with
+ * zero points 0, int8 weights): TFLite Micro accumulates in 64 bits, adds the
+ * int64 bias, and requantizes with the 64-bit MultiplyByQuantizedMultiplier,
+ * whose multiplier is first rounded to 16 bits. For output channel c:
+ *   out = clamp(requantize64(acc + bias[c], mult[c * mult_stride],
+ *                            shift[c * mult_stride]), act_min, act_max).
+ * No zero points and no folded bias (padding taps are skipped, not filled).
+ * The generator keeps |acc| below 2^47 and shift below 8, the reference's
+ * own preconditions, so the 64-bit products cannot overflow. */
+typedef struct {
+    const int64_t *bias; /* [out_c], or NULL */
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t mult_stride; /* 0: one multiplier for every channel */
+    int32_t act_min, act_max;
+} kws_requant_s16_t;
+
+/* acc * mult * 2^(shift - 31) with the multiplier rounded to its top 16
+ * bits and one rounding right shift by 15 - shift (ties up); the result is
+ * truncated to int32 like the reference's cast. */
+KWS_INLINE int32_t kws_mul_by_quantized_mul_s64(int64_t acc, int32_t mult, int32_t shift)
+{
+    const int64_t reduced = mult < 0x7FFF0000 ? (int64_t)((mult + (1 << 15)) >> 16) : 0x7FFF;
+    const int total = 15 - (int)shift;
+    return (int32_t)(uint32_t)(uint64_t)((acc * reduced + ((int64_t)1 << (total - 1))) >> total);
+}
+
+KWS_INLINE int16_t kws_requant_s16_out(const kws_requant_s16_t *rq, int32_t c, int64_t acc)
+{
+    const int32_t k = c * rq->mult_stride;
+    if (rq->bias != NULL) {
+        acc += rq->bias[c];
+    }
+    return (int16_t)kws_clamp_i32(kws_mul_by_quantized_mul_s64(acc, rq->mult[k], rq->shift[k]), rq->act_min,
+                                  rq->act_max);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_REQUANT_S16_H */
