@@ -1,0 +1,52 @@
+/* DEPTHWISE_CONV_2D, int16 activations and int8 weights (16x8 models),
+ * portable C99, any depth multiplier, bit-exact with TFLite Micro's
+ * reference kernel. Each output channel sums, in 64 bits, the taps of its
+ * window that land in the image (kws_tap_span): padding taps are skipped. */
+#include "kws_conv_s16.h"
+
+/* Output channel oc at one pixel: x is the image at the channel's input
+ * channel, w the channel's taps [k_h][k_w]. */
+static int64_t channel_dot(const kws_dwconv2d_s16_params_t *p, const int16_t *x, const int8_t *w, int iy0, int ix0,
+                           kws_span_t ys, kws_span_t xs)
+{
+    int64_t acc = 0;
+    int ky;
+    int kx;
+    for (ky = ys.t0; ky < ys.t1; ++ky) {
+        const int16_t *xr = x + (size_t)(iy0 + ky * p->dil_h) * (size_t)p->in_w * (size_t)p->in_c;
+        for (kx = xs.t0; kx < xs.t1; ++kx) {
+            acc += (int32_t)w[ky * p->k_w + kx] * (int32_t)xr[(ix0 + kx * p->dil_w) * p->in_c];
+        }
+    }
+    return acc;
+}
+
+void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input_v, void *output_v)
+{
+    const int16_t *input = (const int16_t *)input_v;
+    int16_t *out = (int16_t *)output_v;
+    const int taps = p->k_h * p->k_w;
+    const int out_c = p->in_c * p->depth_mult;
+    const size_t image_elems = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    int b;
+    int oy;
+    int ox;
+    int oc;
+
+    for (b = 0; b < p->batches; ++b) {
+        const int16_t *image = input + (size_t)b * image_elems;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int iy0 = oy * p->stride_h - p->pad_t;
+            const kws_span_t ys = kws_tap_span(iy0, p->k_h, p->dil_h, p->in_h);
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int ix0 = ox * p->stride_w - p->pad_l;
+                const kws_span_t xs = kws_tap_span(ix0, p->k_w, p->dil_w, p->in_w);
+                for (oc = 0; oc < out_c; ++oc) {
+                    const int64_t acc = channel_dot(p, image + oc / p->depth_mult, p->weights + (size_t)oc * (size_t)taps,
+                                                    iy0, ix0, ys, xs);
+                    *out++ = kws_requant_s16_out(&p->rq, oc, acc);
+                }
+            }
+        }
+    }
+}
