@@ -79,15 +79,31 @@ void kws_dequantize_s16_f32(const void *input, float *output, int32_t count, flo
 
 /* QUANTIZE from int16 (TFLite Micro's Requantize): (x - in_zp) through
  * MultiplyByQuantizedMultiplier, plus out_zp, clamped to the output type. */
+/* The reference's Requantize of one int16 value, before the clamp to the
+ * output type (int8 and int16 outputs: the sum cannot leave int32). */
+static int32_t requantize_s16(int16_t x, int32_t in_zp, int32_t multiplier, int32_t shift, int32_t out_zp)
+{
+    return kws_add_wrap(kws_mul_by_quantized_mul((int32_t)x - in_zp, multiplier, shift), out_zp);
+}
+
 void kws_requantize_s16_s8(const void *input, int8_t *output, int32_t count, int32_t in_zp,
                            int32_t multiplier, int32_t shift, int32_t out_zp)
 {
     const int16_t *x = (const int16_t *)input;
     int32_t i;
     for (i = 0; i < count; ++i) {
-        int32_t v = kws_mul_by_quantized_mul((int32_t)x[i] - in_zp, multiplier, shift);
-        v = (int32_t)((uint32_t)v + (uint32_t)out_zp);
-        output[i] = (int8_t)kws_clamp_i32(v, -128, 127);
+        output[i] = (int8_t)kws_clamp_i32(requantize_s16(x[i], in_zp, multiplier, shift, out_zp), -128, 127);
+    }
+}
+
+void kws_requantize_s16_s16(const void *input, void *output, int32_t count, int32_t in_zp,
+                            int32_t multiplier, int32_t shift, int32_t out_zp)
+{
+    const int16_t *x = (const int16_t *)input;
+    int16_t *y = (int16_t *)output;
+    int32_t i;
+    for (i = 0; i < count; ++i) {
+        y[i] = (int16_t)kws_clamp_i32(requantize_s16(x[i], in_zp, multiplier, shift, out_zp), -32768, 32767);
     }
 }
 

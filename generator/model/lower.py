@@ -239,8 +239,9 @@ INT16_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D
 
 def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
     """int16 activations (16x8 models) that only operators with an int16
-    lowering write and read (QUANTIZE may read them too; at float model
-    edges, QUANTIZE from float32 writes them and DEQUANTIZE reads them)."""
+    lowering write and read (QUANTIZE may read them too, and write them
+    from int16 (a rescale) or, at float model edges, from float32;
+    DEQUANTIZE reads them there)."""
     touching: dict[int, list[tuple[Operator, bool]]] = {}
     for op in ops:
         for t in op.inputs:
@@ -253,7 +254,7 @@ def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
         if o.opcode in INT16_OPS:
             return True
         if o.opcode == "QUANTIZE":
-            return reads or graph.tensors[o.inputs[0]].dtype == "float32"
+            return reads or graph.tensors[o.inputs[0]].dtype in ("float32", "int16")
         return reads and o.opcode == "DEQUANTIZE"
 
     return {t for t, uses in touching.items()

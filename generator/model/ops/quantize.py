@@ -1,9 +1,10 @@
 """QUANTIZE and DEQUANTIZE: float32 <-> int8, or int16 (a 16x8 model with
 float edges), at the model's edges (kernels in kws_quantize.c;
 kws_quantize.h); int8 -> int8 (or -> uint8 at the model output)
-requantization as a table lookup; int16 -> int8 and int16 -> int32
-(TFLite Micro's Requantize: an int16 model input, an int16 SOFTMAX's
-scores to an int32 model output)."""
+requantization as a table lookup; int16 -> int8, int16 and int32
+(TFLite Micro's Requantize: an int16 model input, a 16x8 model's rescale
+in front of a CONCATENATION, an int16 SOFTMAX's scores to an int32 model
+output)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ QUANTIZE = Kernel("quantize", func="kws_quantize_f32_s8", source="kws_quantize.c
                   args=("in0", "out", "extra"))
 REQUANTIZE_S16_S8 = Kernel("requantize_s16_s8", func="kws_requantize_s16_s8", source="kws_quantize.c",
                            header="kws_quantize.h", args=("in0", "out", "extra"))
+REQUANTIZE_S16_S16 = Kernel("requantize_s16_s16", func="kws_requantize_s16_s16", source="kws_quantize.c",
+                            header="kws_quantize.h", args=("in0", "out", "extra"))
 REQUANTIZE_S16_S32 = Kernel("requantize_s16_s32", func="kws_requantize_s16_s32", source="kws_quantize.c",
                             header="kws_quantize.h", args=("in0", "out", "extra"))
 DEQUANTIZE = Kernel("dequantize", func="kws_dequantize_s8_f32", source="kws_quantize.c",
@@ -34,13 +37,16 @@ DEQUANTIZE_S16 = Kernel("dequantize_s16", func="kws_dequantize_s16_f32", source=
 
 
 def _from_int16(op: Operator, x, y) -> Step:
-    """int16 -> int8 or int32: Prepare's effective scale in double, then QuantizeMultiplier."""
+    """int16 -> int8, int16 or int32: Prepare's effective scale in double, then QuantizeMultiplier."""
     act_tensor(x, "input", "int16")
     need(x.quantized and len(x.scales) == 1 and y.quantized and len(y.scales) == 1,
          "int16 QUANTIZE needs per-tensor quantization on both sides")
     if y.dtype == "int8":
         act_tensor(y, "output")
         kernel, out_bytes = REQUANTIZE_S16_S8, 1
+    elif y.dtype == "int16":
+        act_tensor(y, "output", "int16")
+        kernel, out_bytes = REQUANTIZE_S16_S16, 2
     else:
         act_tensor(y, "output", "int32")
         kernel, out_bytes = REQUANTIZE_S16_S32, 4
@@ -56,7 +62,7 @@ def _from_int16(op: Operator, x, y) -> Step:
 def lower_quantize(ctx: LoweringContext, op: Operator) -> Step:
     x, y = ctx.input(op, 0), ctx.output(op)
     need(x.size == y.size, "input and output sizes differ")
-    if x.dtype == "int16" and y.dtype in ("int8", "int32"):
+    if x.dtype == "int16" and y.dtype in ("int8", "int16", "int32"):
         return _from_int16(op, x, y)
     if y.dtype == "uint8":  # int8 -> uint8 at the model output (microWakeWord's last node)
         need(y.index in ctx.graph.outputs, "a uint8 QUANTIZE output is only supported as the model output")
@@ -108,5 +114,6 @@ def lower_dequantize(ctx: LoweringContext, op: Operator) -> Step:
 
 FAMILY = OpFamily(
     lowerings={"QUANTIZE": lower_quantize, "DEQUANTIZE": lower_dequantize},
-    kernels=(QUANTIZE, DEQUANTIZE, QUANTIZE_S16, DEQUANTIZE_S16, REQUANTIZE_S16_S8, REQUANTIZE_S16_S32),
+    kernels=(QUANTIZE, DEQUANTIZE, QUANTIZE_S16, DEQUANTIZE_S16, REQUANTIZE_S16_S8, REQUANTIZE_S16_S16,
+             REQUANTIZE_S16_S32),
 )
