@@ -1,6 +1,7 @@
 """16x8 convolutional models: int16 CONV_2D, DEPTHWISE_CONV_2D,
 AVERAGE_POOL_2D and MAX_POOL_2D (int8 per-channel weights, int64 bias,
-64-bit accumulation), each alone with awkward geometry and then in a small
+64-bit accumulation), MEAN, PAD and CONCATENATION, each alone with awkward
+geometry and then in a small
 DS-CNN keyword model, bit-exact with TFLite Micro on the host (ASan/UBSan)
 over full-range int16 inputs, and the keyword model in QEMU on a Cortex-M7."""
 
@@ -138,6 +139,32 @@ def test_int16_conv_with_an_int32_bias_is_refused():
     assert [graph.tensors[t].dtype for t in graph.operators[0].inputs] == ["int16", "int8", "int32"]
     with pytest.raises(ModelError, match="CONV_2D bias .* is int32; a constant int64 bias"):
         load_model(raw)
+
+
+def test_int16_pad_and_concatenation_are_bit_exact(tmp_path):
+    """int16 PAD (zeros, uneven) and CONCATENATION of the padded input with
+    a convolution of it: TFLite Micro copies int16 values unchanged, so the
+    converter rescales one input to the other's scale first (an int16 ->
+    int16 QUANTIZE)."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(27)
+    i = keras.Input((8, 7, 2), batch_size=1)
+    x = keras.layers.ZeroPadding2D(((1, 0), (2, 1)))(i)
+    y = keras.layers.Conv2D(3, (3, 3), padding="same", bias_initializer="random_normal")(x)
+    raw = convert_16x8(keras.Model(i, keras.layers.Concatenate()([x, y])), (8, 7, 2))
+    _check(raw, tmp_path, "pad_concat", {"PAD", "CONV_2D", "QUANTIZE", "CONCATENATION"})
+
+
+def test_int16_mean_is_bit_exact(tmp_path):
+    """int16 MEAN over height and width (the multiplier pre-divided by the
+    count, an int32 sum) after a convolution, so the scales differ."""
+    tf, keras = _tf()
+    keras.utils.set_random_seed(28)
+    i = keras.Input((9, 7, 16), batch_size=1)
+    x = keras.layers.Conv2D(40, (1, 1), bias_initializer="random_normal")(i)
+    x = keras.layers.Lambda(lambda t: tf.reduce_mean(t, axis=[1, 2], keepdims=True))(x)
+    raw = convert_16x8(keras.Model(i, x), (9, 7, 16))
+    _check(raw, tmp_path, "mean", {"CONV_2D", "MEAN"}, distinct=150)
 
 
 @functools.cache
