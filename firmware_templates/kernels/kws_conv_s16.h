@@ -41,6 +41,55 @@ typedef struct {
 
 void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input, void *output);
 
+/* A product of an int8 weight and an int16 value is at most 2^22 in
+ * magnitude, so an int32 sum of KWS_S16_CHUNK of them cannot overflow: the
+ * dot products below sum in int32 chunks and widen once per chunk (exactly
+ * the reference's 64-bit sum, at 32-bit cost). */
+#define KWS_S16_CHUNK 511
+
+/* sum(x[i * x_step] * w[i]) for i < n, added to acc. */
+KWS_INLINE int64_t kws_dot_s16(int64_t acc, const int16_t *x, int x_step, const int8_t *w, int n)
+{
+    while (n > 0) {
+        const int len = n < KWS_S16_CHUNK ? n : KWS_S16_CHUNK;
+        int32_t part = 0;
+        int i;
+        for (i = 0; i < len; ++i) {
+            part += (int32_t)x[i * x_step] * (int32_t)w[i];
+        }
+        acc += part;
+        x += len * x_step;
+        w += len;
+        n -= len;
+    }
+    return acc;
+}
+
+/* The same for four weight rows w, w + w_step, w + 2 w_step, w + 3 w_step
+ * against one contiguous x: each value is loaded once for four products. */
+KWS_INLINE void kws_dot4_s16(int64_t acc[4], const int16_t *x, const int8_t *w, int w_step, int n)
+{
+    while (n > 0) {
+        const int len = n < KWS_S16_CHUNK ? n : KWS_S16_CHUNK;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int i;
+        for (i = 0; i < len; ++i) {
+            const int32_t v = x[i];
+            a0 += v * w[i];
+            a1 += v * w[i + w_step];
+            a2 += v * w[i + 2 * w_step];
+            a3 += v * w[i + 3 * w_step];
+        }
+        acc[0] += a0;
+        acc[1] += a1;
+        acc[2] += a2;
+        acc[3] += a3;
+        x += len;
+        w += len;
+        n -= len;
+    }
+}
+
 #ifdef __cplusplus
 }
 #endif

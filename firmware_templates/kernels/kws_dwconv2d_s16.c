@@ -1,7 +1,8 @@
 /* DEPTHWISE_CONV_2D, int16 activations and int8 weights (16x8 models),
  * portable C99, any depth multiplier, bit-exact with TFLite Micro's
- * reference kernel. Each output channel sums, in 64 bits, the taps of its
- * window that land in the image (kws_tap_span): padding taps are skipped. */
+ * reference kernel. Each output channel sums the taps of its window that
+ * land in the image (kws_tap_span; padding taps are skipped), a kernel row
+ * at a time (kws_dot_s16: exact int32 chunks widened to int64). */
 #include "kws_conv_s16.h"
 
 /* Output channel oc at one pixel: x is the image at the channel's input
@@ -11,12 +12,13 @@ static int64_t channel_dot(const kws_dwconv2d_s16_params_t *p, const int16_t *x,
 {
     int64_t acc = 0;
     int ky;
-    int kx;
+    if (xs.t0 >= xs.t1) {
+        return 0;
+    }
     for (ky = ys.t0; ky < ys.t1; ++ky) {
         const int16_t *xr = x + (size_t)(iy0 + ky * p->dil_h) * (size_t)p->in_w * (size_t)p->in_c;
-        for (kx = xs.t0; kx < xs.t1; ++kx) {
-            acc += (int32_t)w[ky * p->k_w + kx] * (int32_t)xr[(ix0 + kx * p->dil_w) * p->in_c];
-        }
+        acc = kws_dot_s16(acc, xr + (ix0 + xs.t0 * p->dil_w) * p->in_c, p->dil_w * p->in_c,
+                          w + ky * p->k_w + xs.t0, xs.t1 - xs.t0);
     }
     return acc;
 }
