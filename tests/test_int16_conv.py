@@ -121,23 +121,44 @@ def test_int16_average_pool_rounds_half_away_from_zero(tmp_path):
     assert want[0].tolist() == [1, 3, -1, -3]
 
 
-def test_int16_conv_with_an_int32_bias_is_refused():
-    """TFLite Micro's int16 CONV_2D accumulates in 32 bits when the bias is
-    int32; tinykws runs the converter's 64-bit form only, and says so."""
-    tf, keras = _tf()
-    keras.utils.set_random_seed(25)
-    i = keras.Input((6, 6, 2), batch_size=1)
-    model = keras.Model(i, keras.layers.Conv2D(3, (3, 3), bias_initializer="random_normal")(i))
+def _convert_int32_bias(model, shape: tuple[int, ...]) -> bytes:
+    """16x8 with the converter's int32 bias option: TFLite Micro then
+    accumulates CONV_2D and FULLY_CONNECTED in 32 bits."""
+    tf, _ = _tf()
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = lambda: ([np.ones((1, 6, 6, 2), np.float32) * v] for v in (-1.0, 1.0))
+    rng = np.random.default_rng(0)
+    conv.representative_dataset = lambda: ([rng.standard_normal((1,) + shape).astype(np.float32)] for _ in range(16))
     conv.target_spec.supported_ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
     conv.inference_input_type = conv.inference_output_type = tf.int16
     conv._experimental_full_integer_quantization_bias_type = tf.int32
-    raw = conv.convert()
+    return conv.convert()
+
+
+def test_int16_conv_and_dense_with_int32_bias_are_bit_exact(tmp_path):
+    """An int32 bias: 32-bit accumulation and the int8 kernels' double-
+    rounding requantization (the multiplier not cut to 16 bits)."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(25)
+    i = keras.Input((9, 8, 3), batch_size=1)
+    x = keras.layers.Conv2D(6, (3, 3), strides=2, padding="same", bias_initializer="random_normal")(i)
+    x = keras.layers.Dense(10, bias_initializer="random_normal")(keras.layers.Flatten()(x))
+    raw = _convert_int32_bias(keras.Model(i, x), (9, 8, 3))
+    graph = read_graph(raw)
+    assert {graph.tensors[op.inputs[2]].dtype for op in graph.operators if len(op.inputs) > 2} == {"int32"}
+    _check(raw, tmp_path, "int32_bias", {op.opcode for op in graph.operators}, distinct=100)
+
+
+def test_int16_depthwise_with_an_int32_bias_is_refused():
+    """TFLite Micro's int16 DEPTHWISE_CONV_2D reads its bias as int64 whatever
+    its type, so an int32 one is refused, naming the fix."""
+    _, keras = _tf()
+    keras.utils.set_random_seed(29)
+    i = keras.Input((6, 6, 2), batch_size=1)
+    raw = _convert_int32_bias(keras.Model(i, keras.layers.DepthwiseConv2D((3, 3))(i)), (6, 6, 2))
     graph = read_graph(raw)
     assert [graph.tensors[t].dtype for t in graph.operators[0].inputs] == ["int16", "int8", "int32"]
-    with pytest.raises(ModelError, match="CONV_2D bias .* is int32; a constant int64 bias"):
+    with pytest.raises(ModelError, match="DEPTHWISE_CONV_2D bias .* is int32; a constant int64 bias"):
         load_model(raw)
 
 

@@ -8,7 +8,7 @@ extern "C" {
 #endif
 
 /* FULLY_CONNECTED of a 16x8 model: int16 input and output (zero points 0),
- * int8 weights [out_c][depth], the 64-bit output stage of kws_requant_s16.h. */
+ * int8 weights [out_c][depth], the output stage of kws_requant_s16.h. */
 typedef struct {
     int32_t batches;
     int32_t depth;

@@ -72,10 +72,12 @@ def _geometry_fields(n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl) -> lis
 
 def _s16_step(ctx: LoweringContext, op: Operator, kernel: Kernel, x: Tensor, w: Tensor, y: Tensor,
               weights: np.ndarray, axis: int, depth: int, fields: list, reads: np.ndarray, macs: int) -> Step:
-    """A 16x8 convolution step: int8 weights, the 64-bit output stage and
-    reads (given in elements) in bytes."""
+    """A 16x8 convolution step: int8 weights, the output stage and reads
+    (given in elements) in bytes. TFLite Micro's DEPTHWISE_CONV_2D reads any
+    bias as int64, so only CONV_2D may have an int32 one."""
     nm = ctx.prefix(op)
-    arrays, rq = s16_requant(ctx.graph, op, nm, x, w, y, y.shape[3], axis, depth, op.opcode)
+    arrays, rq = s16_requant(ctx.graph, op, nm, x, w, y, y.shape[3], axis, depth, op.opcode,
+                             int32_ok=op.opcode == "CONV_2D")
     arrays.insert(0, CArray(nm + "weights", "int8_t", weights.reshape(-1).astype(np.int64)))
     return Step(kernel, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
                 fields=fields + [("weights", nm + "weights"), ("rq", rq)], arrays=arrays, macs=macs,

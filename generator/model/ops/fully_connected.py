@@ -46,7 +46,8 @@ def _geometry(op: Operator, x, w, y) -> tuple[int, int, int]:
 
 def lower_fully_connected_s16(ctx: LoweringContext, op: Operator) -> Step:
     """16x8: int16 input and output (zero points 0), int8 weights, an int64
-    bias or none: TFLite Micro's 64-bit accumulation (quant.s16_requant)."""
+    bias or none (64-bit accumulation), or an int32 one (32-bit; see
+    quant.s16_requant)."""
     x, w, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
     check_s16_activations(x, y, "FULLY_CONNECTED")
     need(w.data is not None and w.dtype == "int8" and w.quantized and len(w.shape) == 2,
