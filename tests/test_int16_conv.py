@@ -59,6 +59,9 @@ CONV_CASES = {
     # a grouped convolution (two groups), VALID, stride (1, 2)
     "grouped": ((7, 9, 4), lambda k: k.layers.Conv2D(
         6, (2, 3), strides=(1, 2), groups=2, bias_initializer="random_normal")),
+    # 576 products per output: more than one exact int32 chunk (KWS_S16_CHUNK)
+    "deep": ((6, 6, 64), lambda k: k.layers.Conv2D(
+        5, (3, 3), padding="same", bias_initializer="random_normal")),
 }
 
 
@@ -79,6 +82,9 @@ DWCONV_CASES = {
     # VALID, depth multiplier 3, stride (2, 1)
     "mult3_valid": ((8, 7, 2), lambda k: k.layers.DepthwiseConv2D(
         (3, 2), strides=(2, 1), depth_multiplier=3, bias_initializer="random_normal")),
+    # a 23x23 window (529 taps): summed in exact int32 chunks, row by row
+    "big_window": ((24, 24, 2), lambda k: k.layers.DepthwiseConv2D(
+        (23, 23), padding="same", bias_initializer="random_normal")),
 }
 
 

@@ -8,8 +8,10 @@ extern "C" {
 #endif
 
 /* CONV_2D of a 16x8 model: int16 input and output, int8 weights
- * [out_c][k_h][k_w][in_c / groups] (the .tflite layout), the 64-bit output
- * stage of kws_requant_s16.h. Taps outside the image are skipped. */
+ * [out_c][k_h][k_w][in_c / groups] (the .tflite layout), the output stage
+ * of kws_requant_s16.h. col is scratch of k_h * k_w * (in_c / groups) int16
+ * values (unused, may be NULL, when direct != 0: 1x1 kernel, no padding,
+ * one group). */
 typedef struct {
     int16_t batches;
     int16_t in_h, in_w, in_c;
@@ -19,11 +21,12 @@ typedef struct {
     int16_t dil_h, dil_w;
     int16_t pad_t, pad_l;
     int16_t groups;
+    int16_t direct;
     const int8_t *weights;
     kws_requant_s16_t rq;
 } kws_conv2d_s16_params_t;
 
-void kws_conv2d_s16(const kws_conv2d_s16_params_t *p, const void *input, void *output);
+void kws_conv2d_s16(const kws_conv2d_s16_params_t *p, const void *input, void *output, void *col);
 
 /* DEPTHWISE_CONV_2D of a 16x8 model, any depth multiplier; weights
  * re-ordered to [out_c][k_h][k_w] (out_c = in_c * depth_mult) as for int8. */

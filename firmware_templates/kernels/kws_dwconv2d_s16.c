@@ -1,26 +1,42 @@
 /* DEPTHWISE_CONV_2D, int16 activations and int8 weights (16x8 models),
  * portable C99, any depth multiplier, bit-exact with TFLite Micro's
  * reference kernel. Each output channel sums the taps of its window that
- * land in the image (kws_tap_span; padding taps are skipped), a kernel row
- * at a time (kws_dot_s16: exact int32 chunks widened to int64). */
+ * land in the image (kws_tap_span; padding taps are skipped), exactly: in
+ * int32 for windows of at most KWS_S16_CHUNK taps, else in int32 chunks
+ * widened to the reference's int64. */
 #include "kws_conv_s16.h"
 
 /* Output channel oc at one pixel: x is the image at the channel's input
- * channel, w the channel's taps [k_h][k_w]. */
+ * channel, w the channel's taps [k_h][k_w]. A window of at most
+ * KWS_S16_CHUNK taps (any real one) sums in int32 without overflow; a larger
+ * one sums row by row through kws_dot_s16's exact chunks. */
 static int64_t channel_dot(const kws_dwconv2d_s16_params_t *p, const int16_t *x, const int8_t *w, int iy0, int ix0,
                            kws_span_t ys, kws_span_t xs)
 {
+    const size_t row_elems = (size_t)p->in_w * (size_t)p->in_c;
+    const int x_step = p->dil_w * p->in_c;
+    const int n = xs.t1 - xs.t0;
     int64_t acc = 0;
+    int32_t part = 0;
     int ky;
-    if (xs.t0 >= xs.t1) {
+    int kx;
+    if (n <= 0) {
         return 0;
     }
+    x += (ix0 + xs.t0 * p->dil_w) * p->in_c;
+    w += xs.t0;
     for (ky = ys.t0; ky < ys.t1; ++ky) {
-        const int16_t *xr = x + (size_t)(iy0 + ky * p->dil_h) * (size_t)p->in_w * (size_t)p->in_c;
-        acc = kws_dot_s16(acc, xr + (ix0 + xs.t0 * p->dil_w) * p->in_c, p->dil_w * p->in_c,
-                          w + ky * p->k_w + xs.t0, xs.t1 - xs.t0);
+        const int16_t *xr = x + (size_t)(iy0 + ky * p->dil_h) * row_elems;
+        const int8_t *wr = w + ky * p->k_w;
+        if (p->k_h * p->k_w > KWS_S16_CHUNK) {
+            acc = kws_dot_s16(acc, xr, x_step, wr, n);
+            continue;
+        }
+        for (kx = 0; kx < n; ++kx) {
+            part += (int32_t)wr[kx] * (int32_t)xr[kx * x_step];
+        }
     }
-    return acc;
+    return acc + part;
 }
 
 void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input_v, void *output_v)

@@ -29,7 +29,7 @@ DWCONV2D = Kernel(
 )
 CONV2D_S16 = Kernel(
     "conv2d_s16", func="kws_conv2d_s16", struct="kws_conv2d_s16_params_t",
-    source="kws_conv2d_s16.c", header="kws_conv_s16.h",
+    source="kws_conv2d_s16.c", header="kws_conv_s16.h", args=("params", "in0", "out", "scratch"),
 )
 DWCONV2D_S16 = Kernel(
     "dwconv2d_s16", func="kws_dwconv2d_s16", struct="kws_dwconv2d_s16_params_t",
@@ -70,8 +70,29 @@ def _geometry_fields(n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl) -> lis
             ("pad_t", pt), ("pad_l", pl)]
 
 
+def _conv_access(geometry: tuple, co: int, groups: int, cig: int) -> tuple[bool, np.ndarray]:
+    """Whether a convolution reads its input pixels in place (direct: a 1x1
+    kernel, no padding, one group), and its access model in elements, the
+    same for the int8 and int16 kernels: the gather of group g at pixel p
+    happens right before its first channel; a direct kernel reads the pixel
+    for every channel."""
+    n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl = geometry
+    direct = (kh == 1 and kw == 1 and groups == 1 and pt == 0 and pl == 0
+              and (oh - 1) * sh < h and (ow - 1) * sw < wd)
+    pix = pixel_min_read(*geometry)
+    reads = np.full((pix.size, co), np.inf)
+    if direct:
+        reads[:, :] = pix[:, None]
+    else:
+        cog = co // groups
+        for g in range(groups):
+            reads[:, g * cog] = pix + g * cig
+    return direct, reads
+
+
 def _s16_step(ctx: LoweringContext, op: Operator, kernel: Kernel, x: Tensor, w: Tensor, y: Tensor,
-              weights: np.ndarray, axis: int, depth: int, fields: list, reads: np.ndarray, macs: int) -> Step:
+              weights: np.ndarray, axis: int, depth: int, fields: list, reads: np.ndarray, macs: int,
+              scratch: int = 0) -> Step:
     """A 16x8 convolution step: int8 weights, the output stage and reads
     (given in elements) in bytes. TFLite Micro's DEPTHWISE_CONV_2D reads any
     bias as int64, so only CONV_2D may have an int32 one."""
@@ -81,7 +102,7 @@ def _s16_step(ctx: LoweringContext, op: Operator, kernel: Kernel, x: Tensor, w: 
     arrays.insert(0, CArray(nm + "weights", "int8_t", weights.reshape(-1).astype(np.int64)))
     return Step(kernel, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
                 fields=fields + [("weights", nm + "weights"), ("rq", rq)], arrays=arrays, macs=macs,
-                reads={0: reads.reshape(-1) * 2}, out_elem_bytes=2)
+                reads={0: reads.reshape(-1) * 2}, out_elem_bytes=2, scratch=scratch)
 
 
 def lower_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
@@ -96,30 +117,15 @@ def lower_conv_2d(ctx: LoweringContext, op: Operator) -> Step:
     need(co % groups == 0, f"{co} output channels cannot be split into {groups} groups")
     sh, sw, dh, dw, oh, ow, pt, pl = window_geometry(o, y, n, h, wd, kh, kw, co)
     geometry = (n, h, wd, c, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl)
-    if x.dtype == "int16":
-        # every output channel reads its group's window afresh
-        reads = pixel_min_read(*geometry)[:, None] + (np.arange(co) // (co // groups) * cig)[None, :]
-        return _s16_step(ctx, op, CONV2D_S16, x, w, y, w.data, 0, kh * kw * cig,
-                         _geometry_fields(*geometry) + [("out_c", co), ("groups", groups)],
-                         reads, n * oh * ow * co * kh * kw * cig)
+    depth = kh * kw * cig
+    direct, reads = _conv_access(geometry, co, groups, cig)
+    if x.dtype == "int16":  # the gathered column holds int16 values
+        return _s16_step(ctx, op, CONV2D_S16, x, w, y, w.data, 0, depth,
+                         _geometry_fields(*geometry) + [("out_c", co), ("groups", groups), ("direct", int(direct))],
+                         reads, n * oh * ow * co * depth, scratch=0 if direct else 2 * depth)
     mults, shifts, mstride, act_min, act_max, bias = weighted_requant(
         ctx.graph, op, x, w, y, co, 0, "CONV_2D")
     folded = fold_bias(bias, w.data.reshape(co, -1), x.zero_point, "CONV_2D")
-    direct = (
-        kh == 1 and kw == 1 and groups == 1 and pt == 0 and pl == 0
-        and (oh - 1) * sh < h and (ow - 1) * sw < wd
-    )
-    depth = kh * kw * cig
-    # Access model: the gather of group g at pixel p happens right before its
-    # first channel; a direct kernel reads the pixel for every channel.
-    pix = pixel_min_read(*geometry)
-    reads = np.full((pix.size, co), np.inf)
-    if direct:
-        reads[:, :] = pix[:, None]
-    else:
-        cog = co // groups
-        for g in range(groups):
-            reads[:, g * cog] = pix + g * cig
     nm = ctx.prefix(op)
     fields = _geometry_fields(*geometry) + [
         ("out_c", co), ("groups", groups), ("direct", int(direct)), ("in_zp", x.zero_point),
