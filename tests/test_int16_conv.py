@@ -127,6 +127,19 @@ def test_int16_average_pool_rounds_half_away_from_zero(tmp_path):
     assert want[0].tolist() == [1, 3, -1, -3]
 
 
+@pytest.mark.parametrize("op", ["AVERAGE_POOL_2D", "MEAN"])
+def test_int16_sums_that_could_overflow_are_refused(op):
+    """65536 int16 values summed in int32 (as the reference sums them) could
+    overflow: a 256x256 average pool or mean is refused, naming the limit."""
+    tf, keras = _tf()
+    layer = (keras.layers.AveragePooling2D((256, 256)) if op == "AVERAGE_POOL_2D"
+             else keras.layers.Lambda(lambda t: tf.reduce_mean(t, axis=[1, 2])))
+    raw = _single(lambda k: layer, (256, 256, 1), 30)
+    assert {o.opcode for o in read_graph(raw).operators} == {op}
+    with pytest.raises(ModelError, match="could overflow the 32-bit sum"):
+        load_model(raw)
+
+
 def _convert_int32_bias(model, shape: tuple[int, ...]) -> bytes:
     """16x8 with the converter's int32 bias option: TFLite Micro then
     accumulates CONV_2D and FULLY_CONNECTED in 32 bits."""
