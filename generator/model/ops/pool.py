@@ -4,8 +4,6 @@ kws_pool_s8.h, the loops in kws_pool_impl.h)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from .. import qmath
 from ..reader import Operator
 from ..step import Step
