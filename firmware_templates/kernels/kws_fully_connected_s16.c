@@ -2,7 +2,6 @@
  * bit-exact with TFLite Micro's reference kernel. Each output reads its whole
  * input row before it is written. */
 #include "kws_fully_connected_s16.h"
-#include "kws_qmath.h"
 
 void kws_fully_connected_s16(const kws_fc_s16_params_t *p, const void *input_v, void *output_v)
 {
@@ -15,14 +14,11 @@ void kws_fully_connected_s16(const kws_fc_s16_params_t *p, const void *input_v, 
         int16_t *y = output + (size_t)b * (size_t)p->out_c;
         for (c = 0; c < p->out_c; ++c) {
             const int8_t *w = p->weights + (size_t)c * (size_t)p->depth;
-            const int32_t mult = p->mult[c * p->mult_stride];
-            const int32_t shift = p->shift[c * p->mult_stride];
-            int64_t acc = p->bias != NULL ? p->bias[c] : 0;
+            int64_t acc = 0;
             for (i = 0; i < p->depth; ++i) {
                 acc += (int32_t)w[i] * (int32_t)x[i];
             }
-            y[c] = (int16_t)kws_clamp_i32(kws_mul_by_quantized_mul_wide(acc, mult, (int)shift), p->act_min,
-                                          p->act_max);
+            y[c] = kws_requant_s16_out(&p->rq, c, acc);
         }
     }
 }

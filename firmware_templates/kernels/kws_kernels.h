@@ -80,20 +80,39 @@ typedef struct {
         }                                                                              \
     } while (0)
 
+/* The taps [t0, t1) of a window of k taps spaced dil apart, its first at
+ * input coordinate origin, that land inside [0, size): the zero padding of
+ * the reference kernels is the taps left out. Empty when t0 >= t1. */
+typedef struct {
+    int t0, t1;
+} kws_span_t;
+
+static inline kws_span_t kws_tap_span(int origin, int k, int dil, int size)
+{
+    kws_span_t s;
+    const int room = size - origin;
+    s.t0 = origin < 0 ? (dil - 1 - origin) / dil : 0;
+    s.t1 = room <= 0 ? 0 : (room + dil - 1) / dil;
+    s.t1 = s.t1 < k ? s.t1 : k;
+    return s;
+}
+
 /* The window of pooling output (oy, ox), clipped to the image as in the
  * reference: rows [y0, y1), columns [x0, x1). KWS_POOL_WINDOW reads any
- * parameter block with the pooling fields (int8 and float32 pools). */
+ * parameter block with the pooling fields (int8, int16 and float32 pools). */
 typedef struct {
     int y0, y1, x0, x1;
 } kws_window_t;
 
 static inline kws_window_t kws_window_clip(int iy0, int ix0, int k_h, int k_w, int in_h, int in_w)
 {
+    const kws_span_t ys = kws_tap_span(iy0, k_h, 1, in_h);
+    const kws_span_t xs = kws_tap_span(ix0, k_w, 1, in_w);
     kws_window_t w;
-    w.y0 = iy0 < 0 ? 0 : iy0;
-    w.x0 = ix0 < 0 ? 0 : ix0;
-    w.y1 = iy0 + k_h < in_h ? iy0 + k_h : in_h;
-    w.x1 = ix0 + k_w < in_w ? ix0 + k_w : in_w;
+    w.y0 = iy0 + ys.t0;
+    w.y1 = iy0 + ys.t1;
+    w.x0 = ix0 + xs.t0;
+    w.x1 = ix0 + xs.t1;
     return w;
 }
 

@@ -7,7 +7,7 @@
 extern "C" {
 #endif
 
-/* MEAN over a contiguous run of axes: the input is viewed as
+/* MEAN over a contiguous run of axes, int8 or int16: the input is viewed as
  * [outer][reduce][inner] and the output as [outer][inner].
  * sum_offset = in_zp * reduce; mult/shift already include 1/reduce. */
 typedef struct {
@@ -19,6 +19,7 @@ typedef struct {
 } kws_mean_params_t;
 
 void kws_mean_s8(const kws_mean_params_t *p, const int8_t *input, int8_t *output);
+void kws_mean_s16(const kws_mean_params_t *p, const void *input, void *output); /* int16 values */
 
 #ifdef __cplusplus
 }

@@ -16,6 +16,7 @@ typedef struct {
 } kws_pad_params_t;
 
 void kws_pad_s8(const kws_pad_params_t *p, const int8_t *input, int8_t *output);
+void kws_pad_s16(const kws_pad_params_t *p, const void *input, void *output); /* int16 values */
 
 #ifdef __cplusplus
 }

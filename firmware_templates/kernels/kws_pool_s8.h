@@ -7,8 +7,9 @@
 extern "C" {
 #endif
 
-/* AVERAGE_POOL_2D / MAX_POOL_2D (input and output share scale and zero
- * point; the window is clipped to the image, as in the reference). */
+/* AVERAGE_POOL_2D / MAX_POOL_2D, int8 and int16 (input and output share
+ * scale and zero point; the window is clipped to the image, as in the
+ * reference). */
 typedef struct {
     int16_t batches;
     int16_t in_h, in_w, channels;
@@ -21,6 +22,8 @@ typedef struct {
 
 void kws_avgpool_s8(const kws_pool_params_t *p, const int8_t *input, int8_t *output);
 void kws_maxpool_s8(const kws_pool_params_t *p, const int8_t *input, int8_t *output);
+void kws_avgpool_s16(const kws_pool_params_t *p, const void *input, void *output);
+void kws_maxpool_s16(const kws_pool_params_t *p, const void *input, void *output);
 
 #ifdef __cplusplus
 }

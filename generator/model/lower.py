@@ -233,7 +233,8 @@ def _signal_edges(graph: Graph, ops: list[Operator]) -> set[int]:
 
 
 # operators with an int16 (16x8) lowering, and aliases
-INT16_OPS = ("FULLY_CONNECTED", "ADD", "MUL", "LOGISTIC", "TANH", "SOFTMAX", "UNIDIRECTIONAL_SEQUENCE_LSTM",
+INT16_OPS = ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "MAX_POOL_2D", "MEAN", "ADD",
+             "MUL", "LOGISTIC", "TANH", "SOFTMAX", "UNIDIRECTIONAL_SEQUENCE_LSTM", "PAD", "PADV2", "CONCATENATION",
              "RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 
 

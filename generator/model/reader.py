@@ -157,7 +157,7 @@ def _options(name: str, op) -> dict[str, Any]:
         o = _opt(op, tflite.Conv2DOptions, B.Conv2DOptions)
         if o is None:
             raise ModelError("options missing")
-        return _convolution_options(o)
+        return {**_convolution_options(o), "quantized_bias_type": int(o.QuantizedBiasType())}
     if name == "DEPTHWISE_CONV_2D":
         o = _opt(op, tflite.DepthwiseConv2DOptions, B.DepthwiseConv2DOptions)
         if o is None:

@@ -1,5 +1,7 @@
 """CONCATENATION of equally quantized int8 tensors along any axis (kernel
-kws_concat_s8.c; kws_concat_s8.h)."""
+kws_concat_s8.c; kws_concat_s8.h), or of int16 ones (16x8 models) as a byte
+concatenation: TFLite Micro copies int16 values unchanged, requiring zero
+points 0 but not equal scales."""
 
 from __future__ import annotations
 
@@ -19,8 +21,11 @@ CONCAT = Kernel("concat", func="kws_concat_s8", struct="kws_concat_params_t", so
 def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
     y = ctx.output(op)
     float_model = f32.is_float(y)
-    plain = plain_int(y) and y.dtype != "int8"  # plain int16/int32/...: a byte concatenation
-    if not plain:
+    wide = y.dtype == "int16" and y.quantized  # 16x8: copied like plain integers
+    plain = (plain_int(y) and y.dtype != "int8") or wide  # plain int16/int32/...: a byte concatenation
+    if wide:
+        need(y.data is None and y.zero_point == 0, f"int16 output '{y.name}' needs zero point 0")
+    elif not plain:
         act_tensor(y, "output", "float32" if float_model else "int8")
     need(op.options.get("activation", "NONE") == "NONE", "fused activations on CONCATENATION are not supported")
     rank = len(y.shape)
@@ -37,6 +42,9 @@ def lower_concatenation(ctx: LoweringContext, op: Operator) -> Step:
             need(t.dtype == "float32", f"input {k} '{t.name}' must be float32")
             if t.data is None:
                 act_tensor(t, f"input {k}", "float32")
+        elif wide:
+            need(t.dtype == "int16" and t.quantized and t.zero_point == 0,
+                 f"input {k} '{t.name}' must be int16 with zero point 0 like the output")
         elif plain:
             need(t.dtype == y.dtype and plain_int(t), f"input {k} '{t.name}' must be {y.dtype} like the output")
         else:

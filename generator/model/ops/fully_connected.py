@@ -13,12 +13,8 @@ from .checks import act_tensor, check_activation, need
 from .context import LoweringContext
 from . import dsp, f32
 from .kernel import Kernel, OpFamily, Variant
-from .. import qmath
 from ..step import CArray
-from .quant import compress_quant, fold_bias, multipliers, requant_block, weight_scales, weighted_arrays, \
-    weighted_requant
-
-INT32_TYPE = 2  # TensorType INT32, FullyConnectedOptions.quantized_bias_type
+from .quant import check_s16_activations, fold_bias, requant_block, s16_requant, weighted_arrays, weighted_requant
 
 FULLY_CONNECTED = Kernel(
     "fully_connected", func="kws_fully_connected_s8", struct="kws_fc_params_t",
@@ -50,47 +46,19 @@ def _geometry(op: Operator, x, w, y) -> tuple[int, int, int]:
 
 def lower_fully_connected_s16(ctx: LoweringContext, op: Operator) -> Step:
     """16x8: int16 input and output (zero points 0), int8 weights, an int64
-    bias or none: TFLite Micro's 64-bit accumulation. (An int32 bias, or
-    quantized_bias_type INT32, selects 32-bit accumulation there; refused.)"""
+    bias or none (64-bit accumulation), or an int32 one (32-bit; see
+    quant.s16_requant)."""
     x, w, y = ctx.input(op, 0), ctx.input(op, 1), ctx.output(op)
-    act_tensor(x, "input", "int16")
-    act_tensor(y, "output", "int16")
-    need(x.quantized and y.quantized and len(x.scales) == 1 and len(y.scales) == 1
-         and x.zero_point == 0 and y.zero_point == 0,
-         f"int16 FULLY_CONNECTED needs per-tensor zero points 0 (input {x.zero_point}, output {y.zero_point})")
+    check_s16_activations(x, y, "FULLY_CONNECTED")
     need(w.data is not None and w.dtype == "int8" and w.quantized and len(w.shape) == 2,
          f"weights '{w.name}' must be constant int8 [out, depth] (16x8 models have int8 weights)")
-    o = op.options
     co, depth, batches = _geometry(op, x, w, y)
-    w_scales = weight_scales(w, co, 0, "FULLY_CONNECTED")
-    # per tensor the scale product in float (GetQuantizedConvolutionMultipler), per channel in double
-    if len(w.scales) == 1:
-        reals = [qmath.f32_mul(x.scale, w.scales[0]) / float(y.scale)] * co
-    else:
-        reals = [float(x.scale) * float(s) / float(y.scale) for s in w_scales]
-    mults, shifts = multipliers(reals, "FULLY_CONNECTED")
-    mults, shifts, mstride = compress_quant(mults, shifts)
-    bias = None
-    if len(op.inputs) > 2 and op.inputs[2] >= 0:
-        b = ctx.input(op, 2)
-        need(b.data is not None and b.dtype == "int64" and b.size == co,
-             f"bias '{b.name}' is {b.dtype}; a constant int64 bias [{co}] is supported (the converter's "
-             "default: 64-bit accumulation)")
-        bias = np.asarray(b.data, dtype=np.int64).reshape(-1)
-    else:
-        need(o.get("quantized_bias_type", 0) != INT32_TYPE, "quantized_bias_type INT32 (32-bit accumulation) "
-             "is not supported for int16 FULLY_CONNECTED")
-    need(bool(np.all(shifts < 8)), "FULLY_CONNECTED rescale factor too large for the int64 path")
-    act_min, act_max = qmath.activation_range(o["activation"], y.scale, 0, -32768, 32767)
     nm = ctx.prefix(op)
-    arrays = [CArray(nm + "weights", "int8_t", np.asarray(w.data, dtype=np.int64).reshape(-1)),
-              CArray(nm + "mult", "int32_t", mults, "quant"), CArray(nm + "shift", "int32_t", shifts, "quant")]
-    if bias is not None:
-        arrays.append(CArray(nm + "bias", "int64_t", bias, "bias"))
-    fields = [("batches", batches), ("depth", depth), ("out_c", co),
-              ("mult_stride", mstride), ("act_min", act_min), ("act_max", act_max),
-              ("weights", nm + "weights"), ("bias", nm + "bias" if bias is not None else "NULL"),
-              ("mult", nm + "mult"), ("shift", nm + "shift")]
+    # per tensor the scale product in float (GetQuantizedConvolutionMultipler), per channel in double
+    arrays, rq = s16_requant(ctx.graph, op, nm, x, w, y, co, 0, depth, "FULLY_CONNECTED",
+                             float_product=len(w.scales) == 1)
+    arrays.insert(0, CArray(nm + "weights", "int8_t", np.asarray(w.data, dtype=np.int64).reshape(-1)))
+    fields = [("batches", batches), ("depth", depth), ("out_c", co), ("weights", nm + "weights"), ("rq", rq)]
     reads = np.repeat(np.arange(batches, dtype=np.float64) * depth * 2, co)
     return Step(FULLY_CONNECTED_S16, node=op.index, op=op.opcode, inputs=[x.index], output=y.index,
                 fields=fields, arrays=arrays, macs=batches * co * depth, reads={0: reads}, out_elem_bytes=2)
