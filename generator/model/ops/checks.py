@@ -17,16 +17,20 @@ def need(cond: bool, msg: str) -> None:
 
 
 def act_tensor(t: Tensor, what: str, dtype: str = "int8") -> None:
-    """An activation of the given type; int8 ones quantized per tensor."""
+    """An activation of the given type; int8 ones (and quantized int16 ones)
+    quantized per tensor with a positive scale."""
     need(t.data is None, f"{what} '{t.name}' must be an activation, not a constant")
     need(t.dtype == dtype, f"{what} '{t.name}' is {t.dtype}; only {dtype} activations are supported")
     if dtype == "int8":
         need(t.quantized, f"{what} '{t.name}' has no quantization parameters")
+    # int16 ones are quantized in 16x8 models, plain in a Signal front end
+    if dtype == "int8" or (dtype == "int16" and t.quantized):
         need(
             len(t.scales) == 1 and (t.zero_points is None or len(t.zero_points) <= 1),
             f"{what} '{t.name}' is quantized per channel; activations must be per-tensor",
         )
-        need(-128 <= t.zero_point <= 127, f"{what} '{t.name}' has zero point {t.zero_point} outside int8")
+        lo, hi = (-128, 127) if dtype == "int8" else (-32768, 32767)
+        need(lo <= t.zero_point <= hi, f"{what} '{t.name}' has zero point {t.zero_point} outside {dtype}")
         need(math.isfinite(t.scale) and t.scale > 0, f"{what} '{t.name}' has an invalid scale {t.scale}")
 
 
