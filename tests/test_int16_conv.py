@@ -12,28 +12,15 @@ import functools
 import numpy as np
 import pytest
 from model_zoo import HostBuilder, _tf, run_driver, tflm_tensors
-from test_int16_models import convert_16x8, int16_inputs
+from test_int16_models import convert_16x8, host_and_tflm_outputs, int16_inputs
 from test_model_build import _run_in_qemu
 
 from generator.model import ModelError, compile_model, load_model, tflm_arena_bytes
 from generator.model.reader import read_graph
 
 
-def _host_outputs(raw: bytes, tmp_path, name: str, ops: set[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(ours on the host, TFLite Micro's) over int16_inputs, after checking
-    the model holds exactly `ops` and is int16 at both ends."""
-    graph = read_graph(raw)
-    assert {op.opcode for op in graph.operators} == ops
-    compiled = compile_model(load_model(raw))
-    assert (compiled.input.dtype, compiled.output.dtype) == ("int16", "int16")
-    x = int16_inputs(tuple(compiled.input.shape))
-    got = run_driver(HostBuilder(tmp_path).build(name, compiled), x, compiled.output.shape, np.int16)
-    want = tflm_tensors(raw, x, graph.outputs)
-    return got.reshape(want.shape), want
-
-
 def _check(raw: bytes, tmp_path, name: str, ops: set[str], distinct: int = 200) -> None:
-    got, want = _host_outputs(raw, tmp_path, name, ops)
+    got, want = host_and_tflm_outputs(raw, tmp_path, name, ops)
     assert np.array_equal(got, want)
     assert len(np.unique(want)) > distinct
     assert np.mean(np.abs(want.astype(np.int32)) >= 32767) < 0.1  # mostly not saturated
@@ -231,7 +218,7 @@ DS_CNN_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTE
 
 
 def test_int16_ds_cnn_is_bit_exact_on_the_host(tmp_path):
-    got, want = _host_outputs(ds_cnn_16x8(), tmp_path, "ds_cnn16", DS_CNN_OPS)
+    got, want = host_and_tflm_outputs(ds_cnn_16x8(), tmp_path, "ds_cnn16", DS_CNN_OPS)
     assert np.array_equal(got, want)
     # (untrained: one class wins everywhere, but the probabilities move with the input)
     assert len(np.unique(want)) > 60 and len(np.unique(want, axis=0)) > len(want) // 2

@@ -52,7 +52,9 @@ def int16_inputs(shape: tuple[int, ...], count: int = 12) -> np.ndarray:
     return x
 
 
-def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str], distinct: int = 100) -> None:
+def host_and_tflm_outputs(raw: bytes, tmp_path, name: str, ops: set[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(ours on the host, TFLite Micro's) over int16_inputs, after checking
+    the model holds exactly `ops` and is int16 at both ends."""
     graph = read_graph(raw)
     assert {op.opcode for op in graph.operators} == ops
     compiled = compile_model(load_model(raw))
@@ -60,7 +62,12 @@ def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str], distinct: in
     x = int16_inputs(tuple(compiled.input.shape))
     got = run_driver(HostBuilder(tmp_path).build(name, compiled), x, compiled.output.shape, np.int16)
     want = tflm_tensors(raw, x, graph.outputs)
-    assert np.array_equal(got.reshape(want.shape), want)
+    return got.reshape(want.shape), want
+
+
+def check_bit_exact(raw: bytes, tmp_path, name: str, ops: set[str], distinct: int = 100) -> None:
+    got, want = host_and_tflm_outputs(raw, tmp_path, name, ops)
+    assert np.array_equal(got, want)
     assert len(np.unique(want)) > distinct  # not saturated
 
 
