@@ -28,7 +28,7 @@ import numpy as np
 from .. import qmath
 from ..reader import Operator, Tensor
 from ..step import CArray, Step
-from .checks import need
+from .checks import act_tensor, need
 from .context import LoweringContext
 from .quant import multiplier
 from .kernel import Kernel, OpFamily, Variant
@@ -102,12 +102,8 @@ def _wrap32(values: np.ndarray) -> np.ndarray:
 
 
 def _activation(t: Tensor, what: str, dtype: str) -> None:
-    need(t.data is None and t.dtype == dtype, f"{what} '{t.name}' must be an {dtype} activation; it is {t.dtype}")
-    need(t.quantized and len(t.scales) == 1 and (t.zero_points is None or len(t.zero_points) <= 1),
-         f"{what} '{t.name}' must be quantized per tensor")
-    need(math.isfinite(t.scale) and t.scale > 0, f"{what} '{t.name}' has an invalid scale {t.scale}")
-    lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
-    need(lo <= t.zero_point <= hi, f"{what} '{t.name}' has zero point {t.zero_point} outside {dtype}")
+    act_tensor(t, what, dtype)
+    need(t.quantized, f"{what} '{t.name}' has no quantization parameters")
 
 
 def _check_variant(op: Operator) -> None:
@@ -195,6 +191,7 @@ def lower_lstm(ctx: LoweringContext, op: Operator) -> Step:
     units = hidden.size
     need(cell.data is None and cell.is_variable and cell.dtype == "int16" and cell.quantized
          and len(cell.scales) == 1, "the cell state (input 19) must be an int16 variable tensor")
+    need(math.isfinite(cell.scale) and cell.scale > 0, f"the cell state has an invalid scale {cell.scale}")
     need(cell.size == units, f"cell state has {cell.size} values, the hidden state {units}")
     need(tuple(y.shape) == tuple(x.shape[:2]) + (units,), f"output shape {list(y.shape)} does not match "
          f"the input {list(x.shape)} and {units} units")

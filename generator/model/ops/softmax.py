@@ -29,10 +29,11 @@ def _lower_s16(ctx: LoweringContext, op: Operator, x, y) -> Step:
     """int16 -> int16: TFLite Micro's Prepare requirements, then its tables."""
     act_tensor(x, "input", "int16")
     act_tensor(y, "output", "int16")
-    need(x.quantized and len(x.scales) == 1 and x.zero_point == 0
+    need(x.quantized and y.quantized, "int16 SOFTMAX needs a quantized input and output")
+    need(len(x.scales) == 1 and x.zero_point == 0
          and math.isfinite(x.scale) and x.scale > 0,
          f"int16 SOFTMAX input '{x.name}' needs one positive scale and zero point 0 (has {x.zero_point})")
-    need(y.quantized and len(y.scales) == 1 and y.zero_point == 0
+    need(len(y.scales) == 1 and y.zero_point == 0
          and abs(float(y.scale) - 1.0 / 32768.0) <= 0.001 / 32768.0,
          f"int16 SOFTMAX output must have scale 1/32768 and zero point 0 (has {y.scale:g}, {y.zero_point})")
     need(len(x.shape) >= 1 and x.shape == y.shape, "input and output shapes differ")
@@ -58,7 +59,8 @@ def lower_softmax(ctx: LoweringContext, op: Operator) -> Step:
     act_tensor(x, "input")
     if y.dtype == "int16":  # TFLite Micro: zero point -32768, scale 1/65536 within 0.1%
         act_tensor(y, "output", "int16")
-        need(y.quantized and len(y.scales) == 1 and y.zero_point == -32768
+        need(y.quantized, "an int16 SOFTMAX output needs quantization parameters")
+        need(len(y.scales) == 1 and y.zero_point == -32768
              and abs(float(y.scale) - 1.0 / 65536.0) <= 0.001 / 65536.0,
              f"int16 SOFTMAX output must have scale 1/65536 and zero point -32768 (has {y.scale:g}, "
              f"{y.zero_point})")
