@@ -256,7 +256,8 @@ def _sixteen_by_eight(graph: Graph, ops: list[Operator]) -> set[int]:
         if o.opcode in INT16_OPS:
             return True
         if o.opcode == "QUANTIZE":  # from float32 at the edge, or from an int8 or int16 part
-            return reads or graph.tensors[o.inputs[0]].dtype in ("float32", "int8", "int16")
+            return reads or (bool(o.inputs) and o.inputs[0] >= 0
+                             and graph.tensors[o.inputs[0]].dtype in ("float32", "int8", "int16"))
         return reads and o.opcode == "DEQUANTIZE"
 
     return {t for t, uses in touching.items()
@@ -275,7 +276,7 @@ def _precision_problem(graph: Graph, ops: list[Operator]) -> str | None:
     # a uint8 model output made by QUANTIZE from int8 (microWakeWord's last node) is not
     # uint8 quantization
     uint8_outputs = {op.outputs[0] for op in ops if op.opcode == "QUANTIZE" and op.outputs
-                     and op.outputs[0] in graph.outputs and op.inputs
+                     and op.outputs[0] in graph.outputs and op.inputs and op.inputs[0] >= 0
                      and graph.tensors[op.inputs[0]].dtype == "int8"}
     int16_edges = _int16_edges(graph, ops) | _signal_edges(graph, ops)
     acts = [t for t in graph.tensors if t.data is None and t.dtype in ("uint8", "int16")
