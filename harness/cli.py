@@ -211,7 +211,8 @@ def cmd_compat(args) -> int:
             verdict += f" (note: {row.notes})"
         print(f"[{done}/{total}] {row.model}: {verdict}", flush=True)
 
-    rows = check_folder(folder, count=args.count, tflm=not args.no_tflm_compare, progress=say)
+    rows = check_folder(folder, count=args.count, tflm=not args.no_tflm_compare, progress=say,
+                        board_id=args.board)
     table = markdown_table(rows)
     print("\n" + table)
     if args.markdown:
@@ -273,10 +274,12 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--count", type=_positive, default=32, help="inferences (1 to 64)")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(func=cmd_bench)
-    compat = sub.add_parser("compat", help="every .tflite in a folder: compiled, built for the host, "
+    compat = sub.add_parser("compat", help="every .tflite in a folder: compiled, built for the host (or --board), "
                                            "validated against TFLite Micro; or why it cannot run")
     compat.add_argument("dir", help="folder of .tflite files")
     compat.add_argument("--count", type=_positive, default=20, help="random inputs per model")
+    compat.add_argument("--board", default="host",
+                        help="build for this board and validate in its emulator (default: the host build)")
     compat.add_argument("--no-tflm-compare", action="store_true",
                         help="skip measuring TFLite Micro's minimal arena (a bisection, seconds "
                              "per model)")

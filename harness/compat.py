@@ -1,6 +1,7 @@
 """kws-harness compat DIR: which .tflite models of a folder tinykws runs, and
-how well. Every model is compiled, built into the host firmware (VALIDATE
-only: the model, the runtime, no frontend pipeline) and validated against
+how well. Every model is compiled, built into the host firmware, or with
+--board into an emulated board's (VALIDATE only: the model, the runtime, no
+frontend pipeline; the board's kernels), and validated against
 TFLite Micro's interpreter on random inputs, bit for bit (a streaming model's
 in order from a reset); a model that cannot run gets the exact reason instead
 (the compiler's, the protocol's, TFLite Micro's own). The arena ratio counts
@@ -64,8 +65,13 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def _device_url(board: Board, firmware: Path) -> str:
+    return f"exec:{firmware}" if board.is_host else f"qemu:{board.id}:{firmware}"
+
+
 def check_model(path: Path, board: Board, work: Path, count: int = 20, tflm: bool = True) -> CompatRow:
-    """One model: compiled, built for `board` (the host), validated; or why not."""
+    """One model: compiled, built for `board` (the host or an emulated
+    board), validated; or why not."""
     raw = path.read_bytes()
     row = CompatRow(model=path.name, ops=_ops(raw))
     tflm_runs = True
@@ -92,24 +98,29 @@ def check_model(path: Path, board: Board, work: Path, count: int = 20, tflm: boo
         row.reason = f"build failed: {_first_line(exc)}"
         return row
     try:
-        with open_device(f"exec:{firmware}") as device:
+        with open_device(_device_url(board, firmware)) as device:
             report = validate(device, path, count=count, seed=0, measure_tflm_arena=False, timeout=60)
     except ValueError as exc:  # e.g. a tensor larger than one protocol frame
         row.reason = _first_line(exc)
         return row
     except (DeviceError, DeviceReset, DeviceTimeout, TransportError) as exc:
-        row.reason = f"the host firmware failed: {_first_line(exc)}"
+        row.reason = f"the {board.id} firmware failed: {_first_line(exc)}"
         return row
     row.bit_exact_rate = report["bit_exact_rate"]
     return row
 
 
-def check_folder(folder: Path, count: int = 20, tflm: bool = True, progress=None) -> list[CompatRow]:
-    """Every .tflite directly in `folder`, by name."""
+def check_folder(folder: Path, count: int = 20, tflm: bool = True, progress=None,
+                 board_id: str = "host") -> list[CompatRow]:
+    """Every .tflite directly in `folder`, by name, on the host build or an
+    emulated board."""
     models = sorted(Path(folder).glob("*.tflite"))
     if not models:
         raise FileNotFoundError(f"{folder}: no .tflite files")
-    board = load_board("host")
+    board = load_board(board_id)
+    if not board.is_host and board.emulator is None:
+        raise ValueError(f"board {board_id} has no emulator here; compat runs on the host build or an "
+                         "emulated board (qemu_m7, qemu_f405, qemu_rv32)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="kws-compat-") as tmp:
         for i, path in enumerate(models):

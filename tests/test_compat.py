@@ -68,3 +68,18 @@ def test_compat_on_published_models(tmp_path):
     float_row = rows["mltk_kws_pacman_float32.tflite"]  # float kernels: runs, with the cost noted
     assert float_row["bit_exact_rate"] == 1.0 and not float_row["reason"]
     assert "float32" in float_row["notes"] and "weights take" in float_row["notes"]
+
+
+def test_compat_on_an_emulated_board(tmp_path_factory, tmp_path, capsys):
+    """--board qemu_m7: the models built into that board's firmware (its DSP
+    kernels) and validated in QEMU; a board without an emulator is refused."""
+    zoo = get_zoo(tmp_path_factory)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    shutil.copy(zoo.tflite("ds_cnn"), folder / "ds_cnn.tflite")
+    out = tmp_path / "compat.json"
+    assert harness(["compat", str(folder), "--board", "qemu_m7", "--count", "3", "--no-tflm-compare",
+                    "--json", str(out)]) == 0
+    assert _rows(out)["ds_cnn.tflite"]["bit_exact_rate"] == 1.0
+    assert harness(["compat", str(folder), "--board", "nucleo_f746"]) != 0
+    assert "nucleo_f746 has no emulator here" in capsys.readouterr().err
