@@ -25,12 +25,14 @@
                 for (ox = 0; ox < p->out_w; ++ox) {                                                     \
                     const kws_window_t w = KWS_POOL_WINDOW(p, oy, ox);                                  \
                     const int32_t count = (w.y1 - w.y0) * (w.x1 - w.x0);                                \
+                    const int cols = w.x1 - w.x0;                                                       \
                     for (c = 0; c < ch; ++c) {                                                          \
+                        const T *row = image + (size_t)(w.y0 * row_elems + w.x0 * ch + c);              \
                         int32_t acc = 0;                                                                \
-                        for (y = w.y0; y < w.y1; ++y) {                                                 \
-                            int idx = y * row_elems + w.x0 * ch + c;                                    \
-                            for (x = w.x0; x < w.x1; ++x, idx += ch) {                                  \
-                                acc += image[idx];                                                      \
+                        for (y = w.y0; y < w.y1; ++y, row += row_elems) {                               \
+                            const T *px = row;                                                          \
+                            for (x = 0; x < cols; ++x, px += ch) {                                      \
+                                acc += *px;                                                             \
                             }                                                                           \
                         }                                                                               \
                         if (count > 0) {                                                                \
@@ -58,12 +60,14 @@
             for (oy = 0; oy < p->out_h; ++oy) {                                                         \
                 for (ox = 0; ox < p->out_w; ++ox) {                                                     \
                     const kws_window_t w = KWS_POOL_WINDOW(p, oy, ox);                                  \
+                    const int cols = w.x1 - w.x0;                                                       \
                     for (c = 0; c < ch; ++c) {                                                          \
+                        const T *row = image + (size_t)(w.y0 * row_elems + w.x0 * ch + c);              \
                         int32_t best = (LOWEST);                                                        \
-                        for (y = w.y0; y < w.y1; ++y) {                                                 \
-                            int idx = y * row_elems + w.x0 * ch + c;                                    \
-                            for (x = w.x0; x < w.x1; ++x, idx += ch) {                                  \
-                                best = image[idx] > best ? image[idx] : best;                           \
+                        for (y = w.y0; y < w.y1; ++y, row += row_elems) {                               \
+                            const T *px = row;                                                          \
+                            for (x = 0; x < cols; ++x, px += ch) {                                      \
+                                best = *px > best ? *px : best;                                         \
                             }                                                                           \
                         }                                                                               \
                         *output++ = (T)kws_clamp_i32(best, p->act_min, p->act_max);                     \
