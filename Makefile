@@ -78,7 +78,7 @@ demo: setup
 	$(VENV)/bin/kws-harness validate --port qemu:build/qemu_m7/.pio/build/qemu_m7/firmware.elf \
 		--model generator/models/default/model.tflite --count 20 --json reports/demo/validate.json
 	$(VENV)/bin/kws-harness eval --port qemu:build/qemu_m7/.pio/build/qemu_m7/firmware.elf \
-		--data tests/data/kws_test_set --limit 2 --report reports/demo/eval
+		--data tests/data/kws_test_set --limit 2 --report reports/demo/eval --restart
 
 test: setup
 	$(PY) -m pytest -ra --durations=15
