@@ -52,12 +52,14 @@ def int16_inputs(shape: tuple[int, ...], count: int = 12) -> np.ndarray:
     return x
 
 
-def host_and_tflm_outputs(raw: bytes, tmp_path, name: str, ops: set[str]) -> tuple[np.ndarray, np.ndarray]:
+def host_and_tflm_outputs(raw: bytes, tmp_path, name: str, ops: set[str],
+                          features: frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray]:
     """(ours on the host, TFLite Micro's) over int16_inputs, after checking
-    the model holds exactly `ops` and is int16 at both ends."""
+    the model holds exactly `ops` and is int16 at both ends; `features`: the
+    core's (kernel variants, whose plain-C instructions run on the host)."""
     graph = read_graph(raw)
     assert {op.opcode for op in graph.operators} == ops
-    compiled = compile_model(load_model(raw))
+    compiled = compile_model(load_model(raw), features=features)
     assert (compiled.input.dtype, compiled.output.dtype) == ("int16", "int16")
     x = int16_inputs(tuple(compiled.input.shape))
     got = run_driver(HostBuilder(tmp_path).build(name, compiled), x, compiled.output.shape, np.int16)

@@ -42,26 +42,29 @@ static void gather(const kws_conv2d_s16_params_t *p, const int16_t *image, int g
     }
 }
 
-/* Output channels [oc, end) of one group from the gathered column x. */
-static int16_t *channels(const kws_conv2d_s16_params_t *p, const int16_t *x, int oc, int end, int depth, int16_t *out)
+/* Output channels [oc, end) of one group from the gathered column x
+ * (a kws_s16_channels_fn). */
+static int16_t *channels(const kws_requant_s16_t *rq, const int8_t *weights, const int16_t *x, int oc, int end,
+                         int depth, int16_t *out)
 {
-    const int8_t *w = p->weights + (size_t)oc * (size_t)depth;
+    const int8_t *w = weights + (size_t)oc * (size_t)depth;
     int64_t acc[4];
     int k;
     for (; oc + 4 <= end; oc += 4, w += 4 * depth) {
         acc[0] = acc[1] = acc[2] = acc[3] = 0;
         kws_dot4_s16(acc, x, w, depth, depth);
         for (k = 0; k < 4; ++k) {
-            *out++ = kws_requant_s16_out(&p->rq, oc + k, acc[k]);
+            *out++ = kws_requant_s16_out(rq, oc + k, acc[k]);
         }
     }
     for (; oc < end; ++oc, w += depth) {
-        *out++ = kws_requant_s16_out(&p->rq, oc, kws_dot_s16(0, x, 1, w, depth));
+        *out++ = kws_requant_s16_out(rq, oc, kws_dot_s16(0, x, 1, w, depth));
     }
     return out;
 }
 
-void kws_conv2d_s16(const kws_conv2d_s16_params_t *p, const void *input_v, void *output_v, void *scratch)
+void kws_conv2d_s16_with(const kws_conv2d_s16_params_t *p, const void *input_v, void *output_v, void *scratch,
+                         kws_s16_channels_fn channels)
 {
     const int16_t *input = (const int16_t *)input_v;
     int16_t *out = (int16_t *)output_v;
@@ -82,15 +85,21 @@ void kws_conv2d_s16(const kws_conv2d_s16_params_t *p, const void *input_v, void 
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int ix0 = ox * p->stride_w - p->pad_l;
                 if (p->direct) {
-                    out = channels(p, image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c, 0,
+                    out = channels(&p->rq, p->weights,
+                                   image + ((size_t)iy0 * (size_t)p->in_w + (size_t)ix0) * (size_t)p->in_c, 0,
                                    p->out_c, depth, out);
                     continue;
                 }
                 for (g = 0; g < p->groups; ++g) {
                     gather(p, image, g, iy0, ix0, col);
-                    out = channels(p, col, g * cout_g, (g + 1) * cout_g, depth, out);
+                    out = channels(&p->rq, p->weights, col, g * cout_g, (g + 1) * cout_g, depth, out);
                 }
             }
         }
     }
+}
+
+void kws_conv2d_s16(const kws_conv2d_s16_params_t *p, const void *input, void *output, void *scratch)
+{
+    kws_conv2d_s16_with(p, input, output, scratch, channels);
 }

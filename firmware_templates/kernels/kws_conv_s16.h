@@ -28,6 +28,20 @@ typedef struct {
 
 void kws_conv2d_s16(const kws_conv2d_s16_params_t *p, const void *input, void *output, void *col);
 
+/* The same for cores with the DSP extension (kws_conv2d_s16_dsp.c): weights
+ * re-ordered as kws_dot_s16_dsp.h describes. */
+void kws_conv2d_s16_dsp(const kws_conv2d_s16_params_t *p, const void *input, void *output, void *col);
+
+/* Output channels [oc, end) at the column x of depth values: weights
+ * [out_c][depth], requantized with rq into out, returned advanced. */
+typedef int16_t *(*kws_s16_channels_fn)(const kws_requant_s16_t *rq, const int8_t *weights, const int16_t *x,
+                                        int oc, int end, int depth, int16_t *out);
+
+/* The walk both CONV_2D kernels share (kws_conv2d_s16.c): gathers each
+ * output pixel's column and hands it to `channels`. */
+void kws_conv2d_s16_with(const kws_conv2d_s16_params_t *p, const void *input, void *output, void *col,
+                         kws_s16_channels_fn channels);
+
 /* DEPTHWISE_CONV_2D of a 16x8 model, any depth multiplier; weights
  * re-ordered to [out_c][k_h][k_w] (out_c = in_c * depth_mult) as for int8. */
 typedef struct {

@@ -19,6 +19,10 @@ typedef struct {
 
 void kws_fully_connected_s16(const kws_fc_s16_params_t *p, const void *input, void *output);
 
+/* The same for cores with the DSP extension (kws_fully_connected_s16_dsp.c):
+ * weights re-ordered as kws_dot_s16_dsp.h describes. */
+void kws_fully_connected_s16_dsp(const kws_fc_s16_params_t *p, const void *input, void *output);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,7 @@
 requantization (kernels kws_conv2d_s8.c, kws_dwconv2d_s8.c; kws_conv_s8.h),
 and their variants for cores with the DSP extension (kws_*_dsp.c); with int16
 activations (16x8 models), kws_conv2d_s16.c and kws_dwconv2d_s16.c
-(kws_conv_s16.h)."""
+(kws_conv_s16.h), and kws_conv2d_s16_dsp.c."""
 
 from __future__ import annotations
 
@@ -38,6 +38,11 @@ DWCONV2D_S16 = Kernel(
 CONV2D_DSP = Kernel(
     "conv2d_dsp", func="kws_conv2d_s8_dsp", struct="kws_conv2d_params_t",
     source="kws_conv2d_s8_dsp.c", header="kws_conv_s8.h", support=("kws_dot_s8_dsp.c",),
+    args=("params", "in0", "out", "scratch"),
+)
+CONV2D_S16_DSP = Kernel(
+    "conv2d_s16_dsp", func="kws_conv2d_s16_dsp", struct="kws_conv2d_s16_params_t",
+    source="kws_conv2d_s16_dsp.c", header="kws_conv_s16.h", support=("kws_conv2d_s16.c", "kws_dot_s16_dsp.c"),
     args=("params", "in0", "out", "scratch"),
 )
 DWCONV2D_DSP = Kernel(
@@ -188,6 +193,14 @@ def conv_2d_dsp(step: Step) -> Step | None:
                            scratch=4 * kh * row_bytes + (0 if f["direct"] else row_bytes))
 
 
+def conv_2d_s16_dsp(step: Step) -> Step | None:
+    """16x8: the portable step with each output channel's weights in SMLAD
+    pair order (dsp.s16_pair_order); any shape, grouped ones included."""
+    f = dsp.fields(step)
+    depth = f["k_h"] * f["k_w"] * (f["in_c"] // f["groups"])
+    return dsp.for_s16_variant(step, CONV2D_S16_DSP, dsp.s16_pair_order(dsp.weights(step).reshape(-1, depth)))
+
+
 def depthwise_conv_2d_dsp(step: Step) -> Step | None:
     """Weights by tap, four channels of a tap as two words of 16-bit lanes
     (dsp.halfword_pairs); scratch: one row of in_c zero-point bytes for taps
@@ -206,5 +219,6 @@ FAMILY = OpFamily(
     lowerings={"CONV_2D": lower_conv_2d, "DEPTHWISE_CONV_2D": lower_depthwise_conv_2d},
     kernels=(CONV2D, DWCONV2D, CONV2D_S16, DWCONV2D_S16, f32.CONV2D_F32, f32.DWCONV2D_F32),
     variants=(Variant(CONV2D_DSP, "conv2d", "dsp", conv_2d_dsp),
-              Variant(DWCONV2D_DSP, "dwconv2d", "dsp", depthwise_conv_2d_dsp)),
+              Variant(DWCONV2D_DSP, "dwconv2d", "dsp", depthwise_conv_2d_dsp),
+              Variant(CONV2D_S16_DSP, "conv2d_s16", "dsp", conv_2d_s16_dsp)),
 )

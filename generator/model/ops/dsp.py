@@ -108,3 +108,24 @@ def for_variant(step: Step, kernel: Kernel, new_weights: np.ndarray, scratch: in
               if a.name.endswith("shift") else a for a in step.arrays]
     fields = [(k, f"(const int8_t *){old.name}" if wide and k == "weights" else v) for k, v in step.fields]
     return dataclasses.replace(step, kernel=kernel, arrays=arrays, fields=fields, scratch=scratch)
+
+
+def s16_pair_order(rows: np.ndarray) -> np.ndarray:
+    """int8 weight rows [n][depth] for the 16x8 DSP kernels
+    (kws_dot_s16_dsp.h), flattened: each whole group of four w0 w1 w2 w3
+    stored as w0 w2 w1 w3, so SXTB16 gives the lanes (w0, w1) and SXTB16
+    ROR #8 (w2, w3), the pairs two int16 activations make; a row's last
+    depth % 4 weights stay in order. Same size as the portable layout."""
+    n, depth = rows.shape
+    out = np.array(rows, dtype=np.int8)
+    whole = depth & ~3
+    out[:, :whole] = out[:, :whole].reshape(n, whole // 4, 4)[:, :, [0, 2, 1, 3]].reshape(n, whole)
+    return out.reshape(-1)
+
+
+def for_s16_variant(step: Step, kernel: Kernel, new_weights: np.ndarray) -> Step:
+    """The 16x8 step calling `kernel` with its int8 weights re-ordered;
+    everything else (output stage, scratch, reads) as in the portable step."""
+    (old,) = [a for a in step.arrays if a.role == "weights"]
+    new = CArray(old.name, old.ctype, np.ascontiguousarray(new_weights.astype(np.int64)), old.role)
+    return dataclasses.replace(step, kernel=kernel, arrays=[new if a is old else a for a in step.arrays])

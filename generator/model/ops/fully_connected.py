@@ -1,7 +1,8 @@
 """FULLY_CONNECTED with constant int8 weights, any batch (kernel
 kws_fully_connected_s8.c; kws_fully_connected_s8.h), and its variant for
 cores with the DSP extension (kws_fully_connected_s8_dsp.c); with int16
-activations (16x8 models), kws_fully_connected_s16.c."""
+activations (16x8 models), kws_fully_connected_s16.c and its DSP variant
+kws_fully_connected_s16_dsp.c."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ FULLY_CONNECTED_DSP = Kernel(
 FULLY_CONNECTED_S16 = Kernel(
     "fully_connected_s16", func="kws_fully_connected_s16", struct="kws_fc_s16_params_t",
     source="kws_fully_connected_s16.c", header="kws_fully_connected_s16.h",
+)
+FULLY_CONNECTED_S16_DSP = Kernel(
+    "fully_connected_s16_dsp", func="kws_fully_connected_s16_dsp", struct="kws_fc_s16_params_t",
+    source="kws_fully_connected_s16_dsp.c", header="kws_fully_connected_s16.h", support=("kws_dot_s16_dsp.c",),
 )
 
 
@@ -105,6 +110,14 @@ def fully_connected_dsp(step: Step) -> Step | None:
     return dsp.for_variant(step, FULLY_CONNECTED_DSP, dsp.padded_rows(rows), scratch=0)
 
 
+def fully_connected_s16_dsp(step: Step) -> Step | None:
+    """16x8: weight rows in SMLAD pair order (dsp.s16_pair_order)."""
+    f = dsp.fields(step)
+    return dsp.for_s16_variant(step, FULLY_CONNECTED_S16_DSP,
+                               dsp.s16_pair_order(dsp.weights(step).reshape(f["out_c"], f["depth"])))
+
+
 FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected},
                   kernels=(FULLY_CONNECTED, FULLY_CONNECTED_S16, f32.FULLY_CONNECTED_F32),
-                  variants=(Variant(FULLY_CONNECTED_DSP, "fully_connected", "dsp", fully_connected_dsp),))
+                  variants=(Variant(FULLY_CONNECTED_DSP, "fully_connected", "dsp", fully_connected_dsp),
+                            Variant(FULLY_CONNECTED_S16_DSP, "fully_connected_s16", "dsp", fully_connected_s16_dsp)))

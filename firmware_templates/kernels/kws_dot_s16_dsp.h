@@ -1,0 +1,39 @@
+/* Dot products of int16 activations with int8 weight rows by SMLAD, for the
+ * DSP-extension 16x8 kernels (kws_conv2d_s16_dsp.c,
+ * kws_fully_connected_s16_dsp.c).
+ *
+ * Two consecutive int16 values are one word of 16-bit lanes (x0, x1), read
+ * as is. The host stores each group of four weights w0 w1 w2 w3 of a row as
+ * w0 w2 w1 w3 (generator/model/ops/dsp.py, s16_pair_order), so SXTB16 of
+ * the group's word gives (w0, w1) and SXTB16 ROR #8 gives (w2, w3): one SMLAD
+ * each against (x0, x1) and (x2, x3). A row's last depth % 4 weights stay in
+ * order and are multiplied one by one. The flash size is the portable one.
+ *
+ * Exactness: a product is at most 2^22 in magnitude, so an int32 sum of
+ * KWS_S16_DSP_GROUPS groups (508 products, within kws_conv_s16.h's
+ * KWS_S16_CHUNK) is exact; SMLAD's wrapping intermediate sums do not matter
+ * because the chunk's total fits. Each chunk is widened to int64, so every
+ * sum is exactly the portable kernels' (and the reference's) int64 sum. */
+#ifndef KWS_DOT_S16_DSP_H
+#define KWS_DOT_S16_DSP_H
+
+#include "kws_requant_s16.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* groups of four products per exact int32 chunk: 4 * 127 <= KWS_S16_CHUNK */
+#define KWS_S16_DSP_GROUPS 127
+
+/* Output channels [oc, end) at one column x of `depth` int16 values (any
+ * alignment of 2): channel c's weights start at weights + c * depth, in the
+ * order above; requantized with rq into out, which is returned advanced. */
+int16_t *kws_s16_channels_dsp(const kws_requant_s16_t *rq, const int8_t *weights, const int16_t *x, int oc,
+                              int end, int depth, int16_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_DOT_S16_DSP_H */

@@ -1,0 +1,74 @@
+"""The Cortex-M DSP variants of the 16x8 kernels (int16 activations, int8
+weights; kws_dot_s16_dsp.h): CONV_2D and FULLY_CONNECTED, bit-exact with
+TFLite Micro on the host (kws_simd.h's plain-C instructions, ASan/UBSan) over
+awkward geometry (depth tails, grouped, odd channel counts read in place,
+sums longer than one exact int32 chunk) and in a DS-CNN keyword model in
+QEMU on a Cortex-M7, where the instructions per inference are printed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from model_zoo import _tf, tflm_tensors
+from test_int16_conv import CONV_CASES, DS_CNN_OPS, _single, ds_cnn_16x8
+from test_int16_models import convert_16x8, host_and_tflm_outputs, int16_inputs
+from test_model_build import _run_in_qemu
+
+from generator.model import compile_model, load_model
+from generator.model.reader import read_graph
+
+DSP = frozenset({"dsp"})
+
+CASES = {
+    **{k: CONV_CASES[k] for k in ("same_stride2_relu", "valid_dilated", "grouped", "deep")},
+    # 1x1, read in place at odd (not word-aligned) pixel offsets; 7 channels: a
+    # group of four and three single ones
+    "direct_odd": ((5, 6, 5), lambda k: k.layers.Conv2D(7, (1, 1), bias_initializer="random_normal")),
+    # 1030-deep rows: three exact chunks and a tail of 2; 6 outputs
+    "dense_deep": ((1030,), lambda k: k.layers.Dense(6, activation="relu", bias_initializer="random_normal")),
+}
+
+
+def _kernels(raw: bytes) -> set[str]:
+    return {s["kernel"] for s in compile_model(load_model(raw), features=DSP).steps}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_int16_dsp_kernels_are_bit_exact_on_the_host(tmp_path, case):
+    shape, layer = CASES[case]
+    raw = _single(layer, shape, 31)
+    op = "FULLY_CONNECTED" if len(shape) == 1 else "CONV_2D"
+    assert _kernels(raw) == {"fully_connected_s16_dsp" if op == "FULLY_CONNECTED" else "conv2d_s16_dsp"}
+    got, want = host_and_tflm_outputs(raw, tmp_path, case, {op}, features=DSP)
+    assert np.array_equal(got, want)
+    assert len(np.unique(want)) > 30
+
+
+def test_int16_dsp_kernels_with_an_int32_bias_are_bit_exact(tmp_path):
+    """32-bit accumulation: the exact sums wrapped, as in the portable kernels."""
+    from test_int16_conv import _convert_int32_bias
+    _, keras = _tf()
+    keras.utils.set_random_seed(33)
+    i = keras.Input((9, 8, 3), batch_size=1)
+    x = keras.layers.Conv2D(6, (3, 3), strides=2, padding="same", bias_initializer="random_normal")(i)
+    x = keras.layers.Dense(10, bias_initializer="random_normal")(keras.layers.Flatten()(x))
+    raw = _convert_int32_bias(keras.Model(i, x), (9, 8, 3))
+    assert {"conv2d_s16_dsp", "fully_connected_s16_dsp"} <= _kernels(raw)
+    ops = {op.opcode for op in read_graph(raw).operators}
+    got, want = host_and_tflm_outputs(raw, tmp_path, "int32_bias", ops, features=DSP)
+    assert np.array_equal(got, want)
+
+
+def test_int16_ds_cnn_on_dsp_kernels_is_bit_exact_on_cortex_m7(tmp_path):
+    raw = ds_cnn_16x8()
+    compiled = compile_model(load_model(raw), features=DSP)
+    assert {"conv2d_s16_dsp", "fully_connected_s16_dsp"} <= {s["kernel"] for s in compiled.steps}
+    assert "kws_conv2d_s16_dsp(" in compiled.sources["model.c"]
+    got, want = host_and_tflm_outputs(raw, tmp_path / "host", "ds_cnn16_dsp", DS_CNN_OPS, features=DSP)
+    assert np.array_equal(got, want)
+    x = int16_inputs(tuple(compiled.input.shape), count=4)
+    instructions, y = _run_in_qemu(compiled, x, "cortex-m7", tmp_path)
+    want = tflm_tensors(raw, x, read_graph(raw).outputs)
+    assert np.array_equal(y.reshape(want.shape), want)
+    print(f"ds_cnn 16x8 on DSP kernels (cortex-m7): {instructions:,} instructions per inference, "
+          f"{compiled.macs:,} MACs ({instructions / compiled.macs:.1f} per MAC)")
