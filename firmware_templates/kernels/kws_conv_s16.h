@@ -58,6 +58,10 @@ typedef struct {
 
 void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input, void *output);
 
+/* The same for cores with the DSP extension (kws_dwconv2d_s16_dsp.c): depth
+ * multiplier 1, in_c a multiple of 4, weights widened to int32 words. */
+void kws_dwconv2d_s16_dsp(const kws_dwconv2d_s16_params_t *p, const void *input, void *output);
+
 /* A product of an int8 weight and an int16 value is at most 2^22 in
  * magnitude, so an int32 sum of KWS_S16_CHUNK of them cannot overflow: the
  * dot products below sum in int32 chunks and widen once per chunk (exactly

@@ -30,24 +30,25 @@ int16_t *kws_s16_channels_dsp(const kws_requant_s16_t *rq, const int8_t *weights
     const int rest = depth & 3;
     int64_t acc[4];
     int k;
-    /* four channels share each column word: 2 loads of x, 4 of weights, 8
-     * SXTB16 and 8 SMLAD per 16 products */
+    /* a block of four channels shares each column word: 2 loads of x, 4 of
+     * weights (interleaved by the host, one pointer), 8 SXTB16 and 8 SMLAD
+     * per 16 products */
     for (; oc + 4 <= end; oc += 4, w += 4 * depth) {
         const int16_t *xp = x;
-        const int8_t *w0 = w;
+        const int8_t *wp = w;
         int left = groups;
         acc[0] = acc[1] = acc[2] = acc[3] = 0;
         while (left > 0) {
             const int len = left < KWS_S16_DSP_GROUPS ? left : KWS_S16_DSP_GROUPS;
             int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
             int g;
-            for (g = len; g > 0; --g, xp += 4, w0 += 4) {
+            for (g = len; g > 0; --g, xp += 4, wp += 16) {
                 const uint32_t x01 = kws_read_u32(xp);
                 const uint32_t x23 = kws_read_u32(xp + 2);
-                KWS_S16_GROUP(a0, w0);
-                KWS_S16_GROUP(a1, w0 + depth);
-                KWS_S16_GROUP(a2, w0 + 2 * depth);
-                KWS_S16_GROUP(a3, w0 + 3 * depth);
+                KWS_S16_GROUP(a0, wp);
+                KWS_S16_GROUP(a1, wp + 4);
+                KWS_S16_GROUP(a2, wp + 8);
+                KWS_S16_GROUP(a3, wp + 12);
             }
             acc[0] += a0;
             acc[1] += a1;
@@ -57,7 +58,7 @@ int16_t *kws_s16_channels_dsp(const kws_requant_s16_t *rq, const int8_t *weights
         }
         if (rest) {
             for (k = 0; k < 4; ++k) {
-                acc[k] += tail(xp, w0 + k * depth, rest);
+                acc[k] += tail(xp, wp + k * rest, rest);
             }
         }
         for (k = 0; k < 4; ++k) {

@@ -6,8 +6,12 @@
  * as is. The host stores each group of four weights w0 w1 w2 w3 of a row as
  * w0 w2 w1 w3 (generator/model/ops/dsp.py, s16_pair_order), so SXTB16 of
  * the group's word gives (w0, w1) and SXTB16 ROR #8 gives (w2, w3): one SMLAD
- * each against (x0, x1) and (x2, x3). A row's last depth % 4 weights stay in
- * order and are multiplied one by one. The flash size is the portable one.
+ * each against (x0, x1) and (x2, x3). Channels go in blocks of four from
+ * the first of each call (a convolution group's first channel): a block's
+ * 4 * depth bytes hold, group by group, the four channels' words, then the
+ * four channels' last depth % 4 weights in order (multiplied one by one);
+ * the channels after the last whole block are rows in pair order. The flash
+ * size is the portable one.
  *
  * Exactness: a product is at most 2^22 in magnitude, so an int32 sum of
  * KWS_S16_DSP_GROUPS groups (508 products, within kws_conv_s16.h's
@@ -27,8 +31,9 @@ extern "C" {
 #define KWS_S16_DSP_GROUPS 127
 
 /* Output channels [oc, end) at one column x of `depth` int16 values (any
- * alignment of 2): channel c's weights start at weights + c * depth, in the
- * order above; requantized with rq into out, which is returned advanced. */
+ * alignment of 2): channel c's weights (or its block's, see above) start at
+ * weights + c * depth; requantized with rq into out, which is returned
+ * advanced. */
 int16_t *kws_s16_channels_dsp(const kws_requant_s16_t *rq, const int8_t *weights, const int16_t *x, int oc,
                               int end, int depth, int16_t *out);
 

@@ -2,7 +2,8 @@
 requantization (kernels kws_conv2d_s8.c, kws_dwconv2d_s8.c; kws_conv_s8.h),
 and their variants for cores with the DSP extension (kws_*_dsp.c); with int16
 activations (16x8 models), kws_conv2d_s16.c and kws_dwconv2d_s16.c
-(kws_conv_s16.h), and kws_conv2d_s16_dsp.c."""
+(kws_conv_s16.h), and their DSP variants kws_conv2d_s16_dsp.c and
+kws_dwconv2d_s16_dsp.c."""
 
 from __future__ import annotations
 
@@ -44,6 +45,10 @@ CONV2D_S16_DSP = Kernel(
     "conv2d_s16_dsp", func="kws_conv2d_s16_dsp", struct="kws_conv2d_s16_params_t",
     source="kws_conv2d_s16_dsp.c", header="kws_conv_s16.h", support=("kws_conv2d_s16.c", "kws_dot_s16_dsp.c"),
     args=("params", "in0", "out", "scratch"),
+)
+DWCONV2D_S16_DSP = Kernel(
+    "dwconv2d_s16_dsp", func="kws_dwconv2d_s16_dsp", struct="kws_dwconv2d_s16_params_t",
+    source="kws_dwconv2d_s16_dsp.c", header="kws_conv_s16.h",
 )
 DWCONV2D_DSP = Kernel(
     "dwconv2d_dsp", func="kws_dwconv2d_s8_dsp", struct="kws_dwconv2d_params_t",
@@ -194,11 +199,26 @@ def conv_2d_dsp(step: Step) -> Step | None:
 
 
 def conv_2d_s16_dsp(step: Step) -> Step | None:
-    """16x8: the portable step with each output channel's weights in SMLAD
-    pair order (dsp.s16_pair_order); any shape, grouped ones included."""
+    """16x8: the portable step with its weights in SMLAD pair order
+    (dsp.s16_pair_order, a group's channels a call); any shape, grouped
+    ones included."""
     f = dsp.fields(step)
     depth = f["k_h"] * f["k_w"] * (f["in_c"] // f["groups"])
-    return dsp.for_s16_variant(step, CONV2D_S16_DSP, dsp.s16_pair_order(dsp.weights(step).reshape(-1, depth)))
+    rows = dsp.weights(step).reshape(-1, depth)
+    return dsp.for_s16_variant(step, CONV2D_S16_DSP, dsp.s16_pair_order(rows, f["out_c"] // f["groups"]))
+
+
+def depthwise_conv_2d_s16_dsp(step: Step) -> Step | None:
+    """16x8: weights by channel group of four, tap after tap, as words of
+    16-bit lanes (dsp.s16_lane_pairs). Depth multiplier 1, whole groups of
+    four channels, and windows of at most KWS_S16_CHUNK taps (exact int32
+    sums) only."""
+    f = dsp.fields(step)
+    taps = f["k_h"] * f["k_w"]
+    if f["depth_mult"] != 1 or f["in_c"] % 4 or taps > 511:  # 511: KWS_S16_CHUNK
+        return None
+    by_channel = dsp.weights(step).reshape(f["in_c"], taps)
+    return dsp.for_s16_variant(step, DWCONV2D_S16_DSP, dsp.s16_lane_pairs(by_channel.T))
 
 
 def depthwise_conv_2d_dsp(step: Step) -> Step | None:
@@ -220,5 +240,6 @@ FAMILY = OpFamily(
     kernels=(CONV2D, DWCONV2D, CONV2D_S16, DWCONV2D_S16, f32.CONV2D_F32, f32.DWCONV2D_F32),
     variants=(Variant(CONV2D_DSP, "conv2d", "dsp", conv_2d_dsp),
               Variant(DWCONV2D_DSP, "dwconv2d", "dsp", depthwise_conv_2d_dsp),
-              Variant(CONV2D_S16_DSP, "conv2d_s16", "dsp", conv_2d_s16_dsp)),
+              Variant(CONV2D_S16_DSP, "conv2d_s16", "dsp", conv_2d_s16_dsp),
+              Variant(DWCONV2D_S16_DSP, "dwconv2d_s16", "dsp", depthwise_conv_2d_s16_dsp)),
 )

@@ -92,40 +92,67 @@ def halfword_pairs(by_tap: np.ndarray) -> np.ndarray:
     return _lane_words(by_tap.reshape(taps, channels // 4, 4)).transpose(1, 0, 2).reshape(-1)
 
 
-def for_variant(step: Step, kernel: Kernel, new_weights: np.ndarray, scratch: int) -> Step:
-    """The step calling `kernel`, with its weights re-laid and its scratch.
-    int32 weights (widened_rows, halfword_pairs) are word-aligned in model.c; the parameter
+def _relaid(step: Step, kernel: Kernel, new_weights: np.ndarray) -> Step:
+    """The step calling `kernel`, with its weights re-laid. int32 weights
+    (widened_rows, halfword_pairs) are word-aligned in model.c; the parameter
     block's int8 pointer then names them through a cast, and the kernel reads
-    them back as words. The shift array holds r - 1 for each right shift r
-    (kws_requantize_dsp); call only where fast_requant_holds."""
+    them back as words."""
     (old,) = [a for a in step.arrays if a.role == "weights"]
     wide = new_weights.dtype == np.int32
     new = CArray(old.name, "int32_t" if wide else "int8_t",
                  np.ascontiguousarray(new_weights if wide else new_weights.astype(np.int8)), old.role)
-    # kws_requantize_dsp takes r - 1 for a right shift r (-shift - 1)
-    arrays = [new if a is old else
-              CArray(a.name, a.ctype, (-_array(step, "shift") - 1).astype(np.int8), a.role)
-              if a.name.endswith("shift") else a for a in step.arrays]
     fields = [(k, f"(const int8_t *){old.name}" if wide and k == "weights" else v) for k, v in step.fields]
-    return dataclasses.replace(step, kernel=kernel, arrays=arrays, fields=fields, scratch=scratch)
+    return dataclasses.replace(step, kernel=kernel, arrays=[new if a is old else a for a in step.arrays],
+                               fields=fields)
 
 
-def s16_pair_order(rows: np.ndarray) -> np.ndarray:
+def for_variant(step: Step, kernel: Kernel, new_weights: np.ndarray, scratch: int) -> Step:
+    """The int8 step calling `kernel`, with its weights re-laid (_relaid)
+    and its scratch. The shift array holds r - 1 for each right shift r
+    (kws_requantize_dsp); call only where fast_requant_holds."""
+    step = _relaid(step, kernel, new_weights)
+    # kws_requantize_dsp takes r - 1 for a right shift r (-shift - 1)
+    arrays = [CArray(a.name, a.ctype, (-_array(step, "shift") - 1).astype(np.int8), a.role)
+              if a.name.endswith("shift") else a for a in step.arrays]
+    return dataclasses.replace(step, arrays=arrays, scratch=scratch)
+
+
+def s16_pair_order(rows: np.ndarray, per_call: int) -> np.ndarray:
     """int8 weight rows [n][depth] for the 16x8 DSP kernels
-    (kws_dot_s16_dsp.h), flattened: each whole group of four w0 w1 w2 w3
-    stored as w0 w2 w1 w3, so SXTB16 gives the lanes (w0, w1) and SXTB16
-    ROR #8 (w2, w3), the pairs two int16 activations make; a row's last
-    depth % 4 weights stay in order. Same size as the portable layout."""
+    (kws_dot_s16_dsp.h), flattened, the same size: each whole group of four
+    w0 w1 w2 w3 stored as w0 w2 w1 w3, so SXTB16 gives the lanes (w0, w1)
+    and SXTB16 ROR #8 (w2, w3), the pairs two int16 activations make. The
+    kernel takes `per_call` channels a call (a convolution group) in blocks
+    of four: a block interleaves its four rows group by group, then holds
+    their last depth % 4 weights in order; the channels after the last block
+    are rows on their own."""
     n, depth = rows.shape
-    out = np.array(rows, dtype=np.int8)
     whole = depth & ~3
-    out[:, :whole] = out[:, :whole].reshape(n, whole // 4, 4)[:, :, [0, 2, 1, 3]].reshape(n, whole)
-    return out.reshape(-1)
+    paired = np.asarray(rows, dtype=np.int8).copy()
+    paired[:, :whole] = paired[:, :whole].reshape(n, whole // 4, 4)[:, :, [0, 2, 1, 3]].reshape(n, whole)
+    out = []
+    for first in range(0, n, per_call):
+        call = paired[first:first + per_call]
+        blocks = len(call) // 4 * 4
+        for b in range(0, blocks, 4):
+            block = call[b:b + 4]
+            out += [block[:, :whole].reshape(4, whole // 4, 4).transpose(1, 0, 2).reshape(-1),
+                    block[:, whole:].reshape(-1)]
+        out += [call[blocks:].reshape(-1)]
+    return np.concatenate(out)
 
 
 def for_s16_variant(step: Step, kernel: Kernel, new_weights: np.ndarray) -> Step:
-    """The 16x8 step calling `kernel` with its int8 weights re-ordered;
-    everything else (output stage, scratch, reads) as in the portable step."""
-    (old,) = [a for a in step.arrays if a.role == "weights"]
-    new = CArray(old.name, old.ctype, np.ascontiguousarray(new_weights.astype(np.int64)), old.role)
-    return dataclasses.replace(step, kernel=kernel, arrays=[new if a is old else a for a in step.arrays])
+    """The 16x8 step calling `kernel` with its weights re-laid (_relaid);
+    its output stage, scratch and reads stay the portable step's."""
+    return _relaid(step, kernel, new_weights)
+
+
+def s16_lane_pairs(by_tap: np.ndarray) -> np.ndarray:
+    """int8 weights [taps][channels] (channels a multiple of 4) as int32
+    words of 16-bit lanes for kws_dwconv2d_s16_dsp.c: for each group of four
+    channels w0..w3, tap after tap, (w0, w1) then (w2, w3), the lanes of two
+    words of four int16 input channels."""
+    taps, channels = by_tap.shape
+    fours = by_tap.reshape(taps, channels // 4, 4)[:, :, [0, 2, 1, 3]]
+    return _lane_words(fours).transpose(1, 0, 2).reshape(-1)
