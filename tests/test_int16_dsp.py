@@ -4,7 +4,9 @@ DEPTHWISE_CONV_2D (kws_dwconv2d_s16_dsp.c), bit-exact with
 TFLite Micro on the host (kws_simd.h's plain-C instructions, ASan/UBSan) over
 awkward geometry (depth tails, grouped, odd channel counts read in place,
 sums longer than one exact int32 chunk) and in a DS-CNN keyword model in
-QEMU on a Cortex-M7, where the instructions per inference are printed."""
+QEMU on a Cortex-M7, where the instructions per inference are printed; with
+the one-instruction SMMULR output stage where the generator proves it exact,
+and the general one where it cannot."""
 
 from __future__ import annotations
 
@@ -49,6 +51,9 @@ def test_int16_dsp_kernels_are_bit_exact_on_the_host(tmp_path, case):
     assert _kernels(raw) == {KERNEL[op]}
     got, want = host_and_tflm_outputs(raw, tmp_path, case, {op}, features=DSP)
     assert np.array_equal(got, want)
+    # 1030 products a sum could pass 2^31: the general output stage (int64 sums)
+    fast = ".smmulr = 1" in compile_model(load_model(raw), features=DSP).sources["model.c"]
+    assert fast == (case != "dense_deep")
     assert len(np.unique(want)) > 30
 
 
@@ -79,6 +84,8 @@ def test_int16_ds_cnn_on_dsp_kernels_is_bit_exact_on_cortex_m7(tmp_path):
     compiled = compile_model(load_model(raw), features=DSP)
     assert {s["kernel"] for s in compiled.steps} >= set(KERNEL.values())
     assert "kws_conv2d_s16_dsp(" in compiled.sources["model.c"]
+    # every layer's sums stay below 2^31: the one-instruction output stage
+    assert compiled.sources["model.c"].count(".smmulr = 1") == 6
     got, want = host_and_tflm_outputs(raw, tmp_path / "host", "ds_cnn16_dsp", DS_CNN_OPS, features=DSP)
     assert np.array_equal(got, want)
     x = int16_inputs(tuple(compiled.input.shape), count=4)

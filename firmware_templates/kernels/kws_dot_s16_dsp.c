@@ -62,7 +62,7 @@ int16_t *kws_s16_channels_dsp(const kws_requant_s16_t *rq, const int8_t *weights
             }
         }
         for (k = 0; k < 4; ++k) {
-            *out++ = kws_requant_s16_out(rq, oc + k, acc[k]);
+            *out++ = kws_requant_s16_dsp(rq, oc + k, acc[k]);
         }
     }
     for (; oc < end; ++oc, w += depth) {
@@ -82,7 +82,7 @@ int16_t *kws_s16_channels_dsp(const kws_requant_s16_t *rq, const int8_t *weights
             sum += a0;
             left -= len;
         }
-        *out++ = kws_requant_s16_out(rq, oc, sum + tail(xp, w0, rest));
+        *out++ = kws_requant_s16_dsp(rq, oc, sum + tail(xp, w0, rest));
     }
     return out;
 }

@@ -22,10 +22,27 @@
 #define KWS_DOT_S16_DSP_H
 
 #include "kws_requant_s16.h"
+#include "kws_simd.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* kws_requant_s16_out for the DSP kernels. With rq->smmulr the generator
+ * (generator/model/ops/dsp.py, s16_smmulr) has proved for every channel
+ * that acc + bias stays below 2^31 in magnitude and that the 64-bit stage's
+ * rounding shift t = 15 - shift lies in [16, 32], and stores the bias as
+ * int32 and the multiplier r (the reference's, rounded to 16 bits) as
+ * r << (32 - t) < 2^31. Then the reference's (a * r + 2^(t - 1)) >> t equals
+ * (a * (r << (32 - t)) + 2^31) >> 32, which is one SMMULR, exactly. */
+KWS_INLINE int16_t kws_requant_s16_dsp(const kws_requant_s16_t *rq, int32_t c, int64_t acc)
+{
+    if (rq->smmulr) {
+        const int32_t a = (int32_t)acc + (rq->bias32 != NULL ? rq->bias32[c] : 0);
+        return (int16_t)kws_clamp_i32(kws_smmulr(a, rq->mult[c * rq->mult_stride]), rq->act_min, rq->act_max);
+    }
+    return kws_requant_s16_out(rq, c, acc);
+}
 
 /* groups of four products per exact int32 chunk: 4 * 127 <= KWS_S16_CHUNK */
 #define KWS_S16_DSP_GROUPS 127

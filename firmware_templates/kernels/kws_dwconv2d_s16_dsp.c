@@ -14,7 +14,7 @@
  * Write order: a pixel's four channels are read before the first is written
  * (earlier than in the portable order, which the memory plan allows). */
 #include "kws_conv_s16.h"
-#include "kws_simd.h"
+#include "kws_dot_s16_dsp.h"
 
 void kws_dwconv2d_s16_dsp(const kws_dwconv2d_s16_params_t *p, const void *input_v, void *output_v)
 {
@@ -62,10 +62,10 @@ void kws_dwconv2d_s16_dsp(const kws_dwconv2d_s16_params_t *p, const void *input_
                             a3 = kws_smlatt(hi, w23, a3);
                         }
                     }
-                    out[0] = kws_requant_s16_out(&p->rq, q, a0);
-                    out[1] = kws_requant_s16_out(&p->rq, q + 1, a1);
-                    out[2] = kws_requant_s16_out(&p->rq, q + 2, a2);
-                    out[3] = kws_requant_s16_out(&p->rq, q + 3, a3);
+                    out[0] = kws_requant_s16_dsp(&p->rq, q, a0);
+                    out[1] = kws_requant_s16_dsp(&p->rq, q + 1, a1);
+                    out[2] = kws_requant_s16_dsp(&p->rq, q + 2, a2);
+                    out[3] = kws_requant_s16_dsp(&p->rq, q + 3, a3);
                 }
             }
         }

@@ -29,6 +29,8 @@ typedef struct {
     int32_t mult_stride; /* 0: one multiplier for every channel */
     int32_t act_min, act_max;
     int32_t acc32; /* 1: 32-bit accumulation (an int32 bias, or quantized_bias_type INT32) */
+    int32_t smmulr; /* 1: the DSP kernels' one-instruction stage (kws_dot_s16_dsp.h): the
+                       64-bit path with bias32 and mult re-computed for SMMULR */
 } kws_requant_s16_t;
 
 KWS_INLINE int16_t kws_requant_s16_out(const kws_requant_s16_t *rq, int32_t c, int64_t acc)

@@ -205,7 +205,7 @@ def conv_2d_s16_dsp(step: Step) -> Step | None:
     f = dsp.fields(step)
     depth = f["k_h"] * f["k_w"] * (f["in_c"] // f["groups"])
     rows = dsp.weights(step).reshape(-1, depth)
-    return dsp.for_s16_variant(step, CONV2D_S16_DSP, dsp.s16_pair_order(rows, f["out_c"] // f["groups"]))
+    return dsp.for_s16_variant(step, CONV2D_S16_DSP, dsp.s16_pair_order(rows, f["out_c"] // f["groups"]), rows)
 
 
 def depthwise_conv_2d_s16_dsp(step: Step) -> Step | None:
@@ -218,7 +218,7 @@ def depthwise_conv_2d_s16_dsp(step: Step) -> Step | None:
     if f["depth_mult"] != 1 or f["in_c"] % 4 or taps > 511:  # 511: KWS_S16_CHUNK
         return None
     by_channel = dsp.weights(step).reshape(f["in_c"], taps)
-    return dsp.for_s16_variant(step, DWCONV2D_S16_DSP, dsp.s16_lane_pairs(by_channel.T))
+    return dsp.for_s16_variant(step, DWCONV2D_S16_DSP, dsp.s16_lane_pairs(by_channel.T), by_channel)
 
 
 def depthwise_conv_2d_dsp(step: Step) -> Step | None:

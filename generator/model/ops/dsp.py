@@ -142,10 +142,37 @@ def s16_pair_order(rows: np.ndarray, per_call: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def for_s16_variant(step: Step, kernel: Kernel, new_weights: np.ndarray) -> Step:
-    """The 16x8 step calling `kernel` with its weights re-laid (_relaid);
-    its output stage, scratch and reads stay the portable step's."""
-    return _relaid(step, kernel, new_weights)
+def _s16_smmulr(step: Step, rows: np.ndarray) -> Step:
+    """The 16x8 step with kws_requant_s16_dsp's one-instruction output stage
+    (rq.smmulr) where it is exact: the 64-bit path, every channel's
+    |bias| + 32768 * sum(|weights|) below 2^31, and every rounding shift
+    t = 15 - shift in [16, 32]; then the bias is stored as int32 and each
+    multiplier as r << (32 - t), r being the reference's 16-bit rounding of
+    it (kws_mul_by_quantized_mul_wide). The step itself otherwise.
+    rows: the weights as [channel][taps or depth]."""
+    rq = dict(dict(step.fields)["rq"])
+    if rq["acc32"]:
+        return step
+    mult, shift = _array(step, "mult"), _array(step, "shift")
+    bias = _array(step, "bias") if rq["bias"] != "NULL" else np.zeros(len(rows), dtype=np.int64)
+    worst = np.abs(bias) + 32768 * np.abs(rows.astype(np.int64)).sum(axis=1)
+    if np.any(worst >= 1 << 31) or np.any(shift > -1) or np.any(shift < -17) or np.any(mult < 0):
+        return step
+    reduced = np.where(mult < 0x7FFF0000, (mult + (1 << 15)) >> 16, 0x7FFF)
+    fast = {"mult": (reduced << (17 + shift)).astype(np.int32), "bias": bias.astype(np.int32)}
+    arrays = [CArray(a.name, "int32_t", fast[a.name[len(a.name) - 4:]], a.role)
+              if a.name.endswith(("mult", "bias")) else a for a in step.arrays]
+    rq.update(bias="NULL", bias32=rq["bias"], smmulr=1)
+    fields = [(k, list(rq.items()) if k == "rq" else v) for k, v in step.fields]
+    return dataclasses.replace(step, arrays=arrays, fields=fields)
+
+
+def for_s16_variant(step: Step, kernel: Kernel, new_weights: np.ndarray, rows: np.ndarray) -> Step:
+    """The 16x8 step calling `kernel` with its weights re-laid (_relaid) and,
+    where exact, the one-instruction output stage (_s16_smmulr); scratch and
+    reads stay the portable step's. rows: the portable weights as
+    [channel][taps or depth]."""
+    return _relaid(_s16_smmulr(step, rows), kernel, new_weights)
 
 
 def s16_lane_pairs(by_tap: np.ndarray) -> np.ndarray:

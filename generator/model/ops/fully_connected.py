@@ -114,7 +114,7 @@ def fully_connected_s16_dsp(step: Step) -> Step | None:
     """16x8: weight rows in SMLAD pair order (dsp.s16_pair_order)."""
     f = dsp.fields(step)
     rows = dsp.weights(step).reshape(f["out_c"], f["depth"])
-    return dsp.for_s16_variant(step, FULLY_CONNECTED_S16_DSP, dsp.s16_pair_order(rows, f["out_c"]))
+    return dsp.for_s16_variant(step, FULLY_CONNECTED_S16_DSP, dsp.s16_pair_order(rows, f["out_c"]), rows)
 
 
 FAMILY = OpFamily(lowerings={"FULLY_CONNECTED": lower_fully_connected},
