@@ -19,8 +19,9 @@ from generator.model import ModelError, compile_model, load_model, tflm_arena_by
 from generator.model.reader import read_graph
 
 
-def _check(raw: bytes, tmp_path, name: str, ops: set[str], distinct: int = 200) -> None:
-    got, want = host_and_tflm_outputs(raw, tmp_path, name, ops)
+def _check(raw: bytes, tmp_path, name: str, ops: set[str], distinct: int = 200,
+           features: frozenset[str] = frozenset()) -> None:
+    got, want = host_and_tflm_outputs(raw, tmp_path, name, ops, features)
     assert np.array_equal(got, want)
     assert len(np.unique(want)) > distinct
     assert np.mean(np.abs(want.astype(np.int32)) >= 32767) < 0.1  # mostly not saturated
@@ -141,9 +142,12 @@ def _convert_int32_bias(model, shape: tuple[int, ...]) -> bytes:
     return conv.convert()
 
 
-def test_int16_conv_and_dense_with_int32_bias_are_bit_exact(tmp_path):
+@pytest.mark.parametrize("features", [frozenset(), frozenset({"dsp"})], ids=["portable", "dsp"])
+def test_int16_conv_and_dense_with_int32_bias_are_bit_exact(tmp_path, features):
     """An int32 bias: 32-bit accumulation and the int8 kernels' double-
-    rounding requantization (the multiplier not cut to 16 bits)."""
+    rounding requantization (the multiplier not cut to 16 bits); on the
+    portable kernels and on the DSP ones (tests/test_int16_dsp.py), which sum
+    the same way."""
     _, keras = _tf()
     keras.utils.set_random_seed(25)
     i = keras.Input((9, 8, 3), batch_size=1)
@@ -152,7 +156,10 @@ def test_int16_conv_and_dense_with_int32_bias_are_bit_exact(tmp_path):
     raw = _convert_int32_bias(keras.Model(i, x), (9, 8, 3))
     graph = read_graph(raw)
     assert {graph.tensors[op.inputs[2]].dtype for op in graph.operators if len(op.inputs) > 2} == {"int32"}
-    _check(raw, tmp_path, "int32_bias", {op.opcode for op in graph.operators}, distinct=100)
+    kernels = {s["kernel"] for s in compile_model(load_model(raw), features=features).steps}
+    assert {"conv2d_s16", "fully_connected_s16"} <= {k.removesuffix("_dsp") for k in kernels}
+    assert all(k.endswith("_dsp") for k in kernels if k.startswith(("conv2d", "fully"))) == bool(features)
+    _check(raw, tmp_path, "int32_bias", {op.opcode for op in graph.operators}, distinct=100, features=features)
 
 
 def test_int16_depthwise_with_an_int32_bias_is_refused():

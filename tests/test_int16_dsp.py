@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from model_zoo import _tf, tflm_tensors
+from model_zoo import tflm_tensors
 from test_int16_conv import CONV_CASES, DS_CNN_OPS, DWCONV_CASES, _single, ds_cnn_16x8
-from test_int16_models import convert_16x8, host_and_tflm_outputs, int16_inputs
+from test_int16_models import host_and_tflm_outputs, int16_inputs
 from test_model_build import _run_in_qemu
 
 from generator.model import compile_model, load_model
@@ -62,21 +62,6 @@ def test_depthwise_shapes_the_dsp_kernel_does_not_cover_stay_portable(case):
     # a depth multiplier; 529 taps, more than one exact int32 sum
     shape, layer = DWCONV_CASES[case]
     assert _kernels(_single(layer, shape, 22)) == {"dwconv2d_s16"}
-
-
-def test_int16_dsp_kernels_with_an_int32_bias_are_bit_exact(tmp_path):
-    """32-bit accumulation: the exact sums wrapped, as in the portable kernels."""
-    from test_int16_conv import _convert_int32_bias
-    _, keras = _tf()
-    keras.utils.set_random_seed(33)
-    i = keras.Input((9, 8, 3), batch_size=1)
-    x = keras.layers.Conv2D(6, (3, 3), strides=2, padding="same", bias_initializer="random_normal")(i)
-    x = keras.layers.Dense(10, bias_initializer="random_normal")(keras.layers.Flatten()(x))
-    raw = _convert_int32_bias(keras.Model(i, x), (9, 8, 3))
-    assert {"conv2d_s16_dsp", "fully_connected_s16_dsp"} <= _kernels(raw)
-    ops = {op.opcode for op in read_graph(raw).operators}
-    got, want = host_and_tflm_outputs(raw, tmp_path, "int32_bias", ops, features=DSP)
-    assert np.array_equal(got, want)
 
 
 def test_int16_ds_cnn_on_dsp_kernels_is_bit_exact_on_cortex_m7(tmp_path):

@@ -62,6 +62,15 @@ void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input, voi
  * multiplier 1, in_c a multiple of 4, weights widened to int32 words. */
 void kws_dwconv2d_s16_dsp(const kws_dwconv2d_s16_params_t *p, const void *input, void *output);
 
+/* Every output channel of the pixel whose window starts at (iy0, ix0) of
+ * `image` (its taps in the image: ys, xs) into out, returned advanced. */
+typedef int16_t *(*kws_dw_s16_pixel_fn)(const kws_dwconv2d_s16_params_t *p, const int16_t *image, int iy0, int ix0,
+                                        kws_span_t ys, kws_span_t xs, int16_t *out);
+
+/* The walk both DEPTHWISE_CONV_2D kernels share (kws_dwconv2d_s16.c). */
+void kws_dwconv2d_s16_with(const kws_dwconv2d_s16_params_t *p, const void *input, void *output,
+                           kws_dw_s16_pixel_fn pixel_fn);
+
 /* A product of an int8 weight and an int16 value is at most 2^22 in
  * magnitude, so an int32 sum of KWS_S16_CHUNK of them cannot overflow: the
  * dot products below sum in int32 chunks and widen once per chunk (exactly

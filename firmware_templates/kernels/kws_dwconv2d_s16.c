@@ -39,17 +39,30 @@ static int64_t channel_dot(const kws_dwconv2d_s16_params_t *p, const int16_t *x,
     return acc + part;
 }
 
-void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input_v, void *output_v)
+/* Every output channel of one pixel (a kws_dw_s16_pixel_fn). */
+static int16_t *pixel(const kws_dwconv2d_s16_params_t *p, const int16_t *image, int iy0, int ix0, kws_span_t ys,
+                      kws_span_t xs, int16_t *out)
+{
+    const int taps = p->k_h * p->k_w;
+    const int out_c = p->in_c * p->depth_mult;
+    int oc;
+    for (oc = 0; oc < out_c; ++oc) {
+        const int64_t acc = channel_dot(p, image + oc / p->depth_mult, p->weights + (size_t)oc * (size_t)taps,
+                                        iy0, ix0, ys, xs);
+        *out++ = kws_requant_s16_out(&p->rq, oc, acc);
+    }
+    return out;
+}
+
+void kws_dwconv2d_s16_with(const kws_dwconv2d_s16_params_t *p, const void *input_v, void *output_v,
+                           kws_dw_s16_pixel_fn pixel_fn)
 {
     const int16_t *input = (const int16_t *)input_v;
     int16_t *out = (int16_t *)output_v;
-    const int taps = p->k_h * p->k_w;
-    const int out_c = p->in_c * p->depth_mult;
     const size_t image_elems = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     int b;
     int oy;
     int ox;
-    int oc;
 
     for (b = 0; b < p->batches; ++b) {
         const int16_t *image = input + (size_t)b * image_elems;
@@ -58,13 +71,13 @@ void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input_v, v
             const kws_span_t ys = kws_tap_span(iy0, p->k_h, p->dil_h, p->in_h);
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int ix0 = ox * p->stride_w - p->pad_l;
-                const kws_span_t xs = kws_tap_span(ix0, p->k_w, p->dil_w, p->in_w);
-                for (oc = 0; oc < out_c; ++oc) {
-                    const int64_t acc = channel_dot(p, image + oc / p->depth_mult, p->weights + (size_t)oc * (size_t)taps,
-                                                    iy0, ix0, ys, xs);
-                    *out++ = kws_requant_s16_out(&p->rq, oc, acc);
-                }
+                out = pixel_fn(p, image, iy0, ix0, ys, kws_tap_span(ix0, p->k_w, p->dil_w, p->in_w), out);
             }
         }
     }
+}
+
+void kws_dwconv2d_s16(const kws_dwconv2d_s16_params_t *p, const void *input, void *output)
+{
+    kws_dwconv2d_s16_with(p, input, output, pixel);
 }

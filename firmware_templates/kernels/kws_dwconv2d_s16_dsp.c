@@ -11,63 +11,54 @@
  * most KWS_S16_CHUNK taps (the generator checks), so each int32 sum is exact:
  * the portable kernel's (and the reference's) int64 sum.
  *
+ * The walk over the pixels is the portable kernel's (kws_dwconv2d_s16_with).
  * Write order: a pixel's four channels are read before the first is written
  * (earlier than in the portable order, which the memory plan allows). */
 #include "kws_conv_s16.h"
 #include "kws_dot_s16_dsp.h"
 
-void kws_dwconv2d_s16_dsp(const kws_dwconv2d_s16_params_t *p, const void *input_v, void *output_v)
+/* The pixel's channels four at a time (a kws_dw_s16_pixel_fn). */
+static int16_t *pixel(const kws_dwconv2d_s16_params_t *p, const int16_t *image, int iy0, int ix0, kws_span_t ys,
+                      kws_span_t xs, int16_t *out)
 {
-    const int16_t *input = (const int16_t *)input_v;
-    int16_t *out = (int16_t *)output_v;
     const uint32_t *weights = (const uint32_t *)(const void *)p->weights; /* int32 words in model.c */
     const int in_c = p->in_c;
     const int k_w = p->k_w;
     const int taps = p->k_h * k_w;
     const size_t row_elems = (size_t)p->in_w * (size_t)in_c;
     const int x_step = p->dil_w * in_c;
-    const size_t image_elems = (size_t)p->in_h * row_elems;
-    int b;
-    int oy;
-    int ox;
+    const int n = xs.t1 - xs.t0;
+    /* the window's first tap column in the image, channel 0 */
+    const int16_t *x0 = image + (size_t)(ix0 + xs.t0 * p->dil_w) * (size_t)in_c;
     int q;
     int ky;
     int kx;
-
-    for (b = 0; b < p->batches; ++b) {
-        const int16_t *image = input + (size_t)b * image_elems;
-        for (oy = 0; oy < p->out_h; ++oy) {
-            const int iy0 = oy * p->stride_h - p->pad_t;
-            const kws_span_t ys = kws_tap_span(iy0, p->k_h, p->dil_h, p->in_h);
-            for (ox = 0; ox < p->out_w; ++ox) {
-                const int ix0 = ox * p->stride_w - p->pad_l;
-                const kws_span_t xs = kws_tap_span(ix0, k_w, p->dil_w, p->in_w);
-                const int n = xs.t1 - xs.t0;
-                /* the window's first tap in the image, channel 0 */
-                const int16_t *x0 = image + (size_t)(ix0 + xs.t0 * p->dil_w) * (size_t)in_c;
-                for (q = 0; q < in_c; q += 4, out += 4) {
-                    const uint32_t *wq = weights + (size_t)(q >> 2) * (size_t)taps * 2u + 2 * xs.t0;
-                    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-                    for (ky = ys.t0; ky < ys.t1 && n > 0; ++ky) {
-                        const int16_t *xr = x0 + (size_t)(iy0 + ky * p->dil_h) * row_elems + q;
-                        const uint32_t *wr = wq + 2 * ky * k_w;
-                        for (kx = n; kx > 0; --kx, xr += x_step, wr += 2) {
-                            const uint32_t lo = kws_read_u32(xr);
-                            const uint32_t hi = kws_read_u32(xr + 2);
-                            const uint32_t w01 = wr[0];
-                            const uint32_t w23 = wr[1];
-                            a0 = kws_smlabb(lo, w01, a0);
-                            a1 = kws_smlatt(lo, w01, a1);
-                            a2 = kws_smlabb(hi, w23, a2);
-                            a3 = kws_smlatt(hi, w23, a3);
-                        }
-                    }
-                    out[0] = kws_requant_s16_dsp(&p->rq, q, a0);
-                    out[1] = kws_requant_s16_dsp(&p->rq, q + 1, a1);
-                    out[2] = kws_requant_s16_dsp(&p->rq, q + 2, a2);
-                    out[3] = kws_requant_s16_dsp(&p->rq, q + 3, a3);
-                }
+    for (q = 0; q < in_c; q += 4, out += 4) {
+        const uint32_t *wq = weights + (size_t)(q >> 2) * (size_t)taps * 2u + 2 * xs.t0;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (ky = ys.t0; ky < ys.t1 && n > 0; ++ky) {
+            const int16_t *xr = x0 + (size_t)(iy0 + ky * p->dil_h) * row_elems + q;
+            const uint32_t *wr = wq + 2 * ky * k_w;
+            for (kx = n; kx > 0; --kx, xr += x_step, wr += 2) {
+                const uint32_t lo = kws_read_u32(xr);
+                const uint32_t hi = kws_read_u32(xr + 2);
+                const uint32_t w01 = wr[0];
+                const uint32_t w23 = wr[1];
+                a0 = kws_smlabb(lo, w01, a0);
+                a1 = kws_smlatt(lo, w01, a1);
+                a2 = kws_smlabb(hi, w23, a2);
+                a3 = kws_smlatt(hi, w23, a3);
             }
         }
+        out[0] = kws_requant_s16_dsp(&p->rq, q, a0);
+        out[1] = kws_requant_s16_dsp(&p->rq, q + 1, a1);
+        out[2] = kws_requant_s16_dsp(&p->rq, q + 2, a2);
+        out[3] = kws_requant_s16_dsp(&p->rq, q + 3, a3);
     }
+    return out;
+}
+
+void kws_dwconv2d_s16_dsp(const kws_dwconv2d_s16_params_t *p, const void *input, void *output)
+{
+    kws_dwconv2d_s16_with(p, input, output, pixel);
 }

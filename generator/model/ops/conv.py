@@ -48,7 +48,7 @@ CONV2D_S16_DSP = Kernel(
 )
 DWCONV2D_S16_DSP = Kernel(
     "dwconv2d_s16_dsp", func="kws_dwconv2d_s16_dsp", struct="kws_dwconv2d_s16_params_t",
-    source="kws_dwconv2d_s16_dsp.c", header="kws_conv_s16.h",
+    source="kws_dwconv2d_s16_dsp.c", header="kws_conv_s16.h", support=("kws_dwconv2d_s16.c",),
 )
 DWCONV2D_DSP = Kernel(
     "dwconv2d_dsp", func="kws_dwconv2d_s8_dsp", struct="kws_dwconv2d_params_t",
