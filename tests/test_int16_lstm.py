@@ -73,18 +73,20 @@ def lstm_rows(count: int = 16) -> np.ndarray:
     return x.astype(np.int16)
 
 
+@pytest.mark.parametrize("features", [frozenset(), frozenset({"dsp"})], ids=["portable", "dsp"])
 @pytest.mark.parametrize("zps", [(0, 0), (5, -7)], ids=["symmetric", "zero-points"])
-def test_lstm_16x8_is_bit_exact_row_by_row(tmp_path, zps):
+def test_lstm_16x8_is_bit_exact_row_by_row(tmp_path, zps, features):
     """Host build under ASan/UBSan: the outputs of each row, and the hidden
     and cell state after each row, fed in order to one model, equal TFLite
     Micro's; with int16 zero points 0 (what the converter writes) and
     non-zero ones (folded into the int64 biases; TFLite Micro still resets an
-    int16 hidden state to 0, not to its zero point)."""
+    int16 hidden state to 0, not to its zero point); on the portable kernel
+    and on the DSP one (kws_simd.h's plain-C instructions)."""
     raw = lstm_16x8(*zps)
-    compiled = compile_model(load_model(raw))
+    compiled = compile_model(load_model(raw), features=features)
     assert (compiled.input.dtype, compiled.output.dtype) == ("int16", "int16")
     assert compiled.state_bytes == 2 * UNITS + 2 * UNITS
-    assert "kws_lstm_s16(" in compiled.sources["model.c"]
+    assert ("kws_lstm_s16_dsp(" if features else "kws_lstm_s16(") in compiled.sources["model.c"]
     x = lstm_rows()
     builder = HostBuilder(tmp_path)
     got = run_driver(builder.build("lstm16", compiled), x, compiled.output.shape, np.int16)
@@ -115,13 +117,13 @@ def test_lstm_16x8_variants_are_refused_with_the_reason(change, reason):
 @pytest.mark.slow
 def test_lstm_16x8_in_qemu_row_by_row(tmp_path):
     """The 16x8 LSTM on the Cortex-M7 (QEMU mps2-an500, the qemu_m7 board's
-    machine; the core's DSP features on, which leave the 16x8 kernel
-    portable): the outputs of each row in order, and the hidden and cell
+    machine; the core's DSP features on: kws_lstm_s16_dsp.c): the outputs of each row in order, and the hidden and cell
     state after each row, as TFLite Micro computed them."""
     from test_model_build import _run_in_qemu
 
     raw = lstm_16x8()
     compiled = compile_model(load_model(raw), features=frozenset({"dsp"}))
+    assert "kws_lstm_s16_dsp(" in compiled.sources["model.c"]
     x = lstm_rows()
     instructions, y = _run_in_qemu(compiled, x, "cortex-m7", tmp_path / "model")
     want = tflm_tensors(raw, x, [OUTPUT])

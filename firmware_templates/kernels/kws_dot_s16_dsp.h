@@ -1,6 +1,7 @@
 /* Dot products of int16 activations with int8 weight rows by SMLAD, for the
  * DSP-extension 16x8 kernels (kws_conv2d_s16_dsp.c,
- * kws_fully_connected_s16_dsp.c).
+ * kws_fully_connected_s16_dsp.c, kws_lstm_s16_dsp.c: a unit's four gate
+ * rows are one block).
  *
  * Two consecutive int16 values are one word of 16-bit lanes (x0, x1), read
  * as is. The host stores each group of four weights w0 w1 w2 w3 of a row as
@@ -46,6 +47,10 @@ KWS_INLINE int16_t kws_requant_s16_dsp(const kws_requant_s16_t *rq, int32_t c, i
 
 /* groups of four products per exact int32 chunk: 4 * 127 <= KWS_S16_CHUNK */
 #define KWS_S16_DSP_GROUPS 127
+
+/* Adds to acc[0..3] the dot products of x (depth int16 values) with the
+ * four rows of one block at w (the layout above), exactly. */
+void kws_s16_block4_dsp(int64_t acc[4], const int16_t *x, const int8_t *w, int depth);
 
 /* Output channels [oc, end) at one column x of `depth` int16 values (any
  * alignment of 2): channel c's weights (or its block's, see above) start at

@@ -33,6 +33,20 @@ typedef struct {
  * after unit k's products with input row t, before unit k + 1's. */
 void kws_lstm_s16(const kws_lstm_s16_params_t *p, const void *input, void *hidden, void *cell, void *output);
 
+/* The same for cores with the DSP extension (kws_lstm_s16_dsp.c): each
+ * unit's four gate rows of w_in and of w_rec one block of kws_dot_s16_dsp.h
+ * (unit k's at k * 4 * row length). */
+void kws_lstm_s16_dsp(const kws_lstm_s16_params_t *p, const void *input, void *hidden, void *cell, void *output);
+
+/* Adds unit k's four input-gate sums (x . w_in rows) to ax and recurrent
+ * sums (hidden . w_rec rows) to ah, exactly. */
+typedef void (*kws_lstm_s16_sums_fn)(const kws_lstm_s16_params_t *p, const int16_t *x, const int16_t *hidden,
+                                     int32_t k, int64_t ax[4], int64_t ah[4]);
+
+/* The time and unit walk both kernels share (kws_lstm_s16.c). */
+void kws_lstm_s16_with(const kws_lstm_s16_params_t *p, const void *input, void *hidden, void *cell, void *output,
+                       kws_lstm_s16_sums_fn sums);
+
 #ifdef __cplusplus
 }
 #endif

@@ -29,6 +29,7 @@ from .. import qmath
 from ..reader import Operator, Tensor
 from ..step import CArray, Step
 from .checks import act_tensor, need
+from . import dsp
 from .context import LoweringContext
 from .quant import multiplier
 from .kernel import Kernel, OpFamily, Variant
@@ -42,6 +43,9 @@ LSTM_S16 = Kernel("lstm_s16", func="kws_lstm_s16", struct="kws_lstm_s16_params_t
                   header="kws_lstm_s16.h", args=("params", "in0", "in1", "in2", "out"),
                   support=("kws_act_s16.c",))
 
+LSTM_S16_DSP = Kernel("lstm_s16_dsp", func="kws_lstm_s16_dsp", struct="kws_lstm_s16_params_t",
+                      source="kws_lstm_s16_dsp.c", header="kws_lstm_s16.h", args=("params", "in0", "in1", "in2", "out"),
+                      support=("kws_lstm_s16.c", "kws_dot_s16_dsp.c", "kws_act_s16.c"))
 LSTM_DSP = Kernel("lstm_dsp", func="kws_lstm_s8_dsp", struct="kws_lstm_params_t", source="kws_lstm_s8_dsp.c",
                   header="kws_lstm_s8.h", args=("params", "in0", "in1", "in2", "out"),
                   support=("kws_act_s16.c",))
@@ -246,15 +250,34 @@ def interleaved_gates(w: np.ndarray, units: int) -> np.ndarray:
     return np.concatenate(out)
 
 
-def lstm_dsp(step: Step) -> Step:
-    """The same parameters and access order; the weights interleaved per unit."""
+def _gate_layout(step: Step, kernel: Kernel, layout) -> Step:
+    """The step calling `kernel`, w_in and w_rec re-laid by layout(values,
+    units) under names of their own; the same parameters and access order."""
     units = dict(step.fields)["units"]
-    arrays = [dataclasses.replace(a, name=a.name + "_dsp", values=interleaved_gates(a.values, units))
+    arrays = [dataclasses.replace(a, name=a.name + "_dsp", values=layout(a.values, units))
               if a.name.endswith(("w_in", "w_rec")) else a for a in step.arrays]
     rename = {a.name: a.name + "_dsp" for a in step.arrays if a.name.endswith(("w_in", "w_rec"))}
     fields = [(k, rename.get(v, v) if isinstance(v, str) else v) for k, v in step.fields]
-    return dataclasses.replace(step, kernel=LSTM_DSP, arrays=arrays, fields=fields)
+    return dataclasses.replace(step, kernel=kernel, arrays=arrays, fields=fields)
+
+
+def lstm_dsp(step: Step) -> Step:
+    """The weights interleaved per unit (interleaved_gates)."""
+    return _gate_layout(step, LSTM_DSP, interleaved_gates)
+
+
+def s16_unit_blocks(w: np.ndarray, units: int) -> np.ndarray:
+    """16x8 gate weights [4][units][n]: unit after unit, its four gate rows
+    as one block of kws_dot_s16_dsp.h (dsp.s16_pair_order)."""
+    w = np.asarray(w, dtype=np.int64).reshape(4, units, -1)
+    return np.concatenate([dsp.s16_pair_order(w[:, k, :], 4) for k in range(units)]).astype(np.int64)
+
+
+def lstm_s16_dsp(step: Step) -> Step:
+    """16x8: each unit's gate rows one SMLAD block (s16_unit_blocks)."""
+    return _gate_layout(step, LSTM_S16_DSP, s16_unit_blocks)
 
 
 FAMILY = OpFamily(lowerings={"UNIDIRECTIONAL_SEQUENCE_LSTM": lower_lstm}, kernels=(LSTM, LSTM_S16),
-                  variants=(Variant(LSTM_DSP, "lstm", "dsp", lstm_dsp),))
+                  variants=(Variant(LSTM_DSP, "lstm", "dsp", lstm_dsp),
+                            Variant(LSTM_S16_DSP, "lstm_s16", "dsp", lstm_s16_dsp)))
