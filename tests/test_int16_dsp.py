@@ -24,6 +24,9 @@ DSP = frozenset({"dsp"})
 
 CASES = {
     **{k: CONV_CASES[k] for k in ("same_stride2_relu", "valid_dilated", "grouped", "deep")},
+    # two groups of 5 channels: a block of four and a single row each
+    "grouped_blocks": ((6, 8, 4), lambda k: k.layers.Conv2D(
+        10, (3, 3), padding="same", groups=2, bias_initializer="random_normal")),
     # 1x1, read in place at odd (not word-aligned) pixel offsets; 7 channels: a
     # group of four and three single ones
     "direct_odd": ((5, 6, 5), lambda k: k.layers.Conv2D(7, (1, 1), bias_initializer="random_normal")),
