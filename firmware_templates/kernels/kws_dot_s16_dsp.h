@@ -48,9 +48,58 @@ KWS_INLINE int16_t kws_requant_s16_dsp(const kws_requant_s16_t *rq, int32_t c, i
 /* groups of four products per exact int32 chunk: 4 * 127 <= KWS_S16_CHUNK */
 #define KWS_S16_DSP_GROUPS 127
 
+/* one group of four weights of the row at w against the column words (x01,
+ * x23), into the int32 accumulator a */
+#define KWS_S16_GROUP(a, w)                               \
+    do {                                                  \
+        const uint32_t u_ = kws_read_u32(w);              \
+        a = kws_smlad(kws_sxtb16(u_), x01, a);            \
+        a = kws_smlad(kws_sxtb16_ror8(u_), x23, a);       \
+    } while (0)
+
+/* the last n < 4 products of one row, in order */
+KWS_INLINE int32_t kws_s16_tail(const int16_t *x, const int8_t *w, int n)
+{
+    int32_t a = 0;
+    int i;
+    for (i = 0; i < n; ++i) {
+        a += (int32_t)x[i] * (int32_t)w[i];
+    }
+    return a;
+}
+
 /* Adds to acc[0..3] the dot products of x (depth int16 values) with the
- * four rows of one block at w (the layout above), exactly. */
-void kws_s16_block4_dsp(int64_t acc[4], const int16_t *x, const int8_t *w, int depth);
+ * four rows of one block at w (the layout above), exactly. Inline: the
+ * callers' accumulators then stay in registers (measured faster). */
+KWS_INLINE void kws_s16_block4_dsp(int64_t acc[4], const int16_t *x, const int8_t *w, int depth)
+{
+    const int rest = depth & 3;
+    int left = depth >> 2;
+    int k;
+    /* each column word serves four rows: 2 loads of x, 4 of weights (one
+     * pointer), 8 SXTB16 and 8 SMLAD per 16 products */
+    while (left > 0) {
+        const int len = left < KWS_S16_DSP_GROUPS ? left : KWS_S16_DSP_GROUPS;
+        int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        int g;
+        for (g = len; g > 0; --g, x += 4, w += 16) {
+            const uint32_t x01 = kws_read_u32(x);
+            const uint32_t x23 = kws_read_u32(x + 2);
+            KWS_S16_GROUP(a0, w);
+            KWS_S16_GROUP(a1, w + 4);
+            KWS_S16_GROUP(a2, w + 8);
+            KWS_S16_GROUP(a3, w + 12);
+        }
+        acc[0] += a0;
+        acc[1] += a1;
+        acc[2] += a2;
+        acc[3] += a3;
+        left -= len;
+    }
+    for (k = 0; k < 4 && rest; ++k) {
+        acc[k] += kws_s16_tail(x, w + k * rest, rest);
+    }
+}
 
 /* Output channels [oc, end) at one column x of `depth` int16 values (any
  * alignment of 2): channel c's weights (or its block's, see above) start at
