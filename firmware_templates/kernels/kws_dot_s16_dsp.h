@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 /* kws_requant_s16_out for the DSP kernels. With rq->smmulr the generator
- * (generator/model/ops/dsp.py, s16_smmulr) has proved for every channel
+ * (generator/model/ops/dsp.py, _s16_smmulr) has proved for every channel
  * that acc + bias stays below 2^31 in magnitude and that the 64-bit stage's
  * rounding shift t = 15 - shift lies in [16, 32], and stores the bias as
  * int32 and the multiplier r (the reference's, rounded to 16 bits) as

@@ -3,14 +3,15 @@
 prepared here on the host, and the step rewritten for them.
 
 A variant keeps its portable step's parameter block, bias and requantization
-arrays and access order (Step.reads: the DSP kernels read every input byte no
-later than the portable ones), and changes only the kernel, the weights'
-layout and the scratch it needs.
+arrays (but for the output stages below) and access order (Step.reads: the
+DSP kernels read every input byte no later than the portable ones), and
+changes only the kernel, the weights' layout and the scratch it needs.
 
-The DSP kernels requantize with kws_requantize_dsp (kws_simd.h), which is
+The int8 DSP kernels requantize with kws_requantize_dsp (kws_simd.h), which is
 exact when every accumulator stays below 2^30 in magnitude and every shift is
 a right shift; fast_requant_holds proves both for a step, and a variant
-applies only where it does.
+applies only where it does. The 16x8 variants (kws_dot_s16_dsp.h) take any
+step; their output stage becomes one SMMULR where _s16_smmulr proves it exact.
 """
 
 from __future__ import annotations
