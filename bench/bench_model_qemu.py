@@ -4,7 +4,8 @@ netduinoplus2; --board for one), through the product firmware's VALIDATE
 command, with the portable C kernels (gen-firmware --portable-kernels) and with
 the kernels the board's core selects (the Cortex-M DSP kernels).
 
-Prints instructions per inference and per MAC for tiny_conv and DS-CNN, and
+Prints instructions per inference and per MAC for tiny_conv and DS-CNN (int8,
+and DS-CNN 16x8: int16 activations), and
 per MAC for single layers shaped like DS-CNN's (first conv, 3x3 depthwise,
 1x1 pointwise, dense; inputs of at most 4 KB, what one VALIDATE frame carries): the
 per-op-type figures; and the code size of each kernel set for DS-CNN.
@@ -57,6 +58,8 @@ def _tflite(name: str, spec, work: Path) -> Path:
     path = work / f"{abs(hash(name))}.tflite"
     if spec is None:
         path.write_bytes(convert_entry(ZOO[name]))
+    elif spec == "16x8":
+        path.write_bytes(convert_entry(ZOO[name.split()[0]], int16_activations=True))
     else:
         build, shape = spec
         _, keras = tf_and_keras()
@@ -146,7 +149,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--board", choices=BOARDS, help="one board (default: both)")
     args = ap.parse_args()
-    cases = [("tiny_conv", None), ("ds_cnn", None)] + list(_layer_models().items())
+    cases = [("tiny_conv", None), ("ds_cnn", None), ("ds_cnn 16x8", "16x8")] + list(_layer_models().items())
     with tempfile.TemporaryDirectory() as tmp:
         for board_id in [args.board] if args.board else BOARDS:
             run_board(board_id, cases, Path(tmp))

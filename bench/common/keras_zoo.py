@@ -487,9 +487,10 @@ def representative(shape: tuple[int, ...], seed: int, count: int = 32, batch: in
         yield [rng.uniform(-1.0, 1.0, size=(batch,) + tuple(shape)).astype(np.float32)]
 
 
-def convert_entry(e: ZooEntry) -> bytes:
+def convert_entry(e: ZooEntry, int16_activations: bool = False) -> bytes:
     """Build the Keras model at random weights and convert it to full int8
-    (float32: unquantized, for a float_model entry)."""
+    (float32: unquantized, for a float_model entry; 16x8, int16 activations
+    and int8 weights, with int16_activations)."""
     tf, keras = tf_and_keras()
     keras.utils.set_random_seed(e.seed + 17)
     model = e.build(keras, e)
@@ -506,11 +507,12 @@ def convert_entry(e: ZooEntry) -> bytes:
             ])
     return convert_keras(model, e.input_shape, seed=e.seed, per_channel=e.per_channel,
                          per_channel_dense=e.per_channel_dense, float_io=e.float_io, batch=e.batch_size or 1,
-                         quantize=not e.float_model)
+                         quantize=not e.float_model, int16_activations=int16_activations)
 
 
 def convert_keras(model, input_shape, seed=0, per_channel=True, per_channel_dense=True, float_io=False,
-                  quantize=True, representative_data=True, float16=False, batch=1) -> bytes:
+                  quantize=True, representative_data=True, float16=False, batch=1,
+                  int16_activations=False) -> bytes:
     tf, _ = tf_and_keras()
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     if quantize:
@@ -519,10 +521,11 @@ def convert_keras(model, input_shape, seed=0, per_channel=True, per_channel_dens
             conv.target_spec.supported_types = [tf.float16]
         elif representative_data:
             conv.representative_dataset = lambda: representative(input_shape, seed, batch=batch)
-            conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            sixteen = tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8
+            conv.target_spec.supported_ops = [sixteen if int16_activations else tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
             if not float_io:
-                conv.inference_input_type = tf.int8
-                conv.inference_output_type = tf.int8
+                conv.inference_input_type = tf.int16 if int16_activations else tf.int8
+                conv.inference_output_type = tf.int16 if int16_activations else tf.int8
     if not per_channel:
         conv._experimental_disable_per_channel = True
     if not per_channel_dense:
