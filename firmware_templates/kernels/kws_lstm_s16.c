@@ -8,46 +8,34 @@
  * output row t and is copied into the state after the last unit. */
 #include "kws_lstm_s16.h"
 
-/* Unit k's four gate sums (a kws_lstm_s16_sums_fn): one pass over each row
- * for all four gates, in locals (sums through the array parameters went to
- * memory on every product). */
+/* Adds to acc[0..3] the dot products of v (n values) with four gate rows,
+ * gate_stride apart, from w: one pass for all four, in locals (sums through
+ * the array went to memory on every product). */
+static inline void four_rows(int64_t acc[4], const int16_t *v, const int8_t *w, size_t gate_stride, int32_t n)
+{
+    int64_t s0 = acc[0], s1 = acc[1], s2 = acc[2], s3 = acc[3];
+    int32_t j;
+    for (j = 0; j < n; ++j) {
+        const int32_t x = v[j];
+        s0 += w[j] * x;
+        s1 += w[gate_stride + j] * x;
+        s2 += w[2 * gate_stride + j] * x;
+        s3 += w[3 * gate_stride + j] * x;
+    }
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+}
+
+/* Unit k's four gate sums (a kws_lstm_s16_sums_fn). */
 static void gate_sums(const kws_lstm_s16_params_t *p, const int16_t *x, const int16_t *hidden, int32_t k,
                       int64_t ax[4], int64_t ah[4])
 {
-    const int32_t n_in = p->input_size;
-    const int32_t units = p->units;
-    const size_t in_gate = (size_t)units * (size_t)n_in;
-    const size_t rec_gate = (size_t)units * (size_t)units;
-    const int8_t *wx = p->w_in + (size_t)k * (size_t)n_in;
-    const int8_t *wh = p->w_rec + (size_t)k * (size_t)units;
-    int64_t s0 = ax[0], s1 = ax[1], s2 = ax[2], s3 = ax[3];
-    int32_t j;
-    for (j = 0; j < n_in; ++j) {
-        const int32_t xv = x[j];
-        s0 += wx[j] * xv;
-        s1 += wx[in_gate + j] * xv;
-        s2 += wx[2 * in_gate + j] * xv;
-        s3 += wx[3 * in_gate + j] * xv;
-    }
-    ax[0] = s0;
-    ax[1] = s1;
-    ax[2] = s2;
-    ax[3] = s3;
-    s0 = ah[0];
-    s1 = ah[1];
-    s2 = ah[2];
-    s3 = ah[3];
-    for (j = 0; j < units; ++j) {
-        const int32_t hv = hidden[j];
-        s0 += wh[j] * hv;
-        s1 += wh[rec_gate + j] * hv;
-        s2 += wh[2 * rec_gate + j] * hv;
-        s3 += wh[3 * rec_gate + j] * hv;
-    }
-    ah[0] = s0;
-    ah[1] = s1;
-    ah[2] = s2;
-    ah[3] = s3;
+    const size_t n_in = (size_t)p->input_size;
+    const size_t units = (size_t)p->units;
+    four_rows(ax, x, p->w_in + (size_t)k * n_in, units * n_in, p->input_size);
+    four_rows(ah, hidden, p->w_rec + (size_t)k * units, units * units, p->units);
 }
 
 void kws_lstm_s16(const kws_lstm_s16_params_t *p, const void *input, void *hidden, void *cell, void *output)
