@@ -293,7 +293,9 @@ def scan_dataset(root: str | Path | list, wanted: list[str] | None = None,
             if pcm.size >= sample_rate:
                 background.append(pcm)
                 bg_names.append(f.name)
-    if not background:
+    if not background and not any(c.real and c.label == SILENCE_LABEL and c.split == "train"
+                                  for c in clips):
+        # (a --real folder's _silence_ clips that train become the noise: see train.py)
         log.warning("no %s folder with wav files of at least 1 s in %s: training without noise "
                     "augmentation, _silence_ is digital silence plus synthetic white noise",
                     BACKGROUND_DIR, where)
