@@ -138,6 +138,48 @@ def test_defaults_draw_as_before():
     assert np.array_equal(a, b)
 
 
+def test_teachers_hear_the_clip_before_its_noise():
+    """info["clean"] is the augmented clip without the background noise: the same draws
+    as a recipe without noise, lead-in included."""
+    x = _word()
+    bg = [(np.random.default_rng(0).standard_normal(80000) * 3000).astype(np.int16)]
+    noisy_cfg = AugmentConfig(noise_prob=1.0, snr_db=(0.0, 0.0), lead_in_prob=1.0)
+    info: dict = {}
+    noisy = augment_clip(x, "yes", bg, np.random.default_rng(7), noisy_cfg, lead_in=4800,
+                         info=info)
+    quiet = augment_clip(x, "yes", bg, np.random.default_rng(7),
+                         AugmentConfig(noise_prob=0.0, lead_in_prob=1.0), lead_in=4800)
+    assert np.array_equal(info["clean"], quiet)
+    assert not np.array_equal(noisy, quiet)
+    assert not np.any(info["clean"][:4800])      # the lead-in is the noise alone
+
+
+def test_teachers_score_the_epoch_without_its_noise(tmp_path):
+    """_train_epoch_set hands the teachers each window before its background noise (the
+    student's features are of the noisy window); _silence_ windows are noise throughout."""
+    from generator.frontend import Frontend, FrontendConfig
+    from generator.train.train import TrainOptions, _train_epoch_set
+
+    ds = scan_dataset([], real=[make_real(tmp_path / "real", speakers=12)],
+                      real_train_percentage=100.0, real_validation_percentage=0.0)
+    train = [c for c in ds.clips if c.split == "train" and c.label != "_unknown_"]
+    word = tone(500).astype(np.float64)
+    pcm = np.stack([tone(500) for _ in train])
+    ds.background = [(np.random.default_rng(0).standard_normal(40000) * 3000).astype(np.int16)]
+    opts = TrainOptions(data=[], out=tmp_path / "out", silence_percentage=0.0)
+    aug = AugmentConfig(noise_prob=1.0, snr_db=(0.0, 0.0), speed_prob=0, tilt_prob=0,
+                        time_shift_ms=0, peak_dbfs=(-6.0, -6.0), spec_prob=0, warp_prob=0,
+                        eq_prob=0, silence_zero_prob=0.0)
+    _, y, teacher_pcm, _ = _train_epoch_set(ds, pcm, train, np.random.default_rng(1), opts,
+                                            Frontend(FrontendConfig()), aug, None)
+    silence = ds.labels.index("_silence_")
+    assert 0 < np.sum(y == silence) < len(y)
+    for i in np.flatnonzero(y != silence):   # the tone alone, only its gain changed
+        t = teacher_pcm[i].astype(np.float64)
+        residual = t - word * (t @ word) / (word @ word)
+        assert np.sqrt(residual @ residual) < 0.01 * np.sqrt(t @ t)
+    assert all(np.any(teacher_pcm[i]) for i in np.flatnonzero(y == ds.labels.index("_silence_")))
+
 def test_teacher_model_option_is_checked(tmp_path):
     from generator.train.published_teachers import PublishedTeacher, parse_teacher_model
 

@@ -129,7 +129,8 @@ def augment_clip(pcm: np.ndarray, label: str, background: list[np.ndarray],
                  lead_in: int = 0, info: dict | None = None) -> np.ndarray:
     """The clip augmented; with lead_in > 0, preceded by that many samples of the
     same noise (speech only in the last pcm.size samples). `info`, if given,
-    gets "placed": whether placement moved the speech."""
+    gets "placed": whether placement moved the speech, and "clean": the same
+    clip before its background noise (what distillation's teachers hear)."""
     n = pcm.size
     if label == SILENCE_LABEL:
         if rng.random() < cfg.silence_zero_prob:
@@ -160,6 +161,8 @@ def augment_clip(pcm: np.ndarray, label: str, background: list[np.ndarray],
         x = x * (10 ** (rng.uniform(*cfg.peak_dbfs) / 20) * 32767 / peak)
     if lead_in:
         x = np.concatenate([np.zeros(lead_in, np.float32), x])
+    if info is not None:
+        info["clean"] = np.clip(np.round(x), -32768, 32767).astype(np.int16)
     if rng.random() < cfg.noise_prob:
         seg = noise_segment(background, rng, lead_in + n)
         snr = rng.uniform(*cfg.snr_db)

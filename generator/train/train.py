@@ -132,13 +132,18 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
                      rng: np.random.Generator, opts: TrainOptions, frontend, aug: AugmentConfig,
                      show, words: list | None = None, miner=None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One epoch's (features, labels, PCM, own-label-only): every keyword clip,
+    """One epoch's (features, labels, teachers' PCM, own-label-only): every keyword clip,
     _unknown_ sampled, every _silence_ clip plus generated ones; real clips
     opts.real_repeat times; then windows of continuous speech cut from `words`
     (stream_crops), opts.stream_crop_percentage of that many, and windows from the
     miner's pool of hard negatives, opts.mine_percentage of it. The last array marks
     the windows that keep their own label in distillation: the crops and the
-    clips whose speech placement moved (teachers learnt words near the middle)."""
+    clips whose speech placement moved (teachers learnt words near the middle).
+    The teachers' PCM is each window before its background noise: the student
+    learns to hear through noise what the teachers say of the speech itself
+    (MLPerf Tiny's DS-CNN, one of the default teachers, is right on 92 % of the
+    held-out real clips but on 40 % of them at 10 dB SNR, so its view of a noisy
+    clip taught the student that noisy keywords are other words)."""
     kw_idx = [i for i, c in enumerate(train_clips) if c.label not in (UNKNOWN_LABEL, SILENCE_LABEL)]
     unk_idx = [i for i, c in enumerate(train_clips) if c.label == UNKNOWN_LABEL]
     sil_idx = [i for i, c in enumerate(train_clips) if c.label == SILENCE_LABEL]
@@ -175,15 +180,15 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
         x, label = items[j]
         if opts.mix_prob > 0 and not is_crop[j] and rng.random() < opts.mix_prob:
             x = _mixed(x, train_pcm[int(rng.integers(len(train_pcm)))], rng)
+        info: dict = {}
         if not opts.augment:
             full = x
         else:
             warm = aug.lead_in_prob > 0 and rng.random() < aug.lead_in_prob
-            info: dict = {}
             full = augment_clip(x, label, ds.background, rng, crop_aug if is_crop[j] else aug,
                                 lead_in=lead if warm else 0, info=info)
             own_label[j] |= info.get("placed", False)
-        pcm[j] = full[-samples:]
+        pcm[j] = info.get("clean", full)[-samples:]
         feats[j] = frontend.compute(full)[-frames:]
         y[j] = ds.labels.index(label)
     if opts.augment:
