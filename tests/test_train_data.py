@@ -237,9 +237,9 @@ def test_pcm_cache_is_written_whole_and_read_back(tmp_path, caplog):
     root = make_layout(tmp_path / "d", speakers=4)
     ds = scan_dataset(root, ["yes", "no"])
     opts = TrainOptions(data=root, out=tmp_path / "out", cache_dir=tmp_path / "cache")
-    pcm, kept = _load_pcm(ds, opts, 16000, False)
+    pcm, kept = _load_pcm(ds.clips, opts, 16000, False)
     assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".npz"]   # no temporary left
     with caplog.at_level(logging.INFO, logger="kws-train"):
-        again, kept_again = _load_pcm(ds, opts, 16000, False)
+        again, kept_again = _load_pcm(ds.clips, opts, 16000, False)
     assert "from cache" in caplog.text
     assert np.array_equal(again, pcm) and kept_again == kept

@@ -181,6 +181,58 @@ def test_teachers_score_the_epoch_without_its_noise(tmp_path):
     assert all(np.any(teacher_pcm[i]) for i in np.flatnonzero(y == silence))
 
 
+def test_negatives_folders_train_other_words_as_unknown(tmp_path):
+    """--negatives: only word folders that are no keyword, _unknown_ included, all in the
+    split 'train'; keyword folders, phrases with a keyword and special folders left out; a
+    folder with nothing usable is refused by name."""
+    from generator.train.data import scan_negatives
+
+    neg = tmp_path / "neg"
+    for rel in ("top/v1_nohash_0.wav", "snow/v2_nohash_0.wav", "_unknown_/bed_v3_nohash_0.wav",
+                "yes/v1_nohash_0.wav", "yes_please/v2_nohash_0.wav", "_silence_/n.wav",
+                "_background_noise_/hum.wav"):
+        write_wav(neg / rel, tone(400))
+    clips = scan_negatives([neg], ["down", "yes"])
+    assert sorted(c.folder for c in clips) == ["_unknown_", "snow", "top"]
+    assert {(c.label, c.split, c.real) for c in clips} == {("_unknown_", "train", False)}
+    only_keywords = tmp_path / "kw"
+    write_wav(only_keywords / "yes" / "v1_nohash_0.wav", tone(400))
+    with pytest.raises(TrainError, match=r"--negatives .*kw: no \.wav files in word folders "
+                                         r"other than the keywords \(down, yes\)"):
+        scan_negatives([only_keywords], ["down", "yes"])
+
+
+def test_negatives_come_as_unknown_with_their_own_label(tmp_path):
+    """_train_epoch_set adds --negative-percent of the epoch from the negatives, labelled
+    _unknown_ and kept from the teachers (the one-hot label stands); without negatives the
+    epoch is what it was, draw for draw."""
+    from generator.frontend import Frontend, FrontendConfig
+    from generator.train.train import TrainOptions, _train_epoch_set
+
+    ds = scan_dataset([], real=[make_real(tmp_path / "real", speakers=12)],
+                      real_train_percentage=100.0, real_validation_percentage=0.0)
+    train = [c for c in ds.clips if c.split == "train"]
+    pcm = np.stack([tone(500) for _ in train])
+    negatives = np.stack([tone(2000 + 100 * i) for i in range(3)])
+    fe = Frontend(FrontendConfig())
+    aug = AugmentConfig(place_prob=0.0)
+
+    def epoch(percent, negs):
+        opts = TrainOptions(data=[], out=tmp_path / "out", negative_percentage=percent)
+        return _train_epoch_set(ds, pcm, train, np.random.default_rng(3), opts, fe, aug, None,
+                                negatives=negs)
+
+    x0, y0, _, own0 = epoch(50.0, None)
+    x1, y1, _, own1 = epoch(50.0, negatives)
+    n_neg = len(y1) - len(y0)
+    assert n_neg == int(np.ceil(len(y0) * 0.5))
+    assert np.all(y1[-n_neg:] == ds.labels.index("_unknown_")) and np.all(own1[-n_neg:])
+    assert not np.any(own0) and not np.any(own1[:-n_neg])
+    assert np.array_equal(y1[:-n_neg], y0)
+    x2, y2, _, _ = epoch(0.0, negatives)
+    assert np.array_equal(y2, y0) and np.array_equal(x2, x0)
+
+
 def test_teacher_model_option_is_checked(tmp_path):
     from generator.train.published_teachers import PublishedTeacher, parse_teacher_model
 
@@ -239,11 +291,15 @@ def test_kws_train_reports_the_real_split(tmp_path):
     from generator.train.cli import main
 
     real = make_real(tmp_path / "real", speakers=40)
+    negatives = tmp_path / "negatives"
+    for i in range(5):
+        write_wav(negatives / "top" / f"v{i}_nohash_0.wav", tone(700 + 50 * i))
     out = tmp_path / "out"
     rc = main(["--real", str(real), "--out", str(out), "--arch", "tiny_conv", "--labels",
                "yes,no", "--epochs", "1", "--real-repeat", "2", "--place-percent", "50",
                "--lead-in-percent", "50", "--stream-minutes", "1", "--real-validation-percent",
-               "30", "--no-cache", "--no-progress", "-q"])
+               "30", "--negatives", str(negatives), "--negative-percent", "15", "--no-cache",
+               "--no-progress", "-q"])
     assert rc == 0
     rep = json.loads((out / "report.json").read_text())
     t = rep["training"]
@@ -251,6 +307,10 @@ def test_kws_train_reports_the_real_split(tmp_path):
     assert t["real_split"] == {"train": 50.0, "validation": 30.0, "salt": REAL_SPLIT_SALT}
     assert t["stream_augment"] == {"place": 0.5, "lead_in": 0.5, "crops": 0.0, "mined": 0.0,
                                    "mixed": 0.0, "mined_per_round": []}
+    assert t["negatives"] == {"folders": [str(negatives)], "clips": 5, "percent": 15.0}
+    assert t["counts"]["train"]["_unknown_"] == sum(   # the negatives never join a split
+        1 for c in scan_dataset([], ["yes", "no"], real=[real], real_validation_percentage=30)
+        .clips if c.split == "train" and c.label == "_unknown_")
     held = [c for c in scan_dataset([], ["yes", "no"], real=[real], real_validation_percentage=30)
             .clips if c.split == "real"]
     assert rep["splits"]["real"]["clips"] == len(held)
@@ -267,6 +327,8 @@ def test_kws_train_reports_the_real_split(tmp_path):
     assert main(["--real", str(real), "--out", str(tmp_path / "o2"), "--real-repeat", "0"]) == 2
     assert main(["--real", str(real), "--out", str(tmp_path / "o3"), "--place-percent",
                  "120"]) == 2
+    assert main(["--real", str(real), "--out", str(tmp_path / "o4"), "--negatives",
+                 str(negatives), "--negative-percent", "-5"]) == 2
 
 
 def test_stream_crop_labels_what_lies_whole_inside():

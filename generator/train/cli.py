@@ -148,6 +148,13 @@ def _train_parser() -> argparse.ArgumentParser:
                         "through the model and keep the windows it takes for a keyword they do "
                         "not hold; each epoch gets this many more windows (percent of the "
                         "clips) from them (default 0)")
+    p.add_argument("--negatives", action="append", type=Path, default=[], metavar="DIR",
+                   help="a folder of words that are no keyword (same layout as --data, e.g. "
+                        "`kws-train synth --reps 0` output): its word folders train as "
+                        "_unknown_ only, never validate; repeatable")
+    p.add_argument("--negative-percent", type=float, default=20.0,
+                   help="with --negatives: this many more _unknown_ clips per epoch drawn from "
+                        "them (percent of the clips; default 20)")
     p.add_argument("--mix-percent", type=float, default=0.0,
                    help="share of clips with another training clip mixed in 6-20 dB below them "
                         "(a voice in the background; the label stays, the teachers hear the "
@@ -273,7 +280,8 @@ def train_main(argv: list[str]) -> int:
     if a.target_fa_per_hour < 0 or a.stream_minutes <= 0:
         raise TrainError("--target-fa-per-hour must be 0 or more and --stream-minutes positive")
     for flag, value in (("--stream-crop-percent", a.stream_crop_percent),
-                        ("--mine-percent", a.mine_percent)):
+                        ("--mine-percent", a.mine_percent),
+                        ("--negative-percent", a.negative_percent)):
         if value < 0:
             raise TrainError(f"{flag} {value:g}: must be 0 or more")
     if a.real_repeat < 1:
@@ -287,6 +295,7 @@ def train_main(argv: list[str]) -> int:
         place_prob=_percent(a.place_percent, "--place-percent"),
         stream_crop_percentage=a.stream_crop_percent,
         mine_percentage=a.mine_percent,
+        negatives=a.negatives, negative_percentage=a.negative_percent,
         mix_prob=_percent(a.mix_percent, "--mix-percent"),
         lead_in_prob=_percent(a.lead_in_percent, "--lead-in-percent"), arch=a.arch, labels=parse_labels(a.labels), epochs=a.epochs,
         frontend=a.frontend, seed=a.seed, batch_size=a.batch_size, learning_rate=a.learning_rate,

@@ -303,6 +303,30 @@ def scan_dataset(root: str | Path | list, wanted: list[str] | None = None,
                    renamed)
 
 
+def scan_negatives(roots: list, keywords: list[str]) -> list[Clip]:
+    """The clips of `--negatives` folders (same layout as --data): every word folder
+    that is not a keyword trains as _unknown_, in the split 'train' only, so that
+    validation, the recognizer's choice and the reports stay on the data proper.
+    Keyword folders, phrases holding a keyword ("go_on": a stream may rightly hear
+    "go" in it) and special folders other than _unknown_ are left out: such a
+    folder says what is not a keyword, never what one is."""
+    clips: list[Clip] = []
+    for root in map(Path, roots):
+        speakers = manifest_speakers(root)
+        for folder in _check_root(root, "--negatives"):
+            if (folder.name.startswith("_") and folder.name != UNKNOWN_LABEL) \
+                    or sanitize_label(folder.name) in keywords \
+                    or any(w in keywords for w in folder.name.split("_")):
+                continue
+            for f in sorted(folder.glob("*.wav")):
+                spk = speakers.get(f.relative_to(root).as_posix()) or speaker_of(f)
+                clips.append(Clip(f, UNKNOWN_LABEL, folder.name, spk, "train"))
+    if roots and not clips:
+        raise TrainError(f"--negatives {', '.join(map(str, roots))}: no .wav files in word "
+                         f"folders other than the keywords ({', '.join(keywords)})")
+    return clips
+
+
 def load_clips(clips: list[Clip], sample_rate: int = 16000, clip_samples: int = 16000,
                skip_bad_files: bool = False, progress=None) -> tuple[np.ndarray, list[Clip]]:
     """(N, clip_samples) int16 of the clips (padded/trimmed, resampled with a

@@ -60,7 +60,7 @@ def write_report(out: Path, meta: dict, results: dict, labels: list[str]) -> dic
            "labels": labels, "training": {k: meta[k] for k in (
                "seed", "epochs_max", "epochs_run", "best_epoch", "averaged_epochs", "train_seconds", "history",
                "holdout", "teachers", "teacher_models", "teacher_weight", "counts", "data", "real",
-               "real_split", "real_repeat", "stream_augment", "background", "command", "renamed_labels", "augment",
+               "real_split", "real_repeat", "stream_augment", "negatives", "background", "command", "renamed_labels", "augment",
                "percentages")},
            "frontend": meta["frontend"], "recognizer": meta.get("recognizer"), "splits": {}}
     for split, res in results.items():
@@ -118,6 +118,9 @@ def markdown(rep: dict) -> str:
            f"'{t['real_split']['salt']}' + speaker id): {t['real_split']['train']:g} % train "
            f"(each clip {t['real_repeat']}x an epoch), {t['real_split']['validation']:g} % "
            "validation, the rest held out as the split 'real'" if t.get("real") else ""),
+          (f"- negatives: {t['negatives']['clips']} clips of other words from "
+           f"{', '.join(t['negatives']['folders'])}, {t['negatives']['percent']:g} % more "
+           "_unknown_ clips an epoch" if t.get("negatives") else ""),
           f"- command: `{t['command']}`" if t["command"] else "", ""]
     r = rep.get("recognizer")
     if r:

@@ -15,7 +15,7 @@ import numpy as np
 from .arch import ARCHS, build_model, count_macs
 from .augment import AugmentConfig, augment_clip, features, spec_augment, to_model_input
 from .data import (REAL_SPLIT_SALT, SILENCE_LABEL, UNKNOWN_LABEL, Clip, Dataset, ceil_pct,
-                   data_fingerprint, load_clips, scan_dataset)
+                   data_fingerprint, load_clips, scan_dataset, scan_negatives)
 from . import stream_crops
 from .hard_negatives import HardNegatives
 from .errors import TrainError
@@ -51,6 +51,8 @@ class TrainOptions:
     stream_seconds: float = 1200.0   # of validation stream per SNR for that choice
     stream_crop_percentage: float = 0.0   # extra windows of continuous speech, % of an epoch
     mine_percentage: float = 0.0  # extra windows from the mined hard negatives, % of an epoch
+    negatives: list[Path] = field(default_factory=list)   # folders of words that are no keyword
+    negative_percentage: float = 20.0   # extra _unknown_ clips from them, % of an epoch
     mix_prob: float = 0.0         # share of clips with another training clip mixed in, quieter
     place_prob: float = 0.0       # share of clips whose speech goes anywhere in the window
     lead_in_prob: float = 0.0     # share of clips featurised after a lead-in of their noise
@@ -130,15 +132,18 @@ def train_unknown_percentage(opts: TrainOptions) -> float:
 
 def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip],
                      rng: np.random.Generator, opts: TrainOptions, frontend, aug: AugmentConfig,
-                     show, words: list | None = None, miner=None
+                     show, words: list | None = None, miner=None,
+                     negatives: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One epoch's (features, labels, teachers' PCM, own-label-only): every keyword clip,
     _unknown_ sampled, every _silence_ clip plus generated ones; real clips
     opts.real_repeat times; then windows of continuous speech cut from `words`
     (stream_crops), opts.stream_crop_percentage of that many, and windows from the
-    miner's pool of hard negatives, opts.mine_percentage of it. The last array marks
-    the windows that keep their own label in distillation: the crops and the
-    clips whose speech placement moved (teachers learnt words near the middle).
+    miner's pool of hard negatives, opts.mine_percentage of it; before those,
+    opts.negative_percentage of it drawn from `negatives` (clips of other words, as
+    _unknown_). The last array marks the windows that keep their own label in
+    distillation: the crops, the negatives (known not to be keywords) and the clips
+    whose speech placement moved (teachers learnt words near the middle).
     The teachers' PCM is each window before its background noise: the student
     learns to hear through noise what the teachers say of the speech itself
     (MLPerf Tiny's DS-CNN, one of the default teachers, is right on 92 % of the
@@ -166,6 +171,9 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
     if miner is not None:
         crops += miner.sample(ceil_pct(len(items), opts.mine_percentage), rng)
         n_crops = len(crops)
+    n_neg = ceil_pct(len(items), opts.negative_percentage) if negatives is not None else 0
+    if n_neg:
+        items += [(negatives[i], UNKNOWN_LABEL) for i in rng.integers(len(negatives), size=n_neg)]
     items += crops
     n = len(items)
     pcm = np.empty((n, samples), np.int16)
@@ -174,11 +182,13 @@ def _train_epoch_set(ds: Dataset, train_pcm: np.ndarray, train_clips: list[Clip]
     is_crop = np.arange(n) >= n - n_crops
     # a crop's words are where the window put them: no shift, placement or speed change
     crop_aug = dataclasses.replace(aug, time_shift_ms=0.0, place_prob=0.0, speed_prob=0.0)
-    own_label = is_crop.copy()    # crops and placed clips: teachers do not label them
+    # negatives and crops (and below, placed clips): teachers do not label them, and
+    # no keyword is mixed into them
+    own_label = np.arange(n) >= n - n_crops - n_neg
     it = range(n) if show is None else show(range(n))
     for j in it:
         x, label = items[j]
-        if opts.mix_prob > 0 and not is_crop[j] and rng.random() < opts.mix_prob:
+        if opts.mix_prob > 0 and not own_label[j] and rng.random() < opts.mix_prob:
             x = _mixed(x, train_pcm[int(rng.integers(len(train_pcm)))], rng)
         info: dict = {}
         if not opts.augment:
@@ -208,9 +218,8 @@ def _mixed(x: np.ndarray, other: np.ndarray, rng: np.random.Generator) -> np.nda
     return np.clip(np.round(y), -32768, 32767).astype(np.int16)
 
 
-def _load_pcm(ds: Dataset, opts: TrainOptions, sample_rate: int, show):
-    """All clips' PCM, through a .npz cache keyed by the files' names, sizes and times."""
-    clips = ds.clips
+def _load_pcm(clips: list[Clip], opts: TrainOptions, sample_rate: int, show):
+    """The clips' PCM, through a .npz cache keyed by the files' names, sizes and times."""
     cache = None
     if opts.cache_dir is not None:
         key = data_fingerprint(clips, f"{sample_rate}|{opts.skip_bad_files}")
@@ -380,11 +389,20 @@ def train(opts: TrainOptions) -> dict:
         if counts[split]:
             log.info("%-10s %s", split, ", ".join(f"{k}={v}" for k, v in sorted(counts[split].items())))
 
-    pcm_all, kept = _load_pcm(ds, opts, sr, show)
+    pcm_all, kept = _load_pcm(ds.clips, opts, sr, show)
     ds.clips = kept
     pcm_by_path = {c.path: pcm_all[i] for i, c in enumerate(kept)}
     train_clips = [c for c in kept if c.split == "train"]
     train_pcm = np.stack([pcm_by_path[c.path] for c in train_clips])
+    negatives = None
+    if opts.negatives:
+        negatives, neg_clips = _load_pcm(scan_negatives(opts.negatives, ds.keywords), opts, sr, show)
+        if not neg_clips:
+            raise TrainError(f"--negatives {', '.join(map(str, opts.negatives))}: none of its "
+                             "clips could be read")
+        log.info("negatives: %d clips of %d words by %d speakers, %g %% of each epoch", len(neg_clips),
+                 len({c.folder for c in neg_clips}), len({c.speaker for c in neg_clips}),
+                 opts.negative_percentage)
 
     rng_eval = np.random.default_rng(opts.seed + 1)
     eval_sets = {}
@@ -417,7 +435,8 @@ def train(opts: TrainOptions) -> dict:
     rng_mine = np.random.default_rng(opts.seed + 2)   # apart, so that the other draws repeat
     x0, y0, pcm0, crop0 = _train_epoch_set(ds, train_pcm, train_clips, rng, opts, frontend, aug,
                                            progress("features train", show),
-                                           words if opts.stream_crop_percentage > 0 else None)
+                                           words if opts.stream_crop_percentage > 0 else None,
+                                           negatives=negatives)
     steps = int(np.ceil(len(y0) / opts.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(opts.learning_rate, steps * opts.epochs,
                                                       alpha=0.02)
@@ -435,7 +454,7 @@ def train(opts: TrainOptions) -> dict:
             miner.mine(model, rng_mine)
         x, y, pcm, own_label = (x0, y0, pcm0, crop0) if epoch == 0 else _train_epoch_set(
             ds, train_pcm, train_clips, rng, opts, frontend, aug, None,
-            words if opts.stream_crop_percentage > 0 else None, miner)
+            words if opts.stream_crop_percentage > 0 else None, miner, negatives)
         target = y
         if teachers is not None:
             w = opts.teacher_weight
@@ -521,6 +540,8 @@ def train(opts: TrainOptions) -> dict:
                            "crops": opts.stream_crop_percentage,
                            "mined": opts.mine_percentage, "mixed": opts.mix_prob,
                            "mined_per_round": miner.found if miner is not None else []},
+        "negatives": ({"folders": [str(d) for d in opts.negatives], "clips": len(negatives),
+                       "percent": opts.negative_percentage} if negatives is not None else None),
         "background": ds.background_names, "command": opts.command,
         "frontend": fe_cfg.to_dict(),
         "model_sha256": hashlib.sha256(tfl).hexdigest(),
