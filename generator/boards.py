@@ -431,6 +431,16 @@ def _check_riscv(build: dict, kws: dict, errors: list[str]) -> None:
         _one_of(kws["watchdogs"]["driver"], WATCHDOG_DRIVERS, "tinykws.watchdogs.driver", errors)
 
 
+STM32F7_CLOCK_FIELDS = (
+    ("pll_m", range(2, 64), "PLLM takes 2 to 63"),
+    ("pll_n", range(50, 433), "PLLN takes 50 to 432"),
+    ("pll_p", (2, 4, 6, 8), "PLLP takes 2, 4, 6 or 8"),
+    ("pll_q", range(2, 16), "PLLQ takes 2 to 15"),
+    ("apb1_div", (1, 2, 4, 8, 16), "APB1 divider is 1, 2, 4, 8 or 16"),
+    ("apb2_div", (1, 2, 4, 8, 16), "APB2 divider is 1, 2, 4, 8 or 16"),
+)
+
+
 def _check_stm32f7_pll(clock: dict, uart: dict, f_cpu: int, errors: list[str]) -> None:
     need = ("hse_hz", "pll_m", "pll_n", "pll_p", "pll_q", "apb1_div", "apb2_div",
             "flash_wait_states")
@@ -439,12 +449,16 @@ def _check_stm32f7_pll(clock: dict, uart: dict, f_cpu: int, errors: list[str]) -
         errors.append("field 'tinykws.clock' lacks " + ", ".join(missing)
                       + " (required by the stm32f7_pll driver)")
         return
+    # what RCC_PLLCFGR and RCC_CFGR can hold (RM0385): checked before any division
+    bad = [f"field 'tinykws.clock.{k}' is {clock[k]!r}; the STM32F7's {what}"
+           for k, ok, what in STM32F7_CLOCK_FIELDS if clock[k] not in ok]
+    if bad:
+        errors.extend(bad)
+        return
     sysclk = clock["hse_hz"] // clock["pll_m"] * clock["pll_n"] // clock["pll_p"]
     if sysclk != f_cpu:
         errors.append(f"field 'build.f_cpu' is {f_cpu} Hz but the PLL settings give "
                       f"{sysclk} Hz (hse_hz / pll_m * pll_n / pll_p)")
-    if clock["pll_p"] not in (2, 4, 6, 8):
-        errors.append("field 'tinykws.clock.pll_p' must be 2, 4, 6 or 8")
     if uart["clock_hz"] not in (f_cpu // clock["apb1_div"], f_cpu // clock["apb2_div"]):
         errors.append("field 'tinykws.uart.clock_hz' matches neither APB1 nor APB2 "
                       "(f_cpu / apb1_div or f_cpu / apb2_div)")

@@ -67,6 +67,21 @@ def test_pll_must_produce_f_cpu(tmp_path):
         load_board("pll", _write(tmp_path, "pll", data))
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("pll_m", 0, "'tinykws.clock.pll_m' is 0; the STM32F7's PLLM takes 2 to 63"),
+    ("pll_p", 3, "'tinykws.clock.pll_p' is 3; the STM32F7's PLLP takes 2, 4, 6 or 8"),
+    ("pll_n", 433, "'tinykws.clock.pll_n' is 433; the STM32F7's PLLN takes 50 to 432"),
+    ("pll_q", 1, "'tinykws.clock.pll_q' is 1; the STM32F7's PLLQ takes 2 to 15"),
+    ("apb1_div", 0, "'tinykws.clock.apb1_div' is 0; the STM32F7's APB1 divider is 1, 2, 4, 8"),
+])
+def test_pll_fields_the_chip_cannot_hold_are_named(tmp_path, field, value, message):
+    # pll_m 0 once divided by zero (found by the board fuzz target)
+    data = _nucleo()
+    data["tinykws"]["clock"][field] = value
+    with pytest.raises(BoardError, match=re.escape(message)):
+        load_board("pll", _write(tmp_path, "pll", data))
+
+
 def test_invalid_json_and_unknown_board(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(BoardError, match="bad.json: not valid JSON"):
