@@ -106,11 +106,15 @@ def other_word_share(clips: list[RealClip], keywords: list[str]) -> float:
 
 
 def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_db: float,
-                   seconds: float, seed: int, settings: dict | None = None) -> dict:
+                   seconds: float, seed: int, settings: dict | None = None,
+                   published: tuple[str, ...] = ()) -> dict:
     """A `seconds` recording of unseen clips (keywords and other words, in the
     proportion the unseen clips hold them) over the folder's _silence_ noise at
     `snr_db`, through the host stream with the model's recognizer: hits,
-    misses, false accepts per hour."""
+    misses, false accepts per hour. `published` (kws-train --teacher-model
+    specs) adds what each of those models allows on the same stream, at the
+    same inference moments, tuned on it: the yardstick for the model's own
+    upper bound."""
     keywords = [k for k in pipeline.labels if not k.startswith("_") and (root / k).is_dir()]
     clips = {c.path.resolve(): c for c in real_clips(root)}
     share = other_word_share([c for c in clips.values() if is_unseen(c, split)], keywords)
@@ -131,17 +135,17 @@ def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_d
     detections = host_stream(pipeline, pcm, settings, record=record)
     duration = pcm.size / settings["sample_rate"]
     scores = score_detections(detections, truth, settings["sample_rate"], duration_s=duration)
-    # the same inferences under every other threshold and window: what this stream would
-    # allow if the recognizer were tuned on it (an upper bound, not the model's own point)
-    det = sweep(record.samples, record.scores, settings, truth, pipeline.labels,
-                duration_s=duration)
-    trade_off = []
-    for budget in TRADE_OFF_FA_PER_HOUR:
-        point = choose_operating_point(det, budget)
-        if point is not None:
-            trade_off.append({"fa_per_hour_at_most": budget, "hit_rate": 1 - point["miss_rate"],
-                              "false_accepts_per_hour": point["false_accepts_per_hour"],
-                              "params": point["params"]})
+
+    def tuned(inference_scores) -> list[dict]:
+        return tuned_on_stream(record.samples, inference_scores, settings, truth,
+                               pipeline.labels, duration)
+
+    yardsticks = []
+    if published:
+        from generator.train.published_teachers import published_stream_scores
+
+        yardsticks = [{"model": spec, "tuned_on_this_stream": tuned(published_stream_scores(
+            spec, pcm, record.samples, pipeline.labels))} for spec in published]
     return {"snr_db": snr_db, "seconds": made["seconds"], "seed": seed,
             "keywords": scores["keywords"], "other_words": made["unknown_words"],
             "other_word_share": share,
@@ -149,4 +153,20 @@ def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_d
             "false_accepts": scores["false_accepts"],
             "false_accepts_per_hour": scores["false_accepts_per_hour"],
             "latency_s": scores["latency_s"], "per_label": scores["per_label"],
-            "tuned_on_this_stream": trade_off}
+            "tuned_on_this_stream": tuned(record.scores), "published": yardsticks}
+
+
+def tuned_on_stream(samples, scores, settings: dict, truth, labels: list[str],
+                    duration_s: float) -> list[dict]:
+    """The same inferences under every threshold and window: the best hit rate
+    within each budget of TRADE_OFF_FA_PER_HOUR if the recognizer were tuned on
+    this stream itself (an upper bound, not a model's own operating point)."""
+    det = sweep(samples, scores, settings, truth, labels, duration_s=duration_s)
+    trade_off = []
+    for budget in TRADE_OFF_FA_PER_HOUR:
+        point = choose_operating_point(det, budget)
+        if point is not None:
+            trade_off.append({"fa_per_hour_at_most": budget, "hit_rate": 1 - point["miss_rate"],
+                              "false_accepts_per_hour": point["false_accepts_per_hour"],
+                              "params": point["params"]})
+    return trade_off

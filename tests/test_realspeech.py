@@ -66,6 +66,58 @@ def test_bundled_model_on_real_speech_runs_clips_and_a_stream():
     assert s["keywords"] > 5 and 0 <= s["hits"] <= s["keywords"]
     assert s["false_accepts_per_hour"] == s["false_accepts"] / (s["seconds"] / 3600)
     assert all(t["hit_rate"] >= 0 for t in s["tuned_on_this_stream"])
+    assert s["published"] == []
+
+
+@pytest.mark.shared_data
+def test_published_models_are_measured_on_the_same_stream():
+    """The yardstick: ARM's DS-CNN, tuned on the same 40 s stream, finds most of its
+    keywords; its figures come in the same form as the model's own upper bound."""
+    from generator.shared import ZOO
+    from harness.pipeline import HostPipeline
+    from harness.realspeech import stream_figures
+
+    root, zoo = shared_path(SPEECH_COMMANDS_DEV), shared_path(ZOO)
+    if root is None or zoo is None:
+        pytest.skip(missing_reason(SPEECH_COMMANDS_DEV if root is None else ZOO))
+    pipeline = HostPipeline(DEFAULT_MODEL_DIR / "model.tflite")
+    split, _ = unseen_split(DEFAULT_MODEL_DIR, root)
+    spec = f"arm_kws:{zoo / 'arm_ds_cnn_s_int8.tflite'}"
+    s = stream_figures(pipeline, root, split, 20.0, 40.0, 3, published=(spec,))
+    (arm,) = s["published"]
+    assert arm["model"] == spec
+    own, theirs = s["tuned_on_this_stream"], arm["tuned_on_this_stream"]
+    assert [t["fa_per_hour_at_most"] for t in theirs] == [t["fa_per_hour_at_most"] for t in own]
+    assert theirs[-1]["hit_rate"] >= 0.6
+
+
+@pytest.mark.shared_data
+def test_a_published_model_scores_each_second_of_a_stream_as_a_clip():
+    """Row i is the model on the 16,000 samples ending at ends[i], silence before the
+    stream's start, on the int8 scale of a tinykws model's output."""
+    import numpy as np
+
+    from generator.shared import ZOO
+    from generator.train.published_teachers import PublishedTeacher, published_stream_scores
+    from generator.wav import fit_length, load_wav
+
+    root, zoo = shared_path(SPEECH_COMMANDS_DEV), shared_path(ZOO)
+    if root is None or zoo is None:
+        pytest.skip(missing_reason(SPEECH_COMMANDS_DEV if root is None else ZOO))
+    spec = f"mlperf_kws:{zoo / 'mlc_kws_ref_int8.tflite'}"
+    twelve = ["_silence_", "_unknown_", "down", "go", "left", "no", "off", "on", "right",
+              "stop", "up", "yes"]
+    yes = [c for c in real_clips(root) if c.label == "yes"][:2]
+    gap = np.zeros(8000, np.int16)
+    pcm = np.concatenate([gap] + [np.concatenate([fit_length(load_wav(c.path, 16000), 16000),
+                                                  gap]) for c in yes])
+    ends = [4000, 24000, 48000, pcm.size]
+    got = published_stream_scores(spec, pcm, ends, twelve, batch=3)
+    assert got.dtype == np.int8 and got.shape == (4, 12)
+    padded = np.concatenate([np.zeros(16000, np.int16), pcm])
+    p = PublishedTeacher(spec, twelve).scores(np.stack([padded[e:e + 16000] for e in ends]))
+    assert np.array_equal(got, np.clip(np.round(p * 256) - 128, -128, 127).astype(np.int8))
+    assert twelve[int(np.argmax(got[1]))] == "yes"    # the second that holds the first clip
 
 
 @pytest.mark.shared_data

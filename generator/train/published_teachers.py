@@ -166,6 +166,24 @@ class PublishedTeacher:
         return p / np.maximum(p.sum(1, keepdims=True), 1e-12)
 
 
+def published_stream_scores(spec: str, pcm: np.ndarray, ends, labels: list[str],
+                            window: int = 16000, batch: int = 256) -> np.ndarray:
+    """A published model's scores, its labels mapped onto `labels`, on the `window`
+    samples of the stream `pcm` that end at each of `ends` (silence before the
+    stream starts): the inferences a device running it would make at those
+    moments. int8 [len(ends), labels] on the scale of a tinykws model's output
+    (probability x 256 - 128), so that harness.det sweeps them like a device's."""
+    teacher = PublishedTeacher(spec, labels)
+    padded = np.concatenate([np.zeros(window, np.int16), np.asarray(pcm, np.int16)])
+    ends = np.asarray(ends, np.int64)
+    out = np.empty((len(ends), len(labels)), np.int8)
+    for start in range(0, len(ends), batch):
+        part = ends[start:start + batch]   # end e in pcm is end e + window in padded
+        p = teacher.scores(np.stack([padded[e:e + window] for e in part]))
+        out[start:start + len(part)] = np.clip(np.round(p * 256) - 128, -128, 127)
+    return out
+
+
 def published_top1(spec: str, clips: list[RealClip], labels: list[str]) -> dict:
     """Top-1 of a published model (`kws-train --teacher-model` RECIPE:MODEL, on its own
     front end) over the same clips, its labels mapped onto `labels`: the yardstick of a
