@@ -31,6 +31,7 @@ import argparse
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +42,8 @@ from generator.shared import (ATTRIBUTION, SPEECH_COMMANDS_DEV, ZOO, missing_rea
                               shared_path)
 from generator.train.make_default import PUBLISHED_MODELS  # noqa: E402
 from harness.pipeline import HostPipeline  # noqa: E402
-from generator.train.published_teachers import published_top1  # noqa: E402
+from generator.train.published_teachers import (published_stream_scores,  # noqa: E402
+                                                published_top1)
 from harness.realspeech import (clip_accuracy, is_unseen, other_word_share,  # noqa: E402
                                 real_clips, stream_figures, unseen_split)
 from harness.stream import settings_for  # noqa: E402
@@ -101,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     for snr in SNRS:
         t0 = time.monotonic()
         s = stream_figures(pipeline, root, split, snr, args.seconds, SEED, settings,
-                           published=specs)
+                           yardsticks={spec: partial(published_stream_scores, spec,
+                                                     labels=pipeline.labels)
+                                       for spec in specs})
         streams.append(s)
         lat = s["latency_s"]
         print(f"  {snr:4.0f} dB SNR: {s['hits']}/{s['keywords']} keywords hit "

@@ -19,6 +19,9 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+import numpy as np
 
 from generator.wav import fit_length, load_wav
 from generator.labels import SILENCE_LABEL, UNKNOWN_LABEL
@@ -107,14 +110,15 @@ def other_word_share(clips: list[RealClip], keywords: list[str]) -> float:
 
 def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_db: float,
                    seconds: float, seed: int, settings: dict | None = None,
-                   published: tuple[str, ...] = ()) -> dict:
+                   yardsticks: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]]
+                   | None = None) -> dict:
     """A `seconds` recording of unseen clips (keywords and other words, in the
     proportion the unseen clips hold them) over the folder's _silence_ noise at
     `snr_db`, through the host stream with the model's recognizer: hits,
-    misses, false accepts per hour. `published` (kws-train --teacher-model
-    specs) adds what each of those models allows on the same stream, at the
-    same inference moments, tuned on it: the yardstick for the model's own
-    upper bound."""
+    misses, false accepts per hour. `yardsticks` (name -> scorer(pcm, ends)
+    giving int8 scores per inference, e.g. a published model's) adds what each
+    allows on the same stream, at the same inference moments, tuned on it: the
+    yardstick for the model's own upper bound."""
     keywords = [k for k in pipeline.labels if not k.startswith("_") and (root / k).is_dir()]
     clips = {c.path.resolve(): c for c in real_clips(root)}
     share = other_word_share([c for c in clips.values() if is_unseen(c, split)], keywords)
@@ -140,12 +144,8 @@ def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_d
         return tuned_on_stream(record.samples, inference_scores, settings, truth,
                                pipeline.labels, duration)
 
-    yardsticks = []
-    if published:
-        from generator.train.published_teachers import published_stream_scores
-
-        yardsticks = [{"model": spec, "tuned_on_this_stream": tuned(published_stream_scores(
-            spec, pcm, record.samples, pipeline.labels))} for spec in published]
+    published = [{"model": name, "tuned_on_this_stream": tuned(score(pcm, record.samples))}
+                 for name, score in (yardsticks or {}).items()]
     return {"snr_db": snr_db, "seconds": made["seconds"], "seed": seed,
             "keywords": scores["keywords"], "other_words": made["unknown_words"],
             "other_word_share": share,
@@ -153,7 +153,7 @@ def stream_figures(pipeline: HostPipeline, root: Path, split: dict | None, snr_d
             "false_accepts": scores["false_accepts"],
             "false_accepts_per_hour": scores["false_accepts_per_hour"],
             "latency_s": scores["latency_s"], "per_label": scores["per_label"],
-            "tuned_on_this_stream": tuned(record.scores), "published": yardsticks}
+            "tuned_on_this_stream": tuned(record.scores), "published": published}
 
 
 def tuned_on_stream(samples, scores, settings: dict, truth, labels: list[str],

@@ -74,6 +74,7 @@ def test_published_models_are_measured_on_the_same_stream():
     """The yardstick: ARM's DS-CNN, tuned on the same 40 s stream, finds most of its
     keywords; its figures come in the same form as the model's own upper bound."""
     from generator.shared import ZOO
+    from generator.train.published_teachers import published_stream_scores
     from harness.pipeline import HostPipeline
     from harness.realspeech import stream_figures
 
@@ -83,7 +84,8 @@ def test_published_models_are_measured_on_the_same_stream():
     pipeline = HostPipeline(DEFAULT_MODEL_DIR / "model.tflite")
     split, _ = unseen_split(DEFAULT_MODEL_DIR, root)
     spec = f"arm_kws:{zoo / 'arm_ds_cnn_s_int8.tflite'}"
-    s = stream_figures(pipeline, root, split, 20.0, 40.0, 3, published=(spec,))
+    s = stream_figures(pipeline, root, split, 20.0, 40.0, 3, yardsticks={
+        spec: lambda pcm, ends: published_stream_scores(spec, pcm, ends, pipeline.labels)})
     (arm,) = s["published"]
     assert arm["model"] == spec
     own, theirs = s["tuned_on_this_stream"], arm["tuned_on_this_stream"]
