@@ -21,9 +21,11 @@ detection).
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
+
+from generator.stream import RecognizerParams
 
 from .stream import DEFAULT_TOLERANCE_S, NEVER_TRIGGER, TruthIndex
 
@@ -250,3 +252,20 @@ def choose_operating_point(det: dict, target_fa_per_hour: float = DEFAULT_TARGET
             if best_key is None or key < best_key:
                 best, best_key = (window, k), key
     return None if best is None else _point(*best)
+
+
+def recognizer_at(settings: dict, det: dict, point: dict, measured_on: str,
+                  by: str = "kws-harness stream") -> tuple[RecognizerParams, dict]:
+    """(parameters, chosen) of a recognizer.json that runs `point` of `det`:
+    the recognizer in use (`settings`, as INFO `stream` gives them) with the
+    point's window, threshold and minimum count, and a `chosen` that says who
+    chose it on what recording, for which budget, and what it measured there."""
+    in_use = {f.name: settings[f.name] for f in fields(RecognizerParams)}
+    params = RecognizerParams.from_dict({**in_use, **point["params"]}, "the DET point")
+    chosen = {"by": by, "target_fa_per_hour": det["target_fa_per_hour"],
+              "target_reached": point["false_accepts_per_hour"] <= det["target_fa_per_hour"],
+              "measured_on": measured_on[:200], "hours": round(det["duration_s"] / 3600, 3),
+              "keywords": point["keywords"],
+              "miss_rate": None if point["miss_rate"] is None else round(point["miss_rate"], 4),
+              "false_accepts_per_hour": round(point["false_accepts_per_hour"], 2)}
+    return params, chosen

@@ -14,7 +14,8 @@ from pathlib import Path
 from generator.frontend import load_wav
 from generator.info import DeviceInfo
 from generator.staging import replacing_dir
-from generator.stream import SOURCE_OPTION, recognizer_differences
+from generator.stream import (RECOGNIZER_FILE, SOURCE_OPTION, recognizer_differences,
+                              write_recognizer)
 
 from .cli_common import EXIT_MISMATCH, EXIT_OK, _check_model, _model_arg, _open, _write_json
 from .det import DEFAULT_TARGET_FA_PER_HOUR, DEFAULT_WINDOWS_MS
@@ -23,6 +24,8 @@ from .stream import DEFAULT_TOLERANCE_S, MAX_CHUNK_SAMPLES
 STREAM_HELP = ("continuous audio through STREAM: detections with time stamps, the same on the "
                "host, scored against a truth CSV, with a DET curve")
 REPORT_FILES = ("stream.json", "det.json", "det.png")
+# beside them when a point meets --target-fa-per-hour: that point, for gen-firmware --recognizer
+RECOMMENDED_FILE = RECOGNIZER_FILE
 RECORDING_HELP = "build a long test recording from keyword clips and noise, with its truth CSV"
 
 
@@ -53,8 +56,10 @@ def add_stream_parser(sub, add_port) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print the summary only")
     p.add_argument("--json", metavar="OUT", help="write detections and scores as JSON to OUT")
     p.add_argument("--report", metavar="DIR",
-                   help="write stream.json, det.json and det.png into DIR (needs --truth); DIR "
-                        "is replaced whole, so it must be new or hold only these files")
+                   help="write stream.json, det.json and det.png into DIR (needs --truth), and "
+                        "recognizer.json for the recommended point (gen-firmware --recognizer "
+                        "renders it); DIR is replaced whole, so it must be new or hold only "
+                        "these files")
     p.add_argument("--target-fa-per-hour", type=float, default=DEFAULT_TARGET_FA_PER_HOUR,
                    help="false accepts per hour the recommended operating point may have "
                         f"(default {DEFAULT_TARGET_FA_PER_HOUR:g})")
@@ -143,7 +148,8 @@ def _check_stream_args(args) -> list[int]:
         folder = Path(args.report)
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"--report {folder}: not a folder")
-        other = sorted(p.name for p in folder.iterdir() if p.name not in REPORT_FILES) \
+        ours = (*REPORT_FILES, RECOMMENDED_FILE)
+        other = sorted(p.name for p in folder.iterdir() if p.name not in ours) \
             if folder.is_dir() else []
         if other:
             raise ValueError(f"--report {folder} holds other files ({', '.join(other[:4])}): "
@@ -161,19 +167,24 @@ def _describe_point(point: dict) -> str:
             + f" false accepts per hour ({point['false_accepts']})")
 
 
-def _write_report(folder: Path, stream_report: dict, det: dict) -> None:
-    """stream.json, det.json and det.png, all or none."""
+def _write_report(folder: Path, stream_report: dict, det: dict, recommended=None,
+                  labels: list[str] | None = None) -> list[str]:
+    """stream.json, det.json, det.png and, given `recommended` (parameters,
+    chosen), its recognizer.json: all or none. The names written."""
     from .det_plot import plot_det
 
     with replacing_dir(Path(folder).resolve()) as tmp:
         for name, data in (("stream.json", stream_report), ("det.json", det)):
             (tmp / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         plot_det(det, tmp / "det.png")
+        if recommended is not None:
+            write_recognizer(tmp, *recommended, labels=labels)
+    return [*REPORT_FILES, *([RECOMMENDED_FILE] if recommended is not None else [])]
 
 
 def cmd_stream(args) -> int:
     from .client import DeviceError
-    from .det import sweep, windows_for
+    from .det import recognizer_at, sweep, windows_for
     from .pipeline import HostPipeline
     from .realtime import describe as describe_link
     from .stream import (Inferences, device_stream, host_stream, read_truth, score_detections,
@@ -279,8 +290,18 @@ def cmd_stream(args) -> int:
     if args.json:
         _write_json(args.json, report)
     if args.report:
-        _write_report(Path(args.report), report, det)
-        print(f"report: {', '.join(str(Path(args.report) / n) for n in REPORT_FILES)}")
+        recommended = det["recommended"]
+        if recommended is not None:
+            recommended = recognizer_at(settings, det, recommended,
+                                        f"{Path(args.wav).name}, {duration / 60:.1f} min, "
+                                        f"{det['keywords']} keywords")
+        written = _write_report(Path(args.report), report, det, recommended, host.labels)
+        print(f"report: {', '.join(str(Path(args.report) / n) for n in written)}")
+        if recommended is not None:
+            print(f"gen-firmware --recognizer {Path(args.report) / RECOMMENDED_FILE} renders the "
+                  "recommended point; it was tuned on this recording, so it is a setting for "
+                  "audio like it (the place the device listens), and an upper bound for this "
+                  "recording itself")
     return EXIT_OK if same else EXIT_MISMATCH
 
 

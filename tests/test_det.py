@@ -8,6 +8,7 @@ tests/test_stream.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ import pytest
 
 from generator.firmware import default_model
 from generator.frontend import FrontendConfig, load_wav
-from generator.stream import RecognizerParams, stream_settings, write_recognizer
+from generator.stream import RecognizerParams, load_recognizer, stream_settings, write_recognizer
 from harness.det import (MINIMUM_COUNT_RULE, Window, choose_operating_point, detect, recognize,
                          sweep, window_averages, windows_for)
 from harness.pipeline import HostPipeline
@@ -325,7 +326,8 @@ def test_cli_host_only_writes_det_json_and_png(tmp_path):
     proc = run_cli("stream", "--host-only", "--wav", wav, "--truth", csv, "--report", report,
                    "--target-fa-per-hour", 2, "--quiet")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert sorted(p.name for p in report.iterdir()) == ["det.json", "det.png", "stream.json"]
+    assert sorted(p.name for p in report.iterdir()) == ["det.json", "det.png", "recognizer.json",
+                                                        "stream.json"]
     assert (report / "det.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     det = json.loads((report / "det.json").read_text())
     stream = json.loads((report / "stream.json").read_text())
@@ -345,9 +347,25 @@ def test_cli_host_only_writes_det_json_and_png(tmp_path):
     assert (f"operating point in use: {p.average_window_ms} ms window, threshold {p.threshold}, "
             f"minimum_count {p.minimum_count}") in proc.stdout
     assert "recommended for <= 2 false accepts per hour" in proc.stdout
-    rec = det["recommended"]
-    if rec is not None:
-        assert rec["false_accepts_per_hour"] <= 2 and rec["miss_rate"] <= in_use["miss_rate"]
+    rec = det["recommended"]   # threshold 255 detects nothing here: some point meets any budget
+    assert rec["false_accepts_per_hour"] <= 2 and rec["miss_rate"] <= in_use["miss_rate"]
+    # recognizer.json runs the recommended point: gen-firmware --recognizer takes it, and a
+    # model with it detects what the DET said that point detects
+    labels = HostPipeline(default_model()).labels
+    chosen = load_recognizer(report / "recognizer.json", labels)
+    assert chosen.chosen["by"] == "kws-harness stream" and chosen.chosen["target_fa_per_hour"] == 2
+    assert dataclasses.asdict(chosen.params) == {**dataclasses.asdict(p), **rec["params"]}
+    assert f"gen-firmware --recognizer {report / 'recognizer.json'}" in proc.stdout
+    model = tmp_path / "tuned"
+    model.mkdir()
+    for name in ("model.tflite", "labels.json", "frontend.json"):
+        shutil.copy(default_model().parent / name, model / name)
+    shutil.copy(report / "recognizer.json", model / "recognizer.json")
+    tuned = run_cli("stream", "--host-only", "--model", model / "model.tflite", "--wav", wav,
+                    "--truth", csv, "--quiet")
+    assert tuned.returncode == 0, tuned.stdout + tuned.stderr
+    assert (f"hits {rec['hits']}, misses {rec['keywords'] - rec['hits']} " in tuned.stdout
+            and f"false accepts {rec['false_accepts']} " in tuned.stdout), tuned.stdout
     # a second run replaces the report whole
     proc = run_cli("stream", "--host-only", "--wav", wav, "--truth", csv, "--report", report,
                    "--det-windows", "500", "--quiet")

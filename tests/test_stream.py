@@ -746,6 +746,9 @@ def test_cli_make_recording_and_stream(band_firmware, band_model, tiny_model, cl
                    "--report", tmp_path / "host-only", "--quiet")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert json.loads((tmp_path / "host-only" / "det.json").read_text()) == det
+    # and the same recommended recognizer, from the device's INFO settings or the host's
+    assert ((tmp_path / "report" / "recognizer.json").read_text()
+            == (tmp_path / "host-only" / "recognizer.json").read_text())
     assert report["detections"] == report["host_detections"]
     scores = report["scores"]
     assert scores["keywords"] == len(read_truth(csv)) and scores["hits"] >= 0.8 * scores["keywords"]

@@ -321,6 +321,7 @@ def test_kws_train_reports_the_real_split(tmp_path):
     rec = recognizer_beside(out / "model.tflite", json.loads((out / "labels.json").read_text()))
     assert rec.source == "model bundle"
     assert rec.chosen["target_fa_per_hour"] == 1.0 and "real speech" in rec.chosen["measured_on"]
+    assert rec.chosen["by"] == "kws-train" and rec.chosen["hours"] > 0
     assert rep["recognizer"]["params"]["threshold"] == rec.params.threshold
     det = json.loads((out / "det_validation.json").read_text())
     assert det["keywords"] > 0 and (out / "det_validation.png").is_file()

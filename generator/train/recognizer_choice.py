@@ -16,7 +16,6 @@ joined into one stream.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from pathlib import Path
 
@@ -70,7 +69,7 @@ def choose_recognizer(model_dir: Path, pcm: np.ndarray, truth: list, description
                       target_fa_per_hour: float):
     """(RecognizerParams, chosen, det) for the model in model_dir (model.tflite,
     labels.json and frontend.json written there) on the validation stream."""
-    from harness.det import choose_operating_point, sweep
+    from harness.det import choose_operating_point, recognizer_at, sweep
     from harness.pipeline import HostPipeline
     from harness.stream import Inferences, host_stream
 
@@ -85,7 +84,6 @@ def choose_recognizer(model_dir: Path, pcm: np.ndarray, truth: list, description
     det = sweep(record.samples, record.scores, settings, truth, pipeline.labels,
                 duration_s=duration, windows_ms=WINDOWS_MS, target_fa_per_hour=target_fa_per_hour)
     point = choose_operating_point(det, target_fa_per_hour)
-    reached = point is not None
     if point is None:   # the budget cannot be met: the fewest false accepts, then fewest misses
         fewest = min(fa for w in det["windows"] for fa in w["false_accepts_per_hour"]
                      if fa is not None)
@@ -94,12 +92,7 @@ def choose_recognizer(model_dir: Path, pcm: np.ndarray, truth: list, description
                     "stream; the fewest is %.1f per hour (window %d ms, threshold %d)",
                     target_fa_per_hour, fewest, point["params"]["average_window_ms"],
                     point["params"]["threshold"])
-    params = dataclasses.replace(base, **point["params"])
-    chosen = {"by": "kws-train", "target_fa_per_hour": target_fa_per_hour,
-              "target_reached": reached, "measured_on": description,
-              "hours": round(duration / 3600, 3), "keywords": point["keywords"],
-              "miss_rate": round(point["miss_rate"], 4),
-              "false_accepts_per_hour": round(point["false_accepts_per_hour"], 2)}
+    params, chosen = recognizer_at(settings, det, point, description, by="kws-train")
     log.info("recognizer: window %d ms, threshold %d, minimum count %d: miss rate %.3f, %.1f "
              "false accepts per hour on the validation stream (%s)",
              params.average_window_ms, params.threshold, params.minimum_count,
