@@ -24,8 +24,6 @@ from .stream import DEFAULT_TOLERANCE_S, MAX_CHUNK_SAMPLES
 STREAM_HELP = ("continuous audio through STREAM: detections with time stamps, the same on the "
                "host, scored against a truth CSV, with a DET curve")
 REPORT_FILES = ("stream.json", "det.json", "det.png")
-# beside them when a point meets --target-fa-per-hour: that point, for gen-firmware --recognizer
-RECOMMENDED_FILE = RECOGNIZER_FILE
 RECORDING_HELP = "build a long test recording from keyword clips and noise, with its truth CSV"
 
 
@@ -148,7 +146,7 @@ def _check_stream_args(args) -> list[int]:
         folder = Path(args.report)
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"--report {folder}: not a folder")
-        ours = (*REPORT_FILES, RECOMMENDED_FILE)
+        ours = (*REPORT_FILES, RECOGNIZER_FILE)   # recognizer.json: the recommended point
         other = sorted(p.name for p in folder.iterdir() if p.name not in ours) \
             if folder.is_dir() else []
         if other:
@@ -167,19 +165,19 @@ def _describe_point(point: dict) -> str:
             + f" false accepts per hour ({point['false_accepts']})")
 
 
-def _write_report(folder: Path, stream_report: dict, det: dict, recommended=None,
+def _write_report(folder: Path, stream_report: dict, det: dict, recognizer=None,
                   labels: list[str] | None = None) -> list[str]:
-    """stream.json, det.json, det.png and, given `recommended` (parameters,
-    chosen), its recognizer.json: all or none. The names written."""
+    """stream.json, det.json, det.png and, given `recognizer` (parameters,
+    chosen), recognizer.json: all or none. The names written."""
     from .det_plot import plot_det
 
     with replacing_dir(Path(folder).resolve()) as tmp:
         for name, data in (("stream.json", stream_report), ("det.json", det)):
             (tmp / name).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         plot_det(det, tmp / "det.png")
-        if recommended is not None:
-            write_recognizer(tmp, *recommended, labels=labels)
-    return [*REPORT_FILES, *([RECOMMENDED_FILE] if recommended is not None else [])]
+        if recognizer is not None:
+            write_recognizer(tmp, *recognizer, labels=labels)
+    return [*REPORT_FILES, *([RECOGNIZER_FILE] if recognizer is not None else [])]
 
 
 def cmd_stream(args) -> int:
@@ -290,15 +288,13 @@ def cmd_stream(args) -> int:
     if args.json:
         _write_json(args.json, report)
     if args.report:
-        recommended = det["recommended"]
-        if recommended is not None:
-            recommended = recognizer_at(settings, det, recommended,
-                                        f"{Path(args.wav).name}, {duration / 60:.1f} min, "
-                                        f"{det['keywords']} keywords")
-        written = _write_report(Path(args.report), report, det, recommended, host.labels)
+        tuned = None if det["recommended"] is None else recognizer_at(
+            settings, det, det["recommended"],
+            f"{Path(args.wav).name}, {duration / 60:.1f} min, {det['keywords']} keywords")
+        written = _write_report(Path(args.report), report, det, tuned, host.labels)
         print(f"report: {', '.join(str(Path(args.report) / n) for n in written)}")
-        if recommended is not None:
-            print(f"gen-firmware --recognizer {Path(args.report) / RECOMMENDED_FILE} renders the "
+        if tuned is not None:
+            print(f"gen-firmware --recognizer {Path(args.report) / RECOGNIZER_FILE} renders the "
                   "recommended point; it was tuned on this recording, so it is a setting for "
                   "audio like it (the place the device listens), and an upper bound for this "
                   "recording itself")
